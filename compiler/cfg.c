@@ -1,0 +1,669 @@
+/*
+ * Policy file → struct l3_cfg. Reading goes on after an error so that one
+ * run reports every problem; the model is handed out only when there were
+ * none.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "l3nft/cfg.h"
+#include "ytree.h"
+
+struct l3_cfg_ctx {
+	struct l3_cfg *cfg;
+	struct l3_diag *diag;
+	struct l3_arena *a;
+	bool oom;
+};
+
+static const char *const l3_top_keys[] = {
+	"version", "table", "mark_mask", "queue", "fail_open", "namespaces",
+};
+static const char *const l3_ns_keys[] = {
+	"id", "cgroup", "interface", "addresses", "loopback", "ping", "listen",
+};
+
+/* ---- did-you-mean ---- */
+
+static size_t l3_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[40];
+
+	if (lb >= L3_ARRAY_SIZE(row) || la >= 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t prev = row[0], cur;
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] > row[j - 1] + 1)
+				row[j] = row[j - 1] + 1;
+			if (row[j] > cur + 1)
+				row[j] = cur + 1;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static const char *l3_suggest(const char *word, const char *const *keys, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = 3, i;	/* suggest only close matches */
+
+	for (i = 0; i < n; i++) {
+		size_t d = l3_edit_distance(word, keys[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = keys[i];
+		}
+	}
+	return best;
+}
+
+static void l3_unknown_key(struct l3_cfg_ctx *c, const struct l3_ynode *key,
+			   const char *where, const char *const *keys, size_t n)
+{
+	const char *s = l3_suggest(key->str, keys, n);
+
+	if (s)
+		l3_error(c->diag, key->pos, "unknown key '%.64s' in %s; did you mean '%s'?",
+			 key->str, where, s);
+	else
+		l3_error(c->diag, key->pos, "unknown key '%.64s' in %s", key->str, where);
+}
+
+/* ---- typed scalars ---- */
+
+static bool l3_is_null(const struct l3_ynode *n)
+{
+	return n->kind == L3_Y_SCALAR && n->plain &&
+	       (n->len == 0 || !strcmp(n->str, "~") || !strcmp(n->str, "null"));
+}
+
+/* Numbers: plain decimal, or 0x hex; no sign, no leading zeros. */
+static int l3_cfg_uint(struct l3_cfg_ctx *c, const struct l3_ynode *n, const char *what,
+		       unsigned long long min, unsigned long long max,
+		       unsigned long long *out)
+{
+	const char *s = n->str;
+	unsigned long long v;
+	char *end;
+
+	if (n->kind != L3_Y_SCALAR || !n->plain || l3_is_null(n))
+		goto bad;
+	if (n->len > 18 || strlen(s) != n->len)
+		goto bad;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!s[2] || strspn(s + 2, "0123456789abcdefABCDEF") != n->len - 2)
+			goto bad;
+		v = strtoull(s + 2, &end, 16);
+	} else {
+		if (strspn(s, "0123456789") != n->len || (s[0] == '0' && n->len > 1))
+			goto bad;
+		v = strtoull(s, &end, 10);
+	}
+	if (v < min || v > max) {
+		l3_error(c->diag, n->pos, "%s must be %llu..%llu, got %s", what, min, max, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+bad:
+	if (n->kind == L3_Y_SCALAR)
+		l3_error(c->diag, n->pos, "%s expects a number, got '%.64s'", what, n->str);
+	else
+		l3_error(c->diag, n->pos, "%s expects a number, got %s", what,
+			 l3_yaml_kind_name(n));
+	return -1;
+}
+
+static int l3_cfg_bool(struct l3_cfg_ctx *c, const struct l3_ynode *n, const char *what,
+		       bool *out)
+{
+	if (n->kind == L3_Y_SCALAR && n->plain) {
+		if (!strcmp(n->str, "true")) {
+			*out = true;
+			return 0;
+		}
+		if (!strcmp(n->str, "false")) {
+			*out = false;
+			return 0;
+		}
+	}
+	if (n->kind == L3_Y_SCALAR)
+		l3_error(c->diag, n->pos, "%s expects true or false, got '%.64s'", what,
+			 n->str);
+	else
+		l3_error(c->diag, n->pos, "%s expects true or false, got %s", what,
+			 l3_yaml_kind_name(n));
+	return -1;
+}
+
+/* A string value: any non-null scalar without NUL bytes. */
+static const char *l3_cfg_str(struct l3_cfg_ctx *c, const struct l3_ynode *n,
+			      const char *what)
+{
+	if (n->kind != L3_Y_SCALAR || l3_is_null(n)) {
+		l3_error(c->diag, n->pos, "%s expects a string, got %s", what,
+			 l3_yaml_kind_name(n));
+		return NULL;
+	}
+	if (strlen(n->str) != n->len) {
+		l3_error(c->diag, n->pos, "%s contains a NUL byte", what);
+		return NULL;
+	}
+	return n->str;
+}
+
+/* Walks a mapping, refusing duplicate keys; calls @fn for each new key. */
+static void l3_cfg_each_pair(struct l3_cfg_ctx *c, const struct l3_ynode *map,
+			     void (*fn)(struct l3_cfg_ctx *, const struct l3_ypair *, void *),
+			     void *arg)
+{
+	const struct l3_ypair *pairs = map->items.items;
+	size_t i, j;
+
+	for (i = 0; i < map->items.len; i++) {
+		const struct l3_ynode *k = pairs[i].key;
+		bool dup = false;
+
+		if (k->kind != L3_Y_SCALAR) {
+			l3_error(c->diag, k->pos, "a mapping key must be a plain string");
+			continue;
+		}
+		for (j = 0; j < i && !dup; j++) {
+			if (pairs[j].key->kind == L3_Y_SCALAR && pairs[j].key->len == k->len &&
+			    !memcmp(pairs[j].key->str, k->str, k->len)) {
+				l3_error(c->diag, k->pos,
+					 "duplicate key '%.64s' (first at line %d)", k->str,
+					 pairs[j].key->pos.line);
+				dup = true;
+			}
+		}
+		if (!dup)
+			fn(c, &pairs[i], arg);
+	}
+}
+
+/* ---- namespaces ---- */
+
+/* "l3nft//web/" → "l3nft/web"; NULL with @why for unsafe paths. */
+static char *l3_cgroup_normalise(struct l3_arena *a, const char *in, int *depth,
+				 const char **why)
+{
+	size_t n = strlen(in), i, o = 0;
+	char *out;
+	const char *comp;
+
+	if (n == 0 || n > L3_CGROUP_PATH_MAX) {
+		*why = "cgroup path must be 1..1024 characters";
+		return NULL;
+	}
+	out = l3_arena_alloc(a, n + 1);
+	if (!out) {
+		*why = NULL;
+		return NULL;
+	}
+	*depth = 0;
+	for (i = 0; i < n; i++) {
+		char ch = in[i];
+
+		if (ch == '/') {
+			if (o > 0 && out[o - 1] != '/')
+				out[o++] = '/';
+			continue;
+		}
+		/* systemd unit and slice names fit in this set; quotes,
+		 * backslashes and spaces would need escaping in nft text */
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr("_.-@:+", ch))) {
+			*why = "cgroup path may hold only letters, digits, '/' and _.-@:+";
+			return NULL;
+		}
+		out[o++] = ch;
+	}
+	while (o > 0 && out[o - 1] == '/')
+		o--;
+	out[o] = '\0';
+	if (o == 0) {
+		*why = "cgroup path must name a cgroup below the cgroup2 root";
+		return NULL;
+	}
+	for (comp = out; comp; comp = strchr(comp, '/')) {
+		if (*comp == '/')
+			comp++;
+		if (!strncmp(comp, "..", 2) && (comp[2] == '/' || !comp[2]))
+			goto dots;
+		if (comp[0] == '.' && (comp[1] == '/' || !comp[1]))
+			goto dots;
+		(*depth)++;
+	}
+	return out;
+dots:
+	*why = "cgroup path may not contain '.' or '..' components";
+	return NULL;
+}
+
+static bool l3_ifname_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= 0x20 || ch >= 0x7f || ch == '/' || ch == ':' || ch == '"' ||
+		    ch == '\\')
+			return false;
+	}
+	return true;
+}
+
+static void l3_ns_addresses(struct l3_cfg_ctx *c, struct l3_ns *ns,
+			    const struct l3_ynode *v)
+{
+	struct l3_ynode *const *items;
+	size_t i;
+
+	if (v->kind != L3_Y_SEQ) {
+		l3_error(c->diag, v->pos, "addresses expects a list, got %s",
+			 l3_yaml_kind_name(v));
+		return;
+	}
+	items = v->items.items;
+	ns->addrs = l3_arena_alloc(c->a, (v->items.len + 1) * sizeof(*ns->addrs));
+	if (!ns->addrs) {
+		c->oom = true;
+		return;
+	}
+	for (i = 0; i < v->items.len; i++) {
+		const char *s = l3_cfg_str(c, items[i], "an address");
+		struct l3_addr *ad = &ns->addrs[ns->naddrs];
+		const char *why;
+
+		if (!s)
+			continue;
+		if (l3_addr_parse(s, ad, &why) < 0) {
+			l3_error(c->diag, items[i]->pos, "%s: '%.64s'", why, s);
+			continue;
+		}
+		ad->pos = items[i]->pos;
+		ns->naddrs++;
+	}
+}
+
+static void l3_ns_listens(struct l3_cfg_ctx *c, struct l3_ns *ns,
+			  const struct l3_ynode *v)
+{
+	struct l3_ynode *const *items;
+	size_t i, j;
+
+	if (v->kind != L3_Y_SEQ) {
+		l3_error(c->diag, v->pos, "listen expects a list, got %s",
+			 l3_yaml_kind_name(v));
+		return;
+	}
+	items = v->items.items;
+	ns->listens = l3_arena_alloc(c->a, (v->items.len + 1) * sizeof(*ns->listens));
+	if (!ns->listens) {
+		c->oom = true;
+		return;
+	}
+	for (i = 0; i < v->items.len; i++) {
+		const char *s = l3_cfg_str(c, items[i], "a listen entry");
+		struct l3_listen *l = &ns->listens[ns->nlistens];
+		const char *why;
+		bool dup = false;
+
+		if (!s)
+			continue;
+		if (l3_listen_parse(s, l, &why) < 0) {
+			l3_error(c->diag, items[i]->pos, "%s: '%.64s'", why, s);
+			continue;
+		}
+		l->pos = items[i]->pos;
+		for (j = 0; j < ns->nlistens && !dup; j++)
+			dup = ns->listens[j].kind == l->kind && ns->listens[j].port == l->port &&
+			      ns->listens[j].family == l->family &&
+			      !memcmp(&ns->listens[j].group, &l->group, sizeof(l->group));
+		if (dup) {
+			l3_error(c->diag, l->pos, "'%.64s' is listed twice", s);
+			continue;
+		}
+		ns->nlistens++;
+	}
+}
+
+static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
+{
+	struct l3_ns *ns = arg;
+	const char *k = p->key->str, *s, *why = NULL;
+	const struct l3_ynode *v = p->value;
+	unsigned long long u;
+
+	if (!strcmp(k, "id")) {
+		if (l3_cfg_uint(c, v, "id", 1, l3_cfg_max_id(c->cfg->mark_mask), &u) == 0) {
+			ns->id = (uint32_t)u;
+			ns->id_explicit = true;
+			ns->id_pos = v->pos;
+		}
+	} else if (!strcmp(k, "cgroup")) {
+		s = l3_cfg_str(c, v, "cgroup");
+		if (!s)
+			return;
+		ns->cgroup = l3_cgroup_normalise(c->a, s, &ns->cgroup_depth, &why);
+		ns->cgroup_pos = v->pos;
+		if (!ns->cgroup && why)
+			l3_error(c->diag, v->pos, "%s", why);
+		else if (!ns->cgroup)
+			c->oom = true;
+	} else if (!strcmp(k, "interface")) {
+		s = l3_cfg_str(c, v, "interface");
+		if (s && !l3_ifname_valid(s))
+			l3_error(c->diag, v->pos, "'%.64s' is not a valid interface name", s);
+		else if (s)
+			ns->ifname = s;
+		ns->ifname_pos = v->pos;
+	} else if (!strcmp(k, "addresses")) {
+		l3_ns_addresses(c, ns, v);
+	} else if (!strcmp(k, "loopback")) {
+		s = l3_cfg_str(c, v, "loopback");
+		if (s && !strcmp(s, "isolated"))
+			ns->loopback = L3_LOOPBACK_ISOLATED;
+		else if (s && !strcmp(s, "shared"))
+			ns->loopback = L3_LOOPBACK_SHARED;
+		else if (s)
+			l3_error(c->diag, v->pos,
+				 "loopback expects 'isolated' or 'shared', got '%.64s'", s);
+	} else if (!strcmp(k, "ping")) {
+		l3_cfg_bool(c, v, "ping", &ns->ping);
+	} else if (!strcmp(k, "listen")) {
+		l3_ns_listens(c, ns, v);
+	} else {
+		l3_unknown_key(c, p->key, "a namespace", l3_ns_keys,
+			       L3_ARRAY_SIZE(l3_ns_keys));
+	}
+}
+
+static void l3_ns_one(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
+{
+	struct l3_ns *ns = &c->cfg->ns[c->cfg->nns];
+	const char *name = p->key->str;
+	(void)arg;
+
+	if (!l3_name_valid(name) || strlen(name) != p->key->len) {
+		l3_error(c->diag, p->key->pos,
+			 "namespace name '%.64s' must match [a-z][a-z0-9_-]{0,30}", name);
+		return;
+	}
+	ns->name = name;
+	ns->pos = p->key->pos;
+	ns->ping = true;
+	ns->loopback = L3_LOOPBACK_ISOLATED;
+	if (p->value->kind != L3_Y_MAP) {
+		l3_error(c->diag, p->value->pos, "namespace '%s' expects a mapping, got %s",
+			 name, l3_yaml_kind_name(p->value));
+		return;
+	}
+	l3_cfg_each_pair(c, p->value, l3_ns_key, ns);
+	if (!ns->cgroup) {
+		const char *why;
+
+		ns->cgroup = l3_cgroup_normalise(c->a, l3_arena_printf(c->a, "l3nft/%s", name),
+						 &ns->cgroup_depth, &why);
+		ns->cgroup_pos = ns->pos;
+		if (!ns->cgroup) {
+			c->oom = true;
+			return;
+		}
+	}
+	if (ns->naddrs == 0)
+		l3_error(c->diag, ns->pos, "namespace '%s' has no addresses", name);
+	c->cfg->nns++;
+}
+
+static void l3_cfg_namespaces(struct l3_cfg_ctx *c, const struct l3_ynode *v)
+{
+	if (v->kind != L3_Y_MAP) {
+		l3_error(c->diag, v->pos, "namespaces expects a mapping of names, got %s",
+			 l3_yaml_kind_name(v));
+		return;
+	}
+	c->cfg->ns = l3_arena_alloc(c->a, (v->items.len + 1) * sizeof(*c->cfg->ns));
+	if (!c->cfg->ns) {
+		c->oom = true;
+		return;
+	}
+	l3_cfg_each_pair(c, v, l3_ns_one, NULL);
+}
+
+/* ---- top level ---- */
+
+struct l3_top_seen {
+	const struct l3_ynode *namespaces;
+	bool version;
+};
+
+static bool l3_table_name_valid(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 1; s[i]; i++)
+		if (i >= 64 || !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+				 (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
+{
+	struct l3_top_seen *seen = arg;
+	const struct l3_ynode *v = p->value;
+	const char *k = p->key->str, *s;
+	unsigned long long u;
+
+	if (!strcmp(k, "version")) {
+		seen->version = true;
+		if (l3_cfg_uint(c, v, "version", 0, 0xffff, &u) == 0 && u != 1)
+			l3_error(c->diag, v->pos, "unsupported version %llu; only 1 exists", u);
+		c->cfg->version = 1;
+	} else if (!strcmp(k, "table")) {
+		s = l3_cfg_str(c, v, "table");
+		c->cfg->table_pos = v->pos;
+		if (s && !l3_table_name_valid(s))
+			l3_error(c->diag, v->pos,
+				 "table name '%.64s' must match [A-Za-z][A-Za-z0-9_]{0,63}", s);
+		else if (s)
+			c->cfg->table = s;
+	} else if (!strcmp(k, "mark_mask")) {
+		c->cfg->mark_mask_pos = v->pos;
+		if (l3_cfg_uint(c, v, "mark_mask", 0, 0xffffffffu, &u) < 0)
+			return;
+		if (u == 0)
+			l3_error(c->diag, v->pos, "mark_mask must not be 0");
+		/* contiguous: adding the lowest set bit clears the whole run */
+		else if (((u + (u & -u)) & u) != 0)
+			l3_error(c->diag, v->pos,
+				 "mark_mask 0x%08llx is not one contiguous run of bits", u);
+		else
+			c->cfg->mark_mask = (uint32_t)u;
+	} else if (!strcmp(k, "queue")) {
+		c->cfg->queue_pos = v->pos;
+		if (l3_cfg_uint(c, v, "queue", 0, 65535, &u) == 0)
+			c->cfg->queue = (uint16_t)u;
+	} else if (!strcmp(k, "fail_open")) {
+		l3_cfg_bool(c, v, "fail_open", &c->cfg->fail_open);
+	} else if (!strcmp(k, "namespaces")) {
+		seen->namespaces = v;
+	} else {
+		l3_unknown_key(c, p->key, "the policy", l3_top_keys,
+			       L3_ARRAY_SIZE(l3_top_keys));
+	}
+}
+
+/* Namespaces are read after the rest: `id` is checked against mark_mask. */
+static void l3_cfg_top(struct l3_cfg_ctx *c, const struct l3_ynode *root)
+{
+	struct l3_top_seen seen = { 0 };
+
+	if (root->kind != L3_Y_MAP) {
+		l3_error(c->diag, root->pos, "the policy must be a mapping (version:, namespaces:), got %s",
+			 l3_yaml_kind_name(root));
+		return;
+	}
+	l3_cfg_each_pair(c, root, l3_top_key, &seen);
+	if (!seen.version)
+		l3_error(c->diag, root->pos, "missing required key 'version' (use version: 1)");
+	if (seen.namespaces)
+		l3_cfg_namespaces(c, seen.namespaces);
+}
+
+/* ---- cross-namespace checks (cfg_check.c) ---- */
+void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag);
+
+struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
+			    struct l3_diag *diag)
+{
+	struct l3_cfg_ctx c = { .diag = diag };
+	struct l3_ynode *root;
+	size_t errors = diag->nerrors;
+	bool failed;
+
+	c.a = l3_arena_new();
+	if (!c.a)
+		return NULL;
+	c.cfg = l3_arena_alloc(c.a, sizeof(*c.cfg));
+	if (!c.cfg)
+		goto oom;
+	c.cfg->arena = c.a;
+	c.cfg->file = l3_arena_strdup(c.a, name);
+	c.cfg->table = L3_CFG_DEFAULT_TABLE;
+	c.cfg->mark_mask = L3_CFG_DEFAULT_MARK_MASK;
+	c.cfg->queue = L3_CFG_DEFAULT_QUEUE;
+	if (memchr(buf, '\0', len)) {
+		l3_error(diag, l3_pos_make(1, 1), "not a YAML file (contains NUL bytes)");
+		goto fail;
+	}
+	root = l3_yaml_parse(c.a, buf, len, diag, &failed);
+	if (failed)
+		goto fail;
+	if (!root) {
+		l3_error(diag, l3_pos_make(1, 1),
+			 "the policy is empty (it needs at least 'version: 1')");
+		goto fail;
+	}
+	l3_cfg_top(&c, root);
+	if (c.oom)
+		goto oom;
+	if (diag->nerrors == errors)
+		l3_cfg_check(c.cfg, diag);
+	if (diag->nerrors != errors)
+		goto fail;
+	return c.cfg;
+oom:
+	errno = ENOMEM;
+fail:
+	l3_arena_free(c.a);
+	return NULL;
+}
+
+struct l3_cfg *l3_cfg_load(const char *path, struct l3_diag *diag)
+{
+	struct l3_cfg *cfg = NULL;
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		l3_error(diag, L3_NOPOS, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)L3_CFG_MAX_FILE_SIZE) {
+		l3_error(diag, L3_NOPOS, "%s",
+			 S_ISREG(st.st_mode) ? "file larger than 32 MiB" : "not a regular file");
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		goto out;
+	while (len < (size_t)st.st_size &&
+	       (n = read(fd, buf + len, (size_t)st.st_size - len)) != 0) {
+		if (n < 0) {
+			l3_error(diag, L3_NOPOS, "cannot read: %s",
+				 strerror(errno));
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	/* messages print their source line after this returns */
+	l3_diag_take_source(diag, buf, len);
+	buf = NULL;
+	cfg = l3_cfg_parse(path, diag->src, len, diag);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return cfg;
+}
+
+void l3_cfg_free(struct l3_cfg *cfg)
+{
+	if (cfg)
+		l3_arena_free(cfg->arena);
+}
+
+const struct l3_ns *l3_cfg_find_ns(const struct l3_cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nns; i++)
+		if (!strcmp(cfg->ns[i].name, name))
+			return &cfg->ns[i];
+	return NULL;
+}
+
+unsigned l3_cfg_mark_shift(uint32_t mask)
+{
+	return mask ? (unsigned)__builtin_ctz(mask) : 0;
+}
+
+uint32_t l3_cfg_max_id(uint32_t mask)
+{
+	return mask >> l3_cfg_mark_shift(mask);
+}
+
+uint32_t l3_cfg_ns_mark(const struct l3_cfg *cfg, const struct l3_ns *ns)
+{
+	return ns->id << l3_cfg_mark_shift(cfg->mark_mask);
+}
+
+const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family)
+{
+	size_t i;
+
+	for (i = 0; i < ns->naddrs; i++)
+		if (ns->addrs[i].family == family)
+			return &ns->addrs[i];
+	return NULL;
+}

@@ -1,0 +1,899 @@
+/*
+ * Policy model → IR. The table's shape, and why:
+ *
+ *  - A namespace is a mark value inside mark_mask. Chain ns_<name> sets it
+ *    (bits outside the mask are kept), and is reached through verdict maps
+ *    keyed by the socket's cgroup (output) or by the destination address
+ *    (prerouting). Every per-packet step is one set or map lookup, so the
+ *    cost does not grow with the number of namespaces.
+ *  - Egress: output marks the packet with its socket's namespace;
+ *    postrouting SNATs it to the namespace's first address of its family
+ *    unless it already carries one of the namespace's own addresses.
+ *  - Ingress: prerouting marks by destination address; loopback (127/8,
+ *    ::1) keeps the sender's mark from output instead. Input accepts a
+ *    marked packet only for a socket of the same namespace
+ *    (mark . cgroup lookup); unmarked traffic (the host's own addresses)
+ *    is refused to every namespace's socket.
+ *  - Established and related traffic is accepted first: the socket
+ *    expression does not see request sockets, so the handshake's last ACK
+ *    would otherwise be refused.
+ *  - Broadcast and multicast UDP that someone registered for is queued to
+ *    l3nftd, which fans it out.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include "l3nft/ir.h"
+
+#define L3_PRIO_MANGLE (-150)
+#define L3_PRIO_FILTER 0
+#define L3_PRIO_SRCNAT 100
+#define L3_NFPROTO_IPV4 2
+#define L3_NFPROTO_IPV6 10
+
+struct l3_irb {
+	struct l3_ir *ir;
+	const struct l3_cfg *cfg;
+	uint32_t mask;
+	bool oom;
+};
+
+/* ---- small constructors ---- */
+
+static const char *l3_irb_printf(struct l3_irb *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *l3_irb_printf(struct l3_irb *b, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	const char *s;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s = l3_arena_strdup(b->ir->arena, buf);
+	if (!s)
+		b->oom = true;
+	return s ? s : "";
+}
+
+static struct l3_ir_key l3_key(enum l3_ir_sel sel)
+{
+	struct l3_ir_key k = { .n = 1 };
+
+	k.e[0].sel = sel;
+	return k;
+}
+
+static struct l3_ir_key l3_key_mark(uint32_t mask)
+{
+	struct l3_ir_key k = l3_key(L3_SEL_MARK);
+
+	k.e[0].mask = mask;
+	return k;
+}
+
+static struct l3_ir_key l3_key_sock(int level)
+{
+	struct l3_ir_key k = l3_key(L3_SEL_SOCKET_CGROUP);
+
+	k.e[0].level = level;
+	return k;
+}
+
+static struct l3_ir_key l3_key_cat(struct l3_ir_key a, struct l3_ir_key b)
+{
+	a.e[a.n++] = b.e[0];
+	return a;
+}
+
+static struct l3_ir_value l3_val_mark(uint32_t m)
+{
+	struct l3_ir_value v = { .type = L3_T_MARK, .u.mark = m };
+
+	return v;
+}
+
+static struct l3_ir_value l3_val_verdict(enum l3_ir_verdict code, const char *chain)
+{
+	struct l3_ir_value v = { .type = L3_T_VERDICT };
+
+	v.u.verdict.code = code;
+	v.u.verdict.chain = chain;
+	return v;
+}
+
+static struct l3_ir_set *l3_irb_set(struct l3_irb *b, const char *name, enum l3_ir_type k0,
+				    enum l3_ir_type k1, enum l3_ir_type data, unsigned flags,
+				    const char *comment)
+{
+	struct l3_ir_set **slot = l3_vec_push(b->ir->arena, &b->ir->sets, sizeof(*slot));
+	struct l3_ir_set *s = l3_arena_alloc(b->ir->arena, sizeof(*s));
+
+	if (!slot || !s) {
+		b->oom = true;
+		return NULL;
+	}
+	*slot = s;
+	s->name = name;
+	s->key[0] = k0;
+	s->key[1] = k1;
+	s->nkey = k1 == L3_T_NONE ? 1 : 2;
+	s->data = data;
+	s->flags = flags | (data != L3_T_NONE ? L3_SET_MAP : 0);
+	s->comment = comment;
+	return s;
+}
+
+static struct l3_ir_elem *l3_irb_elem(struct l3_irb *b, struct l3_ir_set *s,
+				      const struct l3_ns *ns, struct l3_pos pos)
+{
+	struct l3_ir_elem *e;
+
+	if (!s)
+		return NULL;
+	e = l3_vec_push(b->ir->arena, &s->elems, sizeof(*e));
+	if (!e) {
+		b->oom = true;
+		return NULL;
+	}
+	e->ns = ns;
+	e->pos = pos;
+	e->comment = ns ? ns->name : NULL;
+	return e;
+}
+
+static struct l3_ir_chain *l3_irb_chain(struct l3_irb *b, const char *name,
+					enum l3_ir_hook hook, enum l3_ir_chain_type type,
+					int prio, const char *comment)
+{
+	struct l3_ir_chain **slot = l3_vec_push(b->ir->arena, &b->ir->chains, sizeof(*slot));
+	struct l3_ir_chain *c = l3_arena_alloc(b->ir->arena, sizeof(*c));
+
+	if (!slot || !c) {
+		b->oom = true;
+		return NULL;
+	}
+	*slot = c;
+	c->name = name;
+	c->hook = hook;
+	c->type = type;
+	c->prio = prio;
+	c->comment = comment;
+	return c;
+}
+
+/* Rules are filled in place; a chain that failed to allocate gets a
+ * scratch rule so that callers need not check every step. */
+static struct l3_ir_rule *l3_irb_rule(struct l3_irb *b, struct l3_ir_chain *c,
+				      const char *comment)
+{
+	static struct l3_ir_rule scratch;
+	struct l3_ir_rule *r = c ? l3_vec_push(b->ir->arena, &c->rules, sizeof(*r)) : NULL;
+
+	if (!r) {
+		b->oom = true;
+		memset(&scratch, 0, sizeof(scratch));
+		return &scratch;
+	}
+	r->comment = comment;
+	return r;
+}
+
+static struct l3_ir_match *l3_m(struct l3_ir_rule *r, struct l3_ir_key key, enum l3_ir_op op)
+{
+	struct l3_ir_match *m = &r->m[r->nm++];
+
+	/* a rule never holds more than the builder below puts in it */
+	if (r->nm > L3_IR_MATCH_MAX)
+		abort();
+	m->key = key;
+	m->op = op;
+	return m;
+}
+
+static void l3_m_eq(struct l3_ir_rule *r, struct l3_ir_key key, struct l3_ir_value v)
+{
+	l3_m(r, key, L3_OP_EQ)->val = v;
+}
+
+static void l3_m_small(struct l3_ir_rule *r, enum l3_ir_sel sel, uint32_t value)
+{
+	struct l3_ir_match *m = l3_m(r, l3_key(sel), L3_OP_IN_LIST);
+
+	m->list[0] = value;
+	m->nlist = 1;
+}
+
+static void l3_m_set(struct l3_ir_rule *r, struct l3_ir_key key, const char *set)
+{
+	l3_m(r, key, L3_OP_IN_SET)->set = set;
+}
+
+static void l3_m_loopback(struct l3_ir_rule *r, int family)
+{
+	struct l3_ir_match *m;
+
+	if (family == AF_INET) {
+		m = l3_m(r, l3_key(L3_SEL_IP_DADDR), L3_OP_PREFIX);
+		m->val.type = L3_T_IPV4;
+		m->val.u.v4.s_addr = htonl(INADDR_LOOPBACK & 0xff000000u);
+		m->plen = 8;
+	} else {
+		m = l3_m(r, l3_key(L3_SEL_IP6_DADDR), L3_OP_EQ);
+		m->val.type = L3_T_IPV6;
+		m->val.u.v6 = in6addr_loopback;
+	}
+}
+
+static struct l3_ir_stmt *l3_s(struct l3_ir_rule *r, enum l3_ir_stmt_kind kind)
+{
+	struct l3_ir_stmt *s = &r->s[r->ns++];
+
+	if (r->ns > L3_IR_STMT_MAX)
+		abort();
+	s->kind = kind;
+	return s;
+}
+
+static void l3_s_verdict(struct l3_ir_rule *r, enum l3_ir_verdict code, const char *chain)
+{
+	l3_s(r, L3_STMT_VERDICT)->verdict = l3_val_verdict(code, chain);
+}
+
+static void l3_s_keyed(struct l3_ir_rule *r, enum l3_ir_stmt_kind kind,
+		       struct l3_ir_key key, const char *set)
+{
+	struct l3_ir_stmt *s = l3_s(r, kind);
+
+	s->key = key;
+	s->set = set;
+}
+
+static void l3_s_mark(struct l3_ir_rule *r, uint32_t mask, uint32_t value)
+{
+	struct l3_ir_stmt *s = l3_s(r, L3_STMT_MARK_SET);
+
+	s->mark_mask = mask;
+	s->mark_value = value;
+}
+
+/* ---- the table ---- */
+
+static const char *l3_cgroup_set(struct l3_irb *b, int level)
+{
+	return l3_irb_printf(b, L3_IR_SET_CGROUP_FMT, level);
+}
+
+static const char *l3_member_set(struct l3_irb *b, int level)
+{
+	return l3_irb_printf(b, L3_IR_SET_MEMBER_FMT, level);
+}
+
+static int l3_irb_levels(struct l3_irb *b, int root_level)
+{
+	struct l3_ir *ir = b->ir;
+	size_t i;
+
+	for (i = 0; i < b->cfg->nns; i++) {
+		int lvl = b->cfg->ns[i].cgroup_depth + root_level, j, k;
+
+		for (j = 0; j < ir->nlevels && ir->levels[j] < lvl; j++)
+			;
+		if (j < ir->nlevels && ir->levels[j] == lvl)
+			continue;
+		if (ir->nlevels == L3_IR_LEVELS_MAX) {
+			errno = E2BIG;
+			return -1;
+		}
+		for (k = ir->nlevels++; k > j; k--)
+			ir->levels[k] = ir->levels[k - 1];
+		ir->levels[j] = lvl;
+	}
+	return 0;
+}
+
+static void l3_irb_counters(struct l3_irb *b)
+{
+	static const char *const kinds[] = { "egress", "accepted", "refused" };
+	static const char *const what[] = {
+		"connections and flows translated to the namespace's address",
+		"packets accepted for the namespace's sockets",
+		"packets refused to the namespace (foreign socket, no socket, or no ping)",
+	};
+	size_t i, k;
+
+	for (i = 0; i < b->cfg->nns; i++)
+		for (k = 0; k < L3_ARRAY_SIZE(kinds); k++) {
+			struct l3_ir_counter *c = l3_vec_push(b->ir->arena, &b->ir->counters,
+							      sizeof(*c));
+			if (!c) {
+				b->oom = true;
+				return;
+			}
+			c->ns = &b->cfg->ns[i];
+			c->pos = c->ns->pos;
+			c->name = l3_irb_printf(b, "%s_%s", c->ns->name, kinds[k]);
+			c->comment = i == 0 ? what[k] : NULL;
+		}
+	for (k = 0; k < 2; k++) {
+		struct l3_ir_counter *c = l3_vec_push(b->ir->arena, &b->ir->counters, sizeof(*c));
+
+		if (!c) {
+			b->oom = true;
+			return;
+		}
+		c->name = k == 0 ? "host_refused" : "loopback_refused";
+		c->comment = k == 0 ? "the host's traffic refused to namespace sockets"
+				    : "loopback from shared namespaces refused to other namespaces";
+	}
+}
+
+static void l3_irb_cgroup_value(struct l3_ir_value *v, const struct l3_ns *ns, int root_level)
+{
+	v->type = L3_T_CGROUP;
+	v->u.cg.path = ns->cgroup;
+	v->u.cg.level = ns->cgroup_depth + root_level;
+}
+
+static void l3_irb_addr_value(struct l3_ir_value *v, const struct l3_addr *a)
+{
+	v->type = a->family == AF_INET ? L3_T_IPV4 : L3_T_IPV6;
+	memcpy(&v->u, &a->a, a->family == AF_INET ? 4 : 16);
+}
+
+/* Sets whose elements change at run time: one per cgroup level. */
+static void l3_irb_dynamic_sets(struct l3_irb *b, int root_level)
+{
+	int l;
+
+	for (l = 0; l < b->ir->nlevels; l++) {
+		int lvl = b->ir->levels[l];
+		struct l3_ir_set *vm, *mem;
+		size_t i;
+
+		vm = l3_irb_set(b, l3_cgroup_set(b, lvl), L3_T_CGROUP,
+				L3_T_NONE, L3_T_VERDICT, L3_SET_DYNAMIC,
+				l3_irb_printf(b, "cgroup (level %d) -> its namespace's mark chain; "
+					      "kept up to date by l3nftd", lvl));
+		mem = l3_irb_set(b, l3_member_set(b, lvl), L3_T_MARK,
+				 L3_T_CGROUP, L3_T_NONE, L3_SET_DYNAMIC,
+				 l3_irb_printf(b, "namespace mark . cgroup (level %d) of its sockets",
+					       lvl));
+		for (i = 0; i < b->cfg->nns; i++) {
+			const struct l3_ns *ns = &b->cfg->ns[i];
+			struct l3_ir_elem *e;
+
+			if (ns->cgroup_depth + root_level != lvl)
+				continue;
+			e = l3_irb_elem(b, vm, ns, ns->cgroup_pos);
+			if (e) {
+				l3_irb_cgroup_value(&e->key[0], ns, root_level);
+				e->data = l3_val_verdict(L3_V_JUMP,
+							 l3_irb_printf(b, "ns_%s", ns->name));
+			}
+			e = l3_irb_elem(b, mem, ns, ns->cgroup_pos);
+			if (e) {
+				e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+				l3_irb_cgroup_value(&e->key[1], ns, root_level);
+			}
+		}
+	}
+}
+
+/* Address-keyed sets and maps, one of each per family. */
+static void l3_irb_addr_sets(struct l3_irb *b, int family)
+{
+	const bool v4 = family == AF_INET;
+	enum l3_ir_type t = v4 ? L3_T_IPV4 : L3_T_IPV6;
+	struct l3_ir_set *dst, *own, *snat, *none;
+	size_t i, j;
+
+	dst = l3_irb_set(b, v4 ? "dst4" : "dst6", t, L3_T_NONE, L3_T_VERDICT, 0,
+			 "namespace address -> its mark chain (ingress)");
+	own = l3_irb_set(b, v4 ? "own4" : "own6", L3_T_MARK, t, L3_T_NONE, 0,
+			 "addresses a namespace may already send from");
+	snat = l3_irb_set(b, v4 ? "snat4" : "snat6", L3_T_MARK, L3_T_NONE, t, 0,
+			  "egress source of each namespace (its first address)");
+	none = l3_irb_set(b, v4 ? "no_ipv4" : "no_ipv6", L3_T_MARK, L3_T_NONE, L3_T_NONE, 0,
+			  v4 ? "namespaces without an IPv4 address: no IPv4 egress"
+			     : "namespaces without an IPv6 address: no IPv6 egress");
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+		const struct l3_addr *src = l3_cfg_ns_source(ns, family);
+		uint32_t mark = l3_cfg_ns_mark(b->cfg, ns);
+		struct l3_ir_elem *e;
+
+		for (j = 0; j < ns->naddrs; j++) {
+			const struct l3_addr *a = &ns->addrs[j];
+
+			if (a->family != family)
+				continue;
+			if ((e = l3_irb_elem(b, dst, ns, a->pos))) {
+				l3_irb_addr_value(&e->key[0], a);
+				e->data = l3_val_verdict(L3_V_JUMP,
+							 l3_irb_printf(b, "ns_%s", ns->name));
+			}
+			if ((e = l3_irb_elem(b, own, ns, a->pos))) {
+				e->key[0] = l3_val_mark(mark);
+				l3_irb_addr_value(&e->key[1], a);
+			}
+		}
+		if (src && (e = l3_irb_elem(b, snat, ns, src->pos))) {
+			e->key[0] = l3_val_mark(mark);
+			l3_irb_addr_value(&e->data, src);
+		}
+		if (!src && (e = l3_irb_elem(b, none, ns, ns->pos)))
+			e->key[0] = l3_val_mark(mark);
+	}
+}
+
+/* Marks of the namespaces with a property: loopback shared, ping. */
+static void l3_irb_mark_sets(struct l3_irb *b)
+{
+	struct l3_ir_set *shared, *ping;
+	size_t i;
+
+	shared = l3_irb_set(b, "shared", L3_T_MARK, L3_T_NONE, L3_T_NONE, 0,
+			    "namespaces whose loopback is shared with the host");
+	ping = l3_irb_set(b, "ping", L3_T_MARK, L3_T_NONE, L3_T_NONE, 0,
+			  "namespaces that answer ICMP echo on their addresses");
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+		struct l3_ir_elem *e;
+
+		if (ns->loopback == L3_LOOPBACK_SHARED && (e = l3_irb_elem(b, shared, ns, ns->pos)))
+			e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+		if (ns->ping && (e = l3_irb_elem(b, ping, ns, ns->pos)))
+			e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+	}
+}
+
+/* Objref maps: namespace mark -> its named counter. */
+static void l3_irb_counter_maps(struct l3_irb *b)
+{
+	static const char *const kinds[] = { "egress", "accepted", "refused" };
+	size_t i, k;
+
+	for (k = 0; k < L3_ARRAY_SIZE(kinds); k++) {
+		struct l3_ir_set *m = l3_irb_set(b, l3_irb_printf(b, "%s_ctr", kinds[k]),
+						 L3_T_MARK, L3_T_NONE, L3_T_COUNTER, 0,
+						 l3_irb_printf(b, "namespace mark -> its %s counter",
+							       kinds[k]));
+
+		for (i = 0; i < b->cfg->nns; i++) {
+			const struct l3_ns *ns = &b->cfg->ns[i];
+			struct l3_ir_elem *e = l3_irb_elem(b, m, ns, ns->pos);
+
+			if (!e)
+				continue;
+			e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+			e->data.type = L3_T_COUNTER;
+			e->data.u.obj = l3_irb_printf(b, "%s_%s", ns->name, kinds[k]);
+		}
+	}
+}
+
+/* Directed broadcast address of @a, or 0 when the prefix has none. */
+static uint32_t l3_bcast(const struct l3_addr *a)
+{
+	uint32_t h = ntohl(a->a.v4.s_addr);
+
+	if (a->plen >= 31)
+		return 0;
+	return h | (0xffffffffu >> a->plen);
+}
+
+static struct l3_ir_elem *l3_irb_listen_elem(struct l3_irb *b, struct l3_ir_set *s,
+					     const struct l3_ns *ns, const struct l3_listen *l)
+{
+	struct l3_ir_elem *e;
+	size_t i;
+
+	/* two namespaces may listen to the same group: one element */
+	for (i = 0; s && i < s->elems.len; i++) {
+		e = (struct l3_ir_elem *)s->elems.items + i;
+		if (e->key[1].u.port == l->port &&
+		    !memcmp(&e->key[0].u, &l->group, l->family == AF_INET ? 4 : 16))
+			return NULL;
+	}
+	e = l3_irb_elem(b, s, ns, l->pos);
+	if (e) {
+		e->key[0].type = l->family == AF_INET ? L3_T_IPV4 : L3_T_IPV6;
+		memcpy(&e->key[0].u, &l->group, l->family == AF_INET ? 4 : 16);
+		e->key[1].type = L3_T_PORT;
+		e->key[1].u.port = l->port;
+	}
+	return e;
+}
+
+static void l3_irb_listen_sets(struct l3_irb *b)
+{
+	struct l3_ir_set *s4, *s6;
+	size_t i, j, k;
+
+	s4 = l3_irb_set(b, L3_IR_SET_LISTEN4, L3_T_IPV4, L3_T_PORT, L3_T_NONE, L3_SET_DYNAMIC,
+			"broadcast/multicast destinations someone listens to; l3nftd keeps it "
+			"in step with its registry");
+	s6 = l3_irb_set(b, L3_IR_SET_LISTEN6, L3_T_IPV6, L3_T_PORT, L3_T_NONE, L3_SET_DYNAMIC,
+			"the same for IPv6 multicast");
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+
+		for (j = 0; j < ns->nlistens; j++) {
+			struct l3_listen l = ns->listens[j];
+
+			if (l.kind == L3_LISTEN_GROUP) {
+				l3_irb_listen_elem(b, l.family == AF_INET ? s4 : s6, ns, &l);
+				continue;
+			}
+			l.group.v4.s_addr = INADDR_BROADCAST;
+			l3_irb_listen_elem(b, s4, ns, &l);
+			for (k = 0; k < ns->naddrs; k++) {
+				uint32_t bc;
+
+				if (ns->addrs[k].family != AF_INET)
+					continue;
+				bc = l3_bcast(&ns->addrs[k]);
+				if (!bc)
+					continue;
+				l.group.v4.s_addr = htonl(bc);
+				l3_irb_listen_elem(b, s4, ns, &l);
+			}
+		}
+	}
+}
+
+/* One namespace's mark chain: the only per-namespace code in the table. */
+static void l3_irb_ns_chains(struct l3_irb *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+		struct l3_ir_chain *c;
+		struct l3_ir_rule *r;
+
+		c = l3_irb_chain(b, l3_irb_printf(b, "ns_%s", ns->name), L3_HOOK_NONE,
+				 L3_CHAIN_FILTER, 0,
+				 l3_irb_printf(b, "namespace %s: id %u, cgroup %s", ns->name,
+					       ns->id, ns->cgroup));
+		if (!c)
+			return;
+		c->ns = ns;
+		c->pos = ns->pos;
+		r = l3_irb_rule(b, c, NULL);
+		r->pos = ns->pos;
+		l3_s_mark(r, b->mask, l3_cfg_ns_mark(b->cfg, ns));
+	}
+}
+
+static void l3_irb_prerouting(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "prerouting", L3_HOOK_PREROUTING,
+					     L3_CHAIN_FILTER, L3_PRIO_MANGLE,
+					     "ingress: mark each packet with the namespace that owns its destination");
+	struct l3_ir_rule *r;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "loopback keeps the sender's mark, set in output" : NULL);
+		l3_m_loopback(r, f == 0 ? AF_INET : AF_INET6);
+		l3_s_verdict(r, L3_V_RETURN, NULL);
+	}
+	r = l3_irb_rule(b, c, "anything else starts as the host's (mark 0 in mark_mask)");
+	l3_s_mark(r, b->mask, 0);
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_keyed(r, L3_STMT_VMAP, l3_key(L3_SEL_IP_DADDR), "dst4");
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_keyed(r, L3_STMT_VMAP, l3_key(L3_SEL_IP6_DADDR), "dst6");
+}
+
+static void l3_irb_output(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "output", L3_HOOK_OUTPUT, L3_CHAIN_ROUTE,
+					     L3_PRIO_MANGLE,
+					     "egress: mark each packet with its socket's namespace");
+	struct l3_ir_rule *r;
+	int l;
+
+	r = l3_irb_rule(b, c, "a packet of no namespace is the host's");
+	l3_s_mark(r, b->mask, 0);
+	for (l = 0; l < b->ir->nlevels; l++) {
+		r = l3_irb_rule(b, c, NULL);
+		l3_s_keyed(r, L3_STMT_VMAP, l3_key_sock(b->ir->levels[l]),
+			   l3_cgroup_set(b, b->ir->levels[l]));
+	}
+}
+
+static void l3_irb_postrouting(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "postrouting", L3_HOOK_POSTROUTING,
+					     L3_CHAIN_NAT, L3_PRIO_SRCNAT,
+					     "egress: a namespace's new connections leave from its own address");
+	struct l3_ir_rule *r;
+	int f;
+
+	r = l3_irb_rule(b, c, "the host's own traffic is not translated");
+	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
+	l3_s_verdict(r, L3_V_RETURN, NULL);
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "loopback peers see the loopback address" : NULL);
+		l3_m_eq(r, l3_key(L3_SEL_OIF), (struct l3_ir_value){ .type = L3_T_IFINDEX, .u.mark = 1 });
+		l3_m_loopback(r, f == 0 ? AF_INET : AF_INET6);
+		l3_s_verdict(r, L3_V_RETURN, NULL);
+	}
+	r = l3_irb_rule(b, c, "already from one of its own addresses");
+	l3_m_set(r, l3_key_cat(l3_key_mark(b->mask), l3_key(L3_SEL_IP_SADDR)), "own4");
+	l3_s_verdict(r, L3_V_RETURN, NULL);
+	r = l3_irb_rule(b, c, NULL);
+	l3_m_set(r, l3_key_cat(l3_key_mark(b->mask), l3_key(L3_SEL_IP6_SADDR)), "own6");
+	l3_s_verdict(r, L3_V_RETURN, NULL);
+	r = l3_irb_rule(b, c, "a namespace without an address of the family cannot send in it");
+	l3_m_small(r, L3_SEL_NFPROTO, L3_NFPROTO_IPV4);
+	l3_m_set(r, l3_key_mark(b->mask), "no_ipv4");
+	l3_s_verdict(r, L3_V_DROP, NULL);
+	r = l3_irb_rule(b, c, NULL);
+	l3_m_small(r, L3_SEL_NFPROTO, L3_NFPROTO_IPV6);
+	l3_m_set(r, l3_key_mark(b->mask), "no_ipv6");
+	l3_s_verdict(r, L3_V_DROP, NULL);
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_keyed(r, L3_STMT_COUNTER_MAP, l3_key_mark(b->mask), "egress_ctr");
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_keyed(r, L3_STMT_SNAT_MAP, l3_key_mark(b->mask), "snat4");
+	r->s[0].family = AF_INET;
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_keyed(r, L3_STMT_SNAT_MAP, l3_key_mark(b->mask), "snat6");
+	r->s[0].family = AF_INET6;
+}
+
+/* The refusal that ends input, host_in and lo_shared: TCP gets a reset,
+ * UDP a port-unreachable (as if nobody listened), ICMP nothing. */
+static void l3_irb_refuse(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_rule *r;
+
+	r = l3_irb_rule(b, c, NULL);
+	l3_m_small(r, L3_SEL_L4PROTO, IPPROTO_TCP);
+	l3_s(r, L3_STMT_REJECT_TCP_RESET);
+	r = l3_irb_rule(b, c, NULL);
+	l3_m_small(r, L3_SEL_L4PROTO, IPPROTO_UDP);
+	l3_s(r, L3_STMT_REJECT_PORT);
+	r = l3_irb_rule(b, c, NULL);
+	l3_m(r, l3_key(L3_SEL_L4PROTO), L3_OP_IN_LIST)->nlist = 2;
+	r->m[0].list[0] = IPPROTO_ICMP;
+	r->m[0].list[1] = IPPROTO_ICMPV6;
+	l3_s_verdict(r, L3_V_DROP, NULL);
+	r = l3_irb_rule(b, c, NULL);
+	l3_s(r, L3_STMT_REJECT_ADMIN);
+}
+
+static void l3_irb_queue(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_rule *r;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? (b->cfg->fail_open
+			? "registered broadcast/multicast goes to l3nftd; without it, to everyone (fail_open: true)"
+			: "registered broadcast/multicast goes to l3nftd; without it, nowhere (fail_open: false)")
+					     : NULL);
+		l3_m_small(r, L3_SEL_L4PROTO, IPPROTO_UDP);
+		l3_m_set(r, l3_key_cat(l3_key(f == 0 ? L3_SEL_IP_DADDR : L3_SEL_IP6_DADDR),
+				       l3_key(L3_SEL_UDP_DPORT)),
+			 f == 0 ? L3_IR_SET_LISTEN4 : L3_IR_SET_LISTEN6);
+		r->s[0].kind = L3_STMT_QUEUE;
+		r->s[0].queue_num = b->cfg->queue;
+		r->s[0].queue_bypass = b->cfg->fail_open;
+		r->ns = 1;
+		r->pos = b->cfg->queue_pos;
+	}
+	if (!b->cfg->fail_open)
+		return;
+	/* with bypass, a datagram nobody consumed comes back here */
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "fail open: no daemon, deliver as the kernel would" : NULL);
+		l3_m_small(r, L3_SEL_L4PROTO, IPPROTO_UDP);
+		l3_m_set(r, l3_key_cat(l3_key(f == 0 ? L3_SEL_IP_DADDR : L3_SEL_IP6_DADDR),
+				       l3_key(L3_SEL_UDP_DPORT)),
+			 f == 0 ? L3_IR_SET_LISTEN4 : L3_IR_SET_LISTEN6);
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+}
+
+static void l3_irb_input(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "input", L3_HOOK_INPUT, L3_CHAIN_FILTER,
+					     L3_PRIO_FILTER,
+					     "ingress: a namespace's packets reach only its own sockets");
+	struct l3_ir_key mk = l3_key_mark(b->mask);
+	struct l3_ir_rule *r;
+	struct l3_ir_match *m;
+	int l, f;
+
+	l3_irb_queue(b, c);
+	r = l3_irb_rule(b, c, "replies and the rest of accepted connections");
+	m = l3_m(r, l3_key(L3_SEL_CT_STATE), L3_OP_IN_LIST);
+	m->list[0] = L3_CT_ESTABLISHED;
+	m->list[1] = L3_CT_RELATED;
+	m->nlist = 2;
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	r = l3_irb_rule(b, c, "for the host's own addresses");
+	l3_m_eq(r, mk, l3_val_mark(0));
+	l3_s_verdict(r, L3_V_JUMP, "host_in");
+	for (l = 0; l < b->ir->nlevels; l++) {
+		r = l3_irb_rule(b, c, l == 0 ? "a socket of the namespace the packet is for" : NULL);
+		l3_m_set(r, l3_key_cat(mk, l3_key_sock(b->ir->levels[l])),
+			 l3_member_set(b, b->ir->levels[l]));
+		l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "accepted_ctr");
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "ICMP echo, where the namespace allows ping" : NULL);
+		l3_m_set(r, mk, "ping");
+		l3_m_small(r, L3_SEL_L4PROTO, f == 0 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		l3_m_small(r, f == 0 ? L3_SEL_ICMP_TYPE : L3_SEL_ICMPV6_TYPE, f == 0 ? 8 : 128);
+		l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "accepted_ctr");
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+	r = l3_irb_rule(b, c, "IPv6 neighbour discovery for the namespace's addresses");
+	l3_m_small(r, L3_SEL_L4PROTO, IPPROTO_ICMPV6);
+	m = l3_m(r, l3_key(L3_SEL_ICMPV6_TYPE), L3_OP_IN_LIST);
+	m->list[0] = 135;
+	m->list[1] = 136;
+	m->nlist = 2;
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "loopback of a shared namespace may reach the host" : NULL);
+		l3_m_loopback(r, f == 0 ? AF_INET : AF_INET6);
+		l3_m_set(r, mk, "shared");
+		l3_s_verdict(r, L3_V_JUMP, "lo_shared");
+	}
+	r = l3_irb_rule(b, c, "everything else for a namespace is refused");
+	l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "refused_ctr");
+	l3_irb_refuse(b, c);
+}
+
+/* Looks up the socket's namespace by writing its mark onto the packet:
+ * a hit jumps to ns_<name>; a miss leaves the mark as it was. */
+static void l3_irb_socket_mark(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_rule *r;
+	int l;
+
+	for (l = 0; l < b->ir->nlevels; l++) {
+		r = l3_irb_rule(b, c, l == 0 ? "which namespace, if any, owns the socket" : NULL);
+		l3_s_keyed(r, L3_STMT_VMAP, l3_key_sock(b->ir->levels[l]),
+			   l3_cgroup_set(b, b->ir->levels[l]));
+	}
+}
+
+static void l3_irb_host_in(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "host_in", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
+					     "traffic for the host's addresses: not for namespace sockets");
+	struct l3_ir_key mk = l3_key_mark(b->mask);
+	struct l3_ir_rule *r;
+	int f;
+
+	l3_irb_socket_mark(b, c);
+	r = l3_irb_rule(b, c, "a host socket, or none");
+	l3_m_eq(r, mk, l3_val_mark(0));
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "the host's loopback may reach a shared namespace" : NULL);
+		l3_m_loopback(r, f == 0 ? AF_INET : AF_INET6);
+		l3_m_set(r, mk, "shared");
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+	r = l3_irb_rule(b, c, NULL);
+	l3_s(r, L3_STMT_COUNTER_NAMED)->name = "host_refused";
+	l3_irb_refuse(b, c);
+}
+
+static void l3_irb_lo_shared(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "lo_shared", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
+					     "loopback from a shared namespace: the host's sockets, not another namespace's");
+	struct l3_ir_rule *r;
+
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_mark(r, b->mask, 0);
+	l3_irb_socket_mark(b, c);
+	r = l3_irb_rule(b, c, "a host socket, or none");
+	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	r = l3_irb_rule(b, c, NULL);
+	l3_s(r, L3_STMT_COUNTER_NAMED)->name = "loopback_refused";
+	l3_irb_refuse(b, c);
+}
+
+/* nft resolves a cgroupv2 path relative to /sys/fs/cgroup. */
+static const char *l3_irb_cgroup_prefix(struct l3_irb *b, const char *mount)
+{
+	static const char base[] = "/sys/fs/cgroup";
+	size_t n = sizeof(base) - 1;
+
+	if (!mount || !strcmp(mount, base) || !strcmp(mount, "/sys/fs/cgroup/"))
+		return "";
+	if (!strncmp(mount, base, n) && mount[n] == '/')
+		return l3_irb_printf(b, "%s/", mount + n + 1);
+	return l3_irb_printf(b, "../../..%s/", mount);
+}
+
+struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opts)
+{
+	struct l3_irb b = { .cfg = cfg, .mask = cfg->mark_mask };
+	int root = opts ? opts->cgroup_root_level : 0;
+
+	b.ir = calloc(1, sizeof(*b.ir));
+	if (!b.ir)
+		return NULL;
+	b.ir->arena = l3_arena_new();
+	if (!b.ir->arena) {
+		free(b.ir);
+		return NULL;
+	}
+	b.ir->cfg = cfg;
+	b.ir->table = cfg->table;
+	b.ir->cgroup_prefix = l3_irb_cgroup_prefix(&b, opts ? opts->cgroup_mount : NULL);
+	if (l3_irb_levels(&b, root) < 0) {
+		l3_ir_free(b.ir);
+		return NULL;
+	}
+	l3_irb_counters(&b);
+	l3_irb_dynamic_sets(&b, root);
+	l3_irb_listen_sets(&b);
+	l3_irb_addr_sets(&b, AF_INET);
+	l3_irb_addr_sets(&b, AF_INET6);
+	l3_irb_mark_sets(&b);
+	l3_irb_counter_maps(&b);
+	l3_irb_ns_chains(&b);
+	l3_irb_host_in(&b);
+	l3_irb_lo_shared(&b);
+	l3_irb_prerouting(&b);
+	l3_irb_output(&b);
+	l3_irb_input(&b);
+	l3_irb_postrouting(&b);
+	if (b.oom) {
+		l3_ir_free(b.ir);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b.ir;
+}
+
+void l3_ir_free(struct l3_ir *ir)
+{
+	if (!ir)
+		return;
+	l3_arena_free(ir->arena);
+	free(ir);
+}
+
+struct l3_ir_set *l3_ir_find_set(const struct l3_ir *ir, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ir->sets.len; i++)
+		if (!strcmp(L3_IR_SET(ir, i)->name, name))
+			return L3_IR_SET(ir, i);
+	return NULL;
+}
+
+struct l3_ir_chain *l3_ir_find_chain(const struct l3_ir *ir, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ir->chains.len; i++)
+		if (!strcmp(L3_IR_CHAIN(ir, i)->name, name))
+			return L3_IR_CHAIN(ir, i);
+	return NULL;
+}

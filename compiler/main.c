@@ -1,0 +1,163 @@
+/* l3nft: the command line. Only this file decides to exit. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "l3nft/cfg.h"
+#include "l3nft/cgroup.h"
+#include "l3nft/ir.h"
+
+enum { L3_EXIT_OK = 0, L3_EXIT_INPUT = 1, L3_EXIT_SYSTEM = 2 };
+
+struct l3_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static int l3_cmd_check(int argc, char **argv);
+static int l3_cmd_compile(int argc, char **argv);
+
+static const struct l3_cmd l3_cmds[] = {
+	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
+	{ "compile", l3_cmd_compile, "[FILE] [--cgroup-mount DIR]",
+	  "print the equivalent nft script" },
+};
+
+static void l3_usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: l3nft [-h|--help] [-V|--version] COMMAND [ARGS]\n\ncommands:\n", out);
+	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds); i++)
+		fprintf(out, "  %-8s %-32s %s\n", l3_cmds[i].name, l3_cmds[i].args,
+			l3_cmds[i].help);
+	fprintf(out, "\nFILE defaults to %s. Exit status: 0 success, 1 invalid input or\n"
+		     "usage, 2 the system refused.\n", L3_CFG_DEFAULT_FILE);
+}
+
+/* Loads and validates @file, printing every message; NULL when invalid. */
+static struct l3_cfg *l3_main_load(const char *file, int *status)
+{
+	struct l3_diag diag;
+	struct l3_cfg *cfg;
+
+	l3_diag_init(&diag, file);
+	cfg = l3_cfg_load(file, &diag);
+	l3_diag_print(&diag, stderr);
+	if (!cfg && diag.nerrors == 0)
+		fprintf(stderr, "l3nft: %s: %s\n", file, strerror(errno));
+	*status = !cfg && errno == ENOMEM && diag.nerrors == 0 ? L3_EXIT_SYSTEM : L3_EXIT_INPUT;
+	l3_diag_fini(&diag);
+	return cfg;
+}
+
+/* Parses "[FILE]" plus the options in @longopts; returns the file or NULL
+ * after printing a usage error. */
+static const char *l3_main_file_arg(int argc, char **argv, int first)
+{
+	if (argc - first > 1) {
+		fprintf(stderr, "l3nft %s: too many arguments\n", argv[0]);
+		return NULL;
+	}
+	return argc > first ? argv[first] : L3_CFG_DEFAULT_FILE;
+}
+
+static int l3_cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	struct l3_cfg *cfg;
+	const char *file;
+	int status;
+
+	if (getopt_long(argc, argv, "+", opts, NULL) != -1)
+		return L3_EXIT_INPUT;
+	file = l3_main_file_arg(argc, argv, optind);
+	if (!file)
+		return L3_EXIT_INPUT;
+	cfg = l3_main_load(file, &status);
+	if (!cfg)
+		return status;
+	l3_cfg_free(cfg);
+	return L3_EXIT_OK;
+}
+
+static int l3_cmd_compile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cgroup-mount", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct l3_cgroup_mount mnt = { .path = "/sys/fs/cgroup" };
+	struct l3_ir_opts iro = { 0 };
+	bool mount_given = false;
+	struct l3_cfg *cfg;
+	struct l3_ir *ir;
+	const char *file;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 'm')
+			return L3_EXIT_INPUT;
+		if (strlen(optarg) >= sizeof(mnt.path)) {
+			fprintf(stderr, "l3nft compile: --cgroup-mount: path too long\n");
+			return L3_EXIT_INPUT;
+		}
+		strcpy(mnt.path, optarg);
+		mount_given = true;
+	}
+	file = l3_main_file_arg(argc, argv, optind);
+	if (!file)
+		return L3_EXIT_INPUT;
+	/* without a cgroup2 mount, print paths as if it were at the usual place */
+	if (!mount_given && l3_cgroup_find_mount(NULL, &mnt) < 0)
+		strcpy(mnt.path, "/sys/fs/cgroup");
+	iro.cgroup_mount = mnt.path;
+	iro.cgroup_root_level = mnt.root_level;
+	cfg = l3_main_load(file, &status);
+	if (!cfg)
+		return status;
+	ir = l3_ir_build(cfg, &iro);
+	if (!ir) {
+		fprintf(stderr, "l3nft compile: %s\n", strerror(errno));
+		l3_cfg_free(cfg);
+		return errno == E2BIG ? L3_EXIT_INPUT : L3_EXIT_SYSTEM;
+	}
+	status = l3_emit_text(ir, stdout) < 0 ? L3_EXIT_SYSTEM : L3_EXIT_OK;
+	if (status)
+		fprintf(stderr, "l3nft compile: write error: %s\n", strerror(errno));
+	l3_ir_free(ir);
+	l3_cfg_free(cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		l3_usage(stderr);
+		return L3_EXIT_INPUT;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		l3_usage(stdout);
+		return L3_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("l3nft %s\n", PACKAGE_VERSION);
+		return L3_EXIT_OK;
+	}
+	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds); i++) {
+		if (!strcmp(argv[1], l3_cmds[i].name)) {
+			opterr = 1;
+			return l3_cmds[i].run(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "l3nft: unknown command '%s'\n", argv[1]);
+	l3_usage(stderr);
+	return L3_EXIT_INPUT;
+}

@@ -1,0 +1,2 @@
+#include "tests.h"
+Suite *l3_suite_cfg(void) { Suite *s = suite_create("cfg"); return s; }
