@@ -253,9 +253,12 @@ static void l3_text_rule(const struct l3_ir *ir, const struct l3_ir_rule *r, FIL
 
 	if (r->comment)
 		fprintf(out, "\t\t# %s\n", r->comment);
-	if (l3_rule_queues(r))
-		fputs("\t\t# (a kernel without nft's queue expression gets the xt NFQUEUE\n"
-		      "\t\t#  target from `l3nft apply`; `nft list` shows both the same way)\n",
+	/* say once what apply does differently on kernels without nft_queue */
+	if (l3_rule_queues(r) && r->comment)
+		fputs("\t\t# On a kernel without nft's queue expression (CONFIG_NFT_QUEUE off),\n"
+		      "\t\t# `l3nft apply` loads the xt NFQUEUE target in its place, with the\n"
+		      "\t\t# same number and bypass flag; nft 1.0 then lists these two rules\n"
+		      "\t\t# without their queue statement, and `nft -f` of this text fails.\n",
 		      out);
 	fputs("\t\t", out);
 	for (i = 0; i < r->nm; i++) {

@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "l3nft/ir.h"
 
 #define L3_PRIO_MANGLE (-150)
@@ -40,6 +41,7 @@
 struct l3_irb {
 	struct l3_ir *ir;
 	const struct l3_cfg *cfg;
+	const struct l3_ir_opts *opts;
 	uint32_t mask;
 	bool oom;
 };
@@ -349,7 +351,56 @@ static void l3_irb_addr_value(struct l3_ir_value *v, const struct l3_addr *a)
 	memcpy(&v->u, &a->a, a->family == AF_INET ? 4 : 16);
 }
 
-/* Sets whose elements change at run time: one per cgroup level. */
+/* The cgroup's id (the inode of its directory), 0 when it does not exist;
+ * without resolve_cgroups, 1 for all (the text form prints paths). */
+static uint64_t l3_irb_cgroup_id(struct l3_irb *b, const struct l3_ns *ns)
+{
+	const struct l3_ns **slot;
+	struct stat st;
+	char path[4096 + L3_CGROUP_PATH_MAX + 2];
+
+	if (!b->opts || !b->opts->resolve_cgroups)
+		return 1;
+	snprintf(path, sizeof(path), "%s/%s", b->opts->cgroup_mount, ns->cgroup);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_ino;
+	slot = l3_vec_push(b->ir->arena, &b->ir->missing, sizeof(*slot));
+	if (!slot)
+		b->oom = true;
+	else
+		*slot = ns;
+	return 0;
+}
+
+static void l3_irb_cgroup_elems(struct l3_irb *b, struct l3_ir_set *vm, struct l3_ir_set *mem,
+				int lvl, int root_level)
+{
+	size_t i;
+
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+		struct l3_ir_elem *e;
+		uint64_t id;
+
+		if (ns->cgroup_depth + root_level != lvl)
+			continue;
+		id = l3_irb_cgroup_id(b, ns);
+		if (!id)
+			continue;
+		if ((e = l3_irb_elem(b, vm, ns, ns->cgroup_pos))) {
+			l3_irb_cgroup_value(&e->key[0], ns, root_level);
+			e->key[0].u.cg.id = id;
+			e->data = l3_val_verdict(L3_V_JUMP, l3_irb_printf(b, "ns_%s", ns->name));
+		}
+		if ((e = l3_irb_elem(b, mem, ns, ns->cgroup_pos))) {
+			e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+			l3_irb_cgroup_value(&e->key[1], ns, root_level);
+			e->key[1].u.cg.id = id;
+		}
+	}
+}
+
+/* Sets whose elements change at run time: one pair per cgroup level. */
 static void l3_irb_dynamic_sets(struct l3_irb *b, int root_level)
 {
 	int l;
@@ -357,34 +408,16 @@ static void l3_irb_dynamic_sets(struct l3_irb *b, int root_level)
 	for (l = 0; l < b->ir->nlevels; l++) {
 		int lvl = b->ir->levels[l];
 		struct l3_ir_set *vm, *mem;
-		size_t i;
 
-		vm = l3_irb_set(b, l3_cgroup_set(b, lvl), L3_T_CGROUP,
-				L3_T_NONE, L3_T_VERDICT, L3_SET_DYNAMIC,
+		vm = l3_irb_set(b, l3_cgroup_set(b, lvl), L3_T_CGROUP, L3_T_NONE, L3_T_VERDICT,
+				L3_SET_DYNAMIC,
 				l3_irb_printf(b, "cgroup (level %d) -> its namespace's mark chain; "
 					      "kept up to date by l3nftd", lvl));
-		mem = l3_irb_set(b, l3_member_set(b, lvl), L3_T_MARK,
-				 L3_T_CGROUP, L3_T_NONE, L3_SET_DYNAMIC,
+		mem = l3_irb_set(b, l3_member_set(b, lvl), L3_T_MARK, L3_T_CGROUP, L3_T_NONE,
+				 L3_SET_DYNAMIC,
 				 l3_irb_printf(b, "namespace mark . cgroup (level %d) of its sockets",
 					       lvl));
-		for (i = 0; i < b->cfg->nns; i++) {
-			const struct l3_ns *ns = &b->cfg->ns[i];
-			struct l3_ir_elem *e;
-
-			if (ns->cgroup_depth + root_level != lvl)
-				continue;
-			e = l3_irb_elem(b, vm, ns, ns->cgroup_pos);
-			if (e) {
-				l3_irb_cgroup_value(&e->key[0], ns, root_level);
-				e->data = l3_val_verdict(L3_V_JUMP,
-							 l3_irb_printf(b, "ns_%s", ns->name));
-			}
-			e = l3_irb_elem(b, mem, ns, ns->cgroup_pos);
-			if (e) {
-				e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
-				l3_irb_cgroup_value(&e->key[1], ns, root_level);
-			}
-		}
+		l3_irb_cgroup_elems(b, vm, mem, lvl, root_level);
 	}
 }
 
@@ -830,7 +863,7 @@ static const char *l3_irb_cgroup_prefix(struct l3_irb *b, const char *mount)
 
 struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opts)
 {
-	struct l3_irb b = { .cfg = cfg, .mask = cfg->mark_mask };
+	struct l3_irb b = { .cfg = cfg, .opts = opts, .mask = cfg->mark_mask };
 	int root = opts ? opts->cgroup_root_level : 0;
 
 	b.ir = calloc(1, sizeof(*b.ir));

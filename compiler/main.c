@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "l3nft/apply.h"
 #include "l3nft/cfg.h"
 #include "l3nft/cgroup.h"
 #include "l3nft/ir.h"
@@ -21,11 +22,14 @@ struct l3_cmd {
 
 static int l3_cmd_check(int argc, char **argv);
 static int l3_cmd_compile(int argc, char **argv);
+static int l3_cmd_apply(int argc, char **argv);
 
 static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
 	{ "compile", l3_cmd_compile, "[FILE] [--cgroup-mount DIR]",
 	  "print the equivalent nft script" },
+	{ "apply", l3_cmd_apply, "[FILE] [--dry-run] [-v]",
+	  "replace the table atomically; add missing aliases" },
 };
 
 static void l3_usage(FILE *out)
@@ -40,20 +44,24 @@ static void l3_usage(FILE *out)
 		     "usage, 2 the system refused.\n", L3_CFG_DEFAULT_FILE);
 }
 
-/* Loads and validates @file, printing every message; NULL when invalid. */
-static struct l3_cfg *l3_main_load(const char *file, int *status)
+/* Loads and validates @file into @diag (which the caller prints and
+ * frees, so later errors can point into the file too). */
+static struct l3_cfg *l3_main_load(const char *file, struct l3_diag *diag, int *status)
 {
-	struct l3_diag diag;
 	struct l3_cfg *cfg;
 
-	l3_diag_init(&diag, file);
-	cfg = l3_cfg_load(file, &diag);
-	l3_diag_print(&diag, stderr);
-	if (!cfg && diag.nerrors == 0)
-		fprintf(stderr, "l3nft: %s: %s\n", file, strerror(errno));
-	*status = !cfg && errno == ENOMEM && diag.nerrors == 0 ? L3_EXIT_SYSTEM : L3_EXIT_INPUT;
-	l3_diag_fini(&diag);
+	l3_diag_init(diag, file);
+	cfg = l3_cfg_load(file, diag);
+	if (!cfg && diag->nerrors == 0)
+		l3_error(diag, L3_NOPOS, "%s", strerror(errno));
+	*status = !cfg && errno == ENOMEM ? L3_EXIT_SYSTEM : L3_EXIT_INPUT;
 	return cfg;
+}
+
+static void l3_main_diag_done(struct l3_diag *diag)
+{
+	l3_diag_print(diag, stderr);
+	l3_diag_fini(diag);
 }
 
 /* Parses "[FILE]" plus the options in @longopts; returns the file or NULL
@@ -70,6 +78,7 @@ static const char *l3_main_file_arg(int argc, char **argv, int first)
 static int l3_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	const char *file;
 	int status;
@@ -79,7 +88,8 @@ static int l3_cmd_check(int argc, char **argv)
 	file = l3_main_file_arg(argc, argv, optind);
 	if (!file)
 		return L3_EXIT_INPUT;
-	cfg = l3_main_load(file, &status);
+	cfg = l3_main_load(file, &diag, &status);
+	l3_main_diag_done(&diag);
 	if (!cfg)
 		return status;
 	l3_cfg_free(cfg);
@@ -95,6 +105,7 @@ static int l3_cmd_compile(int argc, char **argv)
 	struct l3_cgroup_mount mnt = { .path = "/sys/fs/cgroup" };
 	struct l3_ir_opts iro = { 0 };
 	bool mount_given = false;
+	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	struct l3_ir *ir;
 	const char *file;
@@ -118,7 +129,8 @@ static int l3_cmd_compile(int argc, char **argv)
 		strcpy(mnt.path, "/sys/fs/cgroup");
 	iro.cgroup_mount = mnt.path;
 	iro.cgroup_root_level = mnt.root_level;
-	cfg = l3_main_load(file, &status);
+	cfg = l3_main_load(file, &diag, &status);
+	l3_main_diag_done(&diag);
 	if (!cfg)
 		return status;
 	ir = l3_ir_build(cfg, &iro);
@@ -131,6 +143,38 @@ static int l3_cmd_compile(int argc, char **argv)
 	if (status)
 		fprintf(stderr, "l3nft compile: write error: %s\n", strerror(errno));
 	l3_ir_free(ir);
+	l3_cfg_free(cfg);
+	return status;
+}
+
+static int l3_cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct l3_apply_opts ao = { .log = stdout };
+	struct l3_diag diag;
+	struct l3_cfg *cfg;
+	const char *file;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "+nv", opts, NULL)) != -1) {
+		if (c == 'n')
+			ao.dry_run = true;
+		else if (c == 'v')
+			ao.verbose = true;
+		else
+			return L3_EXIT_INPUT;
+	}
+	file = l3_main_file_arg(argc, argv, optind);
+	if (!file)
+		return L3_EXIT_INPUT;
+	cfg = l3_main_load(file, &diag, &status);
+	if (cfg)
+		status = (int)l3_apply(cfg, &ao, &diag);
+	l3_main_diag_done(&diag);
 	l3_cfg_free(cfg);
 	return status;
 }
