@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
@@ -24,6 +25,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
+#include "l3nft/live.h"
 #include "l3nft/nl.h"
 
 /* nft's datatype numbers (what `nft list` reads back from set keys). */
@@ -132,6 +134,12 @@ static int l3_nl_counter(struct l3_nl_batch *nb, const struct l3_ir *ir,
 	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, c->name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	if (c->packets || c->bytes) {
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, c->packets);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, c->bytes);
+	}
+	if (nb->render && l3_live_obj(nb->render, o) < 0)
+		nb->render_err = errno;
 	nlh = l3_nl_msg(nb, NFT_MSG_NEWOBJ, NLM_F_CREATE, c->name, c->pos);
 	if (nlh)
 		nftnl_obj_nlmsg_build_payload(nlh, o);
@@ -276,8 +284,7 @@ static void l3_nl_set_type(struct nftnl_set *s, const struct l3_ir_set *is)
 	l3_nl_set_udata(s, is);
 }
 
-static struct nftnl_set_elem *l3_nl_elem(const struct l3_ir_set *is,
-					 const struct l3_ir_elem *e)
+struct nftnl_set_elem *l3_nl_elem(const struct l3_ir_set *is, const struct l3_ir_elem *e)
 {
 	struct nftnl_set_elem *se = nftnl_set_elem_alloc();
 	uint8_t key[64], buf[16];
@@ -327,6 +334,8 @@ static int l3_nl_elems(struct l3_nl_batch *nb, const struct l3_ir *ir,
 				nftnl_set_free(s);
 				return -1;
 			}
+			if (nb->render && l3_live_elem(nb->render, is->name, se) < 0)
+				nb->render_err = errno;
 			nftnl_set_elem_add(s, se);
 		}
 		nlh = l3_nl_msg(nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, is->name,
@@ -349,6 +358,8 @@ static int l3_nl_set(struct l3_nl_batch *nb, const struct l3_ir *ir, const struc
 	if (!s)
 		return -1;
 	l3_nl_set_type(s, is);
+	if (nb->render && l3_live_set(nb->render, s) < 0)
+		nb->render_err = errno;
 	nlh = l3_nl_msg(nb, NFT_MSG_NEWSET, NLM_F_CREATE, is->name, is->pos);
 	if (nlh)
 		nftnl_set_nlmsg_build_payload(nlh, s);
@@ -382,6 +393,8 @@ static int l3_nl_chain(struct l3_nl_batch *nb, const struct l3_ir *ir,
 		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, types[c->type]);
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
+	if (nb->render && l3_live_chain(nb->render, ch) < 0)
+		nb->render_err = errno;
 	nlh = l3_nl_msg(nb, NFT_MSG_NEWCHAIN, NLM_F_CREATE, c->name, c->pos);
 	if (nlh)
 		nftnl_chain_nlmsg_build_payload(nlh, ch);
@@ -575,6 +588,7 @@ static void l3_nl_lookup(struct l3_nl_rule *x, const char *set, uint32_t set_id,
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
 	if (dreg >= 0)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
 }
 
 /* An anonymous constant set for "key { a, b }" of one-byte values. */
@@ -776,6 +790,10 @@ static void l3_nl_stmt(struct l3_nl_rule *x, const struct l3_ir_stmt *s,
 			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY,
 					   s->family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6);
 			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+			/* what the kernel fills in itself; set here so a dump of
+			 * the live table reads back equal */
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_MAP_IPS);
 		}
 		break;
 	case L3_STMT_QUEUE:
@@ -820,6 +838,8 @@ static int l3_nl_rule(struct l3_nl_batch *nb, const struct l3_ir *ir,
 		l3_nl_match(&x, &ir_rule->m[i]);
 	for (i = 0; i < ir_rule->ns; i++)
 		l3_nl_stmt(&x, &ir_rule->s[i], f);
+	if (nb->render && !x.oom && l3_live_rule(nb->render, x.r) < 0)
+		nb->render_err = errno;
 	what = l3_arena_printf(ir->arena, "chain %s, rule %zu", c->name, index + 1);
 	nlh = x.oom || !what ? NULL
 			     : l3_nl_msg(nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what,

@@ -23,6 +23,8 @@ struct l3_cmd {
 static int l3_cmd_check(int argc, char **argv);
 static int l3_cmd_compile(int argc, char **argv);
 static int l3_cmd_apply(int argc, char **argv);
+static int l3_cmd_diff(int argc, char **argv);
+static int l3_cmd_delete(int argc, char **argv);
 
 static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
@@ -30,6 +32,10 @@ static const struct l3_cmd l3_cmds[] = {
 	  "print the equivalent nft script" },
 	{ "apply", l3_cmd_apply, "[FILE] [--dry-run] [-v]",
 	  "replace the table atomically; add missing aliases" },
+	{ "diff", l3_cmd_diff, "[FILE] [-v]",
+	  "what apply would change (exit 0 same, 1 different)" },
+	{ "delete", l3_cmd_delete, "[FILE] [--dry-run] [-v]",
+	  "remove the table and the aliases l3nft added" },
 };
 
 static void l3_usage(FILE *out)
@@ -83,7 +89,7 @@ static int l3_cmd_check(int argc, char **argv)
 	const char *file;
 	int status;
 
-	if (getopt_long(argc, argv, "+", opts, NULL) != -1)
+	if (getopt_long(argc, argv, "", opts, NULL) != -1)
 		return L3_EXIT_INPUT;
 	file = l3_main_file_arg(argc, argv, optind);
 	if (!file)
@@ -111,7 +117,7 @@ static int l3_cmd_compile(int argc, char **argv)
 	const char *file;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'm')
 			return L3_EXIT_INPUT;
 		if (strlen(optarg) >= sizeof(mnt.path)) {
@@ -147,7 +153,11 @@ static int l3_cmd_compile(int argc, char **argv)
 	return status;
 }
 
-static int l3_cmd_apply(int argc, char **argv)
+/* apply, diff and delete share their arguments: [FILE] [--dry-run] [-v]. */
+static int l3_cmd_live(int argc, char **argv,
+		       enum l3_status (*op)(const struct l3_cfg *, const struct l3_apply_opts *,
+					    struct l3_diag *),
+		       bool dry_run_ok)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -160,8 +170,8 @@ static int l3_cmd_apply(int argc, char **argv)
 	const char *file;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+nv", opts, NULL)) != -1) {
-		if (c == 'n')
+	while ((c = getopt_long(argc, argv, "nv", opts, NULL)) != -1) {
+		if (c == 'n' && dry_run_ok)
 			ao.dry_run = true;
 		else if (c == 'v')
 			ao.verbose = true;
@@ -173,10 +183,25 @@ static int l3_cmd_apply(int argc, char **argv)
 		return L3_EXIT_INPUT;
 	cfg = l3_main_load(file, &diag, &status);
 	if (cfg)
-		status = (int)l3_apply(cfg, &ao, &diag);
+		status = (int)op(cfg, &ao, &diag);
 	l3_main_diag_done(&diag);
 	l3_cfg_free(cfg);
 	return status;
+}
+
+static int l3_cmd_apply(int argc, char **argv)
+{
+	return l3_cmd_live(argc, argv, l3_apply, true);
+}
+
+static int l3_cmd_diff(int argc, char **argv)
+{
+	return l3_cmd_live(argc, argv, l3_diff, false);
+}
+
+static int l3_cmd_delete(int argc, char **argv)
+{
+	return l3_cmd_live(argc, argv, l3_delete, true);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,205 @@
+#!/bin/sh
+# The compiled nft script of each shipped policy (and of a generated
+# 1,000-namespace one) loads with `nft -f` into a fresh scratch network
+# namespace, and `nft list` gives back every set, map, chain and counter of
+# the script, with the same number of elements in each set and map and the
+# same number of rules in each chain.
+#
+#   L3NFT=/path/to/l3nft srcdir=/path/to/src sh tests/nft_load.sh
+#
+# nft -f needs every cgroup that the script names: the ones that do not
+# exist yet are created below the real cgroup2 mount, and only those are
+# removed again. On a kernel without nft's native queue expression,
+# "queue num N" is loaded as "counter" (a notice says so).
+
+. "$(dirname "$0")/e2e/lib.sh"
+
+l3_init
+
+# The prefix `l3nft compile --cgroup-mount` puts before cgroup paths: nft
+# resolves them relative to /sys/fs/cgroup.
+case $L3_CG_MOUNT in
+/sys/fs/cgroup | /sys/fs/cgroup/) CG_PREFIX= ;;
+/sys/fs/cgroup/*) CG_PREFIX="${L3_CG_MOUNT#/sys/fs/cgroup/}/" ;;
+*) CG_PREFIX="../../..$L3_CG_MOUNT/" ;;
+esac
+
+# compare COMPILED LISTING.json: prints "PASS desc" / "FAIL desc" lines,
+# each followed by "  detail" lines
+compare()
+{
+	python3 - "$1" "$2" <<'EOF'
+import json
+import re
+import sys
+
+compiled, listing = sys.argv[1], sys.argv[2]
+
+# --- the compiled text: objects at table level, one fact per line ---
+want = {}          # (kind, name) -> elements (sets, maps) or rules (chains)
+kind = name = None
+in_elems = False
+obj_re = re.compile(r"^\t(counter|set|map|chain) (\S+) \{")
+for line in open(compiled):
+    m = obj_re.match(line)
+    if m:
+        kind, name = m.group(1), m.group(2)
+        want[(kind, name)] = 0
+        in_elems = False
+        continue
+    if kind is None:
+        continue
+    s = line.strip()
+    if line.startswith("\t}"):
+        kind = name = None
+        continue
+    if kind in ("set", "map"):
+        if s.startswith("elements = {"):
+            in_elems = True
+            rest = s[len("elements = {"):].strip()
+            if rest and rest != "}":
+                sys.exit("unexpected element on the 'elements' line: " + s)
+            continue
+        if in_elems:
+            if s == "}":
+                in_elems = False
+            elif s and not s.startswith("#"):
+                want[(kind, name)] += 1
+    elif kind == "chain":
+        if s and not s.startswith("#") and not s.startswith("type "):
+            want[(kind, name)] += 1
+
+# --- the listing, as nft's JSON ---
+got = {}
+for obj in json.load(open(listing))["nftables"]:
+    for k in ("counter", "set", "map", "chain"):
+        if k in obj:
+            got[(k, obj[k]["name"])] = len(obj[k].get("elem", []))
+    if "rule" in obj:
+        key = ("chain", obj["rule"]["chain"])
+        got[key] = got.get(key, 0) + 1
+
+def report(ok, desc, details=()):
+    print(("PASS " if ok else "FAIL ") + desc)
+    for d in list(details)[:10]:
+        print("  " + d)
+    if len(details) > 10:
+        print("  ... and %d more" % (len(details) - 10))
+
+def unit(kind, n):
+    return {"chain": "rule"}.get(kind, "element") + ("" if n == 1 else "s")
+
+for kind in ("set", "map"):
+    for (k, name), n in sorted(want.items()):
+        if k != kind:
+            continue
+        if (k, name) not in got:
+            report(False, "%s %s is listed" % (k, name))
+        else:
+            report(got[(k, name)] == n, "%s %s is listed with %d %s" % (k, name, n, unit(k, n)),
+                   ["listed with %d" % got[(k, name)]] if got[(k, name)] != n else ())
+for kind in ("chain", "counter"):
+    names = sorted(nm for k, nm in want if k == kind)
+    missing = [nm for nm in names if (kind, nm) not in got]
+    report(not missing and names != [],
+           "all %d %ss are listed" % (len(names), kind), ["missing: " + nm for nm in missing])
+    if kind == "chain":
+        wrong = ["%s: %d rules compiled, %d listed" % (nm, want[(kind, nm)], got[(kind, nm)])
+                 for nm in names if (kind, nm) in got and got[(kind, nm)] != want[(kind, nm)]]
+        report(not wrong, "every chain is listed with as many rules as compiled", wrong)
+extra = sorted("%s %s" % key for key in got if key not in want)
+report(not extra, "nothing is listed that the compiled text lacks", extra)
+EOF
+}
+
+# cgroups POLICY.nft: the cgroup paths (below the cgroup2 mount) it names
+cgroups()
+{
+	grep -o '"[^"]*" : jump ns_' "$1" | sed 's/^"//; s/" : jump ns_$//' | sort -u
+}
+
+# check_policy LABEL POLICY.yaml
+check_policy()
+{
+	label=$1 policy=$2 out="$L3_TMP/$1.nft"
+	l3_note "$label: $policy"
+	if ! l3_compile "$policy" "$out" 2>"$L3_TMP/$label.err"; then
+		l3_fail "$label: compiles" "$(tr '\n' '|' <"$L3_TMP/$label.err")"
+		return
+	fi
+	l3_pass "$label: compiles with --cgroup-mount $L3_CG_MOUNT"
+	bad=
+	for cg in $(cgroups "$out"); do
+		case $cg in
+		"$CG_PREFIX"*) l3_cg_add "${cg#"$CG_PREFIX"}" || bad="$bad $cg" ;;
+		*) bad="$bad $cg" ;;
+		esac
+	done
+	if [ -n "$bad" ]; then
+		l3_fail "$label: cgroup paths are below the mount (prefix '$CG_PREFIX') and exist" \
+			"bad:$bad"
+		return
+	fi
+	l3_pass "$label: its $(cgroups "$out" | wc -l) cgroups exist"
+	ns="l3n-$$"
+	if ! l3_netns_add "$ns"; then
+		l3_fail "$label: scratch network namespace"
+		return
+	fi
+	if l3_nft_file "$ns" "$out" >"$L3_TMP/$label.load" 2>&1; then
+		l3_pass "$label: loads with nft -f"
+		cat "$L3_TMP/$label.load"
+	else
+		l3_fail "$label: loads with nft -f" "$(head -c 2000 "$L3_TMP/$label.load" | tr '\n' '|')"
+		l3_netns_del "$ns"
+		return
+	fi
+	if l3_in "$ns" timeout 120 nft -j list table inet l3nft >"$L3_TMP/$label.json" 2>"$L3_TMP/$label.err" &&
+		l3_in "$ns" timeout 120 nft list table inet l3nft >"$L3_TMP/$label.list" 2>>"$L3_TMP/$label.err"; then
+		l3_pass "$label: nft list table inet l3nft"
+	else
+		l3_fail "$label: nft list table inet l3nft" "$(tr '\n' '|' <"$L3_TMP/$label.err")"
+		l3_netns_del "$ns"
+		return
+	fi
+	l3_netns_del "$ns"
+	compare "$out" "$L3_TMP/$label.json" >"$L3_TMP/$label.cmp" 2>&1 ||
+		echo "FAIL $label: the comparison itself failed" >>"$L3_TMP/$label.cmp"
+	desc= details=
+	while IFS= read -r line; do
+		case $line in
+		"PASS "* | "FAIL "*)
+			flush_result
+			desc=$line details= ;;
+		"  "*) details="$details
+${line#  }" ;;
+		*) flush_result; desc="FAIL comparison output: $line" details= ;;
+		esac
+	done <"$L3_TMP/$label.cmp"
+	flush_result
+}
+
+flush_result()
+{
+	case $desc in
+	"PASS "*) l3_pass "$label: ${desc#PASS }" ;;
+	"FAIL "*)
+		old_ifs=$IFS
+		IFS='
+'
+		# shellcheck disable=SC2086
+		l3_fail "$label: ${desc#FAIL }" $details
+		IFS=$old_ifs ;;
+	esac
+	desc=
+}
+
+check_policy minimal "$srcdir/rules/minimal.yaml"
+check_policy example "$srcdir/rules/example.yaml"
+if sh "$srcdir/rules/gen-large.sh" 1000 >"$L3_TMP/large-1000.yaml"; then
+	check_policy large-1000 "$L3_TMP/large-1000.yaml"
+else
+	l3_fail "large-1000: rules/gen-large.sh 1000 writes a policy"
+fi
+
+l3_summary

@@ -1,0 +1,171 @@
+/* Address dump, add and delete over rtnetlink (libmnl). */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+#include "l3nft/alias.h"
+
+static struct mnl_socket *l3_rt_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+
+	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+
+		mnl_socket_close(nl);
+		errno = e;
+		return NULL;
+	}
+	return nl;
+}
+
+static int l3_alias_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) > 0)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int l3_alias_msg(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct l3_aliases *out = data;
+	const struct nlattr *addr;
+	struct l3_alias *al;
+
+	mnl_attr_parse(nlh, sizeof(*ifa), l3_alias_attr, tb);
+	/* IFA_LOCAL is the address itself on point-to-point links */
+	addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!addr || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+		return MNL_CB_OK;
+	if (mnl_attr_get_payload_len(addr) != (ifa->ifa_family == AF_INET ? 4u : 16u))
+		return MNL_CB_OK;
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 32;
+		void *p = realloc(out->v, cap * sizeof(*out->v));
+
+		if (!p)
+			return MNL_CB_ERROR;
+		out->v = p;
+		out->cap = cap;
+	}
+	al = &out->v[out->n++];
+	memset(al, 0, sizeof(*al));
+	al->ifindex = (int)ifa->ifa_index;
+	al->family = ifa->ifa_family;
+	al->plen = ifa->ifa_prefixlen;
+	memcpy(&al->a, mnl_attr_get_payload(addr), mnl_attr_get_payload_len(addr));
+	if (tb[IFA_PROTO])
+		al->proto = mnl_attr_get_u8(tb[IFA_PROTO]);
+	return MNL_CB_OK;
+}
+
+int l3_alias_dump(struct l3_aliases *out)
+{
+	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
+	struct mnl_socket *nl = l3_rt_open();
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	uint32_t seq = (uint32_t)time(NULL);
+	int rc = -1;
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!buf || !nl)
+		goto out;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	while ((n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE * 4)) > 0) {
+		rc = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), l3_alias_msg, out);
+		if (rc <= 0)
+			break;
+	}
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
+	if (rc < 0)
+		l3_aliases_free(out);
+	return rc < 0 ? -1 : 0;
+}
+
+void l3_aliases_free(struct l3_aliases *a)
+{
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+const struct l3_alias *l3_alias_find(const struct l3_aliases *a, int family, const void *addr)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].family == family &&
+		    !memcmp(&a->v[i].a, addr, family == AF_INET ? 4 : 16))
+			return &a->v[i];
+	return NULL;
+}
+
+static int l3_alias_request(const struct l3_alias *al, uint16_t type, uint16_t flags)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = l3_rt_open();
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	uint32_t seq = (uint32_t)time(NULL);
+	int rc = -1;
+	ssize_t n;
+
+	if (!nl)
+		return -1;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)al->family;
+	ifa->ifa_prefixlen = (uint8_t)al->plen;
+	ifa->ifa_index = (uint32_t)al->ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	mnl_attr_put(nlh, IFA_LOCAL, al->family == AF_INET ? 4 : 16, &al->a);
+	mnl_attr_put(nlh, IFA_ADDRESS, al->family == AF_INET ? 4 : 16, &al->a);
+	if (type == RTM_NEWADDR) {
+		/* no DAD: the address must be usable as soon as apply returns */
+		if (al->family == AF_INET6)
+			mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+		mnl_attr_put_u8(nlh, IFA_PROTO, L3_IFA_PROTO);
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n >= 0)
+			rc = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), NULL, NULL);
+	}
+	mnl_socket_close(nl);
+	return rc < 0 ? -1 : 0;
+}
+
+int l3_alias_add(const struct l3_alias *al)
+{
+	return l3_alias_request(al, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+}
+
+int l3_alias_del(const struct l3_alias *al)
+{
+	return l3_alias_request(al, RTM_DELADDR, 0);
+}

@@ -1,0 +1,465 @@
+/* Reading the live table and reducing tables to canonical lines. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include "l3nft/ir.h"
+#include "l3nft/live.h"
+
+static int l3_live_add(struct l3_live *lv, const char *line)
+{
+	char *copy;
+
+	if (lv->nlines == lv->cap) {
+		size_t cap = lv->cap ? lv->cap * 2 : 256;
+		char **p = realloc(lv->lines, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		lv->lines = p;
+		lv->cap = cap;
+	}
+	copy = strdup(line);
+	if (!copy)
+		return -1;
+	lv->lines[lv->nlines++] = copy;
+	return 0;
+}
+
+static void l3_hex(char *out, size_t outlen, const void *data, uint32_t len)
+{
+	const uint8_t *p = data;
+	size_t o = 0;
+	uint32_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < len && o + 3 < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "%02x", p[i]);
+}
+
+/* Anonymous sets are named "__set%d" in a batch and "__setN" live. */
+static void l3_live_unanon(char *s)
+{
+	char *p = s;
+
+	while ((p = strstr(p, "__set"))) {
+		char *q = p + 5;
+
+		while (*q == '%' || *q == 'd' || (*q >= '0' && *q <= '9'))
+			q++;
+		memmove(p + 5, q, strlen(q) + 1);
+		p += 5;
+	}
+}
+
+/* ---- one object → lines ---- */
+
+int l3_live_chain(struct l3_live *lv, const struct nftnl_chain *c)
+{
+	char line[256];
+
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM))
+		snprintf(line, sizeof(line), "chain %s hook %u prio %d type %s policy %u",
+			 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+			 nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
+			 nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
+			 nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			 nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY));
+	else
+		snprintf(line, sizeof(line), "chain %s", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	return l3_live_add(lv, line);
+}
+
+int l3_live_set(struct l3_live *lv, const struct nftnl_set *s)
+{
+	char line[256];
+
+	if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
+		return 0;
+	snprintf(line, sizeof(line), "set %s key %u/%u flags 0x%x data %u obj %u",
+		 nftnl_set_get_str(s, NFTNL_SET_NAME), nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+		 nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+		 nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE), nftnl_set_get_u32(s, NFTNL_SET_OBJ_TYPE));
+	return l3_live_add(lv, line);
+}
+
+static bool l3_live_dynamic(const char *set)
+{
+	return !strcmp(set, L3_IR_SET_LISTEN4) || !strcmp(set, L3_IR_SET_LISTEN6);
+}
+
+static int l3_live_keep_elem(struct l3_live *lv, const char *set, const void *key, uint32_t len)
+{
+	struct l3_live_elem *e;
+
+	if (len > sizeof(e->key) || strlen(set) >= sizeof(e->set))
+		return 0;
+	if (lv->nelems == lv->elems_cap) {
+		size_t cap = lv->elems_cap ? lv->elems_cap * 2 : 64;
+		void *p = realloc(lv->elems, cap * sizeof(*lv->elems));
+
+		if (!p)
+			return -1;
+		lv->elems = p;
+		lv->elems_cap = cap;
+	}
+	e = &lv->elems[lv->nelems++];
+	strcpy(e->set, set);
+	memcpy(e->key, key, len);
+	e->len = len;
+	return 0;
+}
+
+int l3_live_elem(struct l3_live *lv, const char *set, struct nftnl_set_elem *e)
+{
+	char key[160], data[160] = "", line[400];
+	const void *p;
+	uint32_t len = 0;
+
+	p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	if (!p)
+		return 0;
+	l3_hex(key, sizeof(key), p, len);
+	if (l3_live_dynamic(set) && l3_live_keep_elem(lv, set, p, len) < 0)
+		return -1;
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
+		snprintf(data, sizeof(data), " : verdict %d %s",
+			 (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
+			 nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+	else if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF))
+		snprintf(data, sizeof(data), " : obj %s",
+			 nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_OBJREF));
+	else if ((p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len))) {
+		strcpy(data, " : ");
+		l3_hex(data + 3, sizeof(data) - 3, p, len);
+	}
+	snprintf(line, sizeof(line), "elem %s %s%s", set, key, data);
+	return l3_live_add(lv, line);
+}
+
+static int l3_live_elems(struct l3_live *lv, struct nftnl_set *s)
+{
+	const char *name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	int rc = 0;
+
+	if (!name || !strncmp(name, "__set", 5))
+		return 0;
+	it = nftnl_set_elems_iter_create(s);
+	if (!it)
+		return -1;
+	/* _next() hands out the current element, then moves on */
+	for (e = nftnl_set_elems_iter_next(it); e && rc == 0; e = nftnl_set_elems_iter_next(it))
+		rc = l3_live_elem(lv, name, e);
+	nftnl_set_elems_iter_destroy(it);
+	return rc;
+}
+
+struct l3_rule_text {
+	char buf[4096];
+	size_t len;
+};
+
+static int l3_live_expr(struct nftnl_expr *e, void *data)
+{
+	struct l3_rule_text *t = data;
+	int n;
+
+	if (t->len + 2 >= sizeof(t->buf))
+		return 0;
+	t->buf[t->len++] = '[';
+	n = nftnl_expr_snprintf(t->buf + t->len, sizeof(t->buf) - t->len - 1, e,
+				NFTNL_OUTPUT_DEFAULT, 0);
+	if (n > 0)
+		t->len += (size_t)n < sizeof(t->buf) - t->len - 1 ? (size_t)n
+								    : sizeof(t->buf) - t->len - 2;
+	t->buf[t->len++] = ']';
+	t->buf[t->len] = '\0';
+	return 0;
+}
+
+int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r)
+{
+	struct l3_live_rule_index *idx = &lv->idx;
+	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	struct l3_rule_text *t = calloc(1, sizeof(*t));
+	char *line;
+	int rc;
+
+	if (!t)
+		return -1;
+	if (strcmp(idx->chain, chain)) {
+		snprintf(idx->chain, sizeof(idx->chain), "%s", chain);
+		idx->n = 0;
+	}
+	nftnl_expr_foreach(r, l3_live_expr, t);
+	l3_live_unanon(t->buf);
+	line = malloc(t->len + 128);
+	if (!line) {
+		free(t);
+		return -1;
+	}
+	sprintf(line, "rule %s %04u %s", chain, ++idx->n, t->buf);
+	rc = l3_live_add(lv, line);
+	free(line);
+	free(t);
+	return rc;
+}
+
+int l3_live_obj(struct l3_live *lv, struct nftnl_obj *o)
+{
+	struct l3_live_counter *c;
+	char line[128];
+
+	snprintf(line, sizeof(line), "counter %s", nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+	if (l3_live_add(lv, line) < 0)
+		return -1;
+	if (lv->nctrs == lv->ctrs_cap) {
+		size_t cap = lv->ctrs_cap ? lv->ctrs_cap * 2 : 64;
+		void *p = realloc(lv->ctrs, cap * sizeof(*lv->ctrs));
+
+		if (!p)
+			return -1;
+		lv->ctrs = p;
+		lv->ctrs_cap = cap;
+	}
+	c = &lv->ctrs[lv->nctrs++];
+	snprintf(c->name, sizeof(c->name), "%s", nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+	c->packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	c->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+	return 0;
+}
+
+/* One nf_tables message of a dump or a batch → lines. */
+struct l3_live_ctx {
+	struct l3_live *lv;
+	struct mnl_socket *nl;
+	const char *table;
+	char **sets;		/* set names seen in the dump, for the element dumps */
+	size_t nsets, sets_cap;
+	int err;
+};
+
+static int l3_live_note_set(struct l3_live_ctx *c, const char *name)
+{
+	char *copy;
+
+	if (c->nsets == c->sets_cap) {
+		size_t cap = c->sets_cap ? c->sets_cap * 2 : 32;
+		void *p = realloc(c->sets, cap * sizeof(*c->sets));
+
+		if (!p)
+			return -1;
+		c->sets = p;
+		c->sets_cap = cap;
+	}
+	copy = strdup(name);
+	if (!copy)
+		return -1;
+	c->sets[c->nsets++] = copy;
+	return 0;
+}
+
+static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct l3_live_ctx *c = data;
+	int type = NFNL_MSG_TYPE(nlh->nlmsg_type), rc = 0;
+
+	switch (type) {
+	case NFT_MSG_NEWCHAIN: {
+		struct nftnl_chain *ch = nftnl_chain_alloc();
+
+		rc = !ch || nftnl_chain_nlmsg_parse(nlh, ch) < 0 ? -1 : l3_live_chain(c->lv, ch);
+		if (ch)
+			nftnl_chain_free(ch);
+		break;
+	}
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_NEWSETELEM: {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s)
+			return MNL_CB_ERROR;
+		if (type == NFT_MSG_NEWSET) {
+			rc = nftnl_set_nlmsg_parse(nlh, s) < 0 ? -1 : l3_live_set(c->lv, s);
+			if (rc == 0 && c->nl && !(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
+				rc = l3_live_note_set(c, nftnl_set_get_str(s, NFTNL_SET_NAME));
+		} else {
+			rc = nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ? -1 : l3_live_elems(c->lv, s);
+		}
+		nftnl_set_free(s);
+		break;
+	}
+	case NFT_MSG_NEWRULE: {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		rc = !r || nftnl_rule_nlmsg_parse(nlh, r) < 0 ? -1 : l3_live_rule(c->lv, r);
+		if (r)
+			nftnl_rule_free(r);
+		break;
+	}
+	case NFT_MSG_NEWOBJ: {
+		struct nftnl_obj *o = nftnl_obj_alloc();
+
+		rc = !o || nftnl_obj_nlmsg_parse(nlh, o) < 0 ? -1 : l3_live_obj(c->lv, o);
+		if (o)
+			nftnl_obj_free(o);
+		break;
+	}
+	default:
+		break;
+	}
+	if (rc < 0) {
+		c->err = errno ? errno : ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+/* Dumps one kind of object of the table; ENOENT means no such table. */
+static int l3_live_dump(struct l3_live_ctx *c, uint16_t type, const char *set)
+{
+	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 8);
+	uint32_t seq = (uint32_t)time(NULL) ^ type, portid = mnl_socket_get_portid(c->nl);
+	struct nlmsghdr *nlh;
+	int rc = -1;
+	ssize_t n;
+
+	if (!buf)
+		return -1;
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+				    type == NFT_MSG_GETSETELEM ? NLM_F_DUMP : NLM_F_DUMP, seq);
+	if (type == NFT_MSG_GETSETELEM || type == NFT_MSG_GETSET) {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s)
+			goto out;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
+		if (set)
+			nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+		if (type == NFT_MSG_GETSETELEM)
+			nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		else
+			nftnl_set_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+	} else {
+		mnl_attr_put_strz(nlh, type == NFT_MSG_GETOBJ ? NFTA_OBJ_TABLE
+				  : type == NFT_MSG_GETRULE ? NFTA_RULE_TABLE : NFTA_CHAIN_TABLE,
+				  c->table);
+		if (type == NFT_MSG_GETOBJ)
+			mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+	}
+	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	while ((n = mnl_socket_recvfrom(c->nl, buf, MNL_SOCKET_BUFFER_SIZE * 8)) > 0) {
+		rc = mnl_cb_run(buf, (size_t)n, seq, portid, l3_live_msg, c);
+		if (rc <= 0)
+			break;
+	}
+	if (rc < 0 && c->err)
+		errno = c->err;
+out:
+	free(buf);
+	return rc < 0 ? -1 : 0;
+}
+
+int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv)
+{
+	struct l3_live_ctx c = { .lv = lv, .nl = nl, .table = table };
+	size_t i;
+	int rc = -1;
+
+	memset(lv, 0, sizeof(*lv));
+	if (l3_live_dump(&c, NFT_MSG_GETCHAIN, NULL) < 0) {
+		if (errno == ENOENT)
+			rc = 0;		/* no table */
+		goto out;
+	}
+	lv->exists = true;
+	if (l3_live_dump(&c, NFT_MSG_GETSET, NULL) < 0 ||
+	    l3_live_dump(&c, NFT_MSG_GETRULE, NULL) < 0 ||
+	    l3_live_dump(&c, NFT_MSG_GETOBJ, NULL) < 0)
+		goto out;
+	for (i = 0; i < c.nsets; i++)
+		if (l3_live_dump(&c, NFT_MSG_GETSETELEM, c.sets[i]) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; i < c.nsets; i++)
+		free(c.sets[i]);
+	free(c.sets);
+	if (rc == 0)
+		l3_live_sort(lv);
+	return rc;
+}
+
+static int l3_line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void l3_live_sort(struct l3_live *lv)
+{
+	qsort(lv->lines, lv->nlines, sizeof(*lv->lines), l3_line_cmp);
+}
+
+void l3_live_free(struct l3_live *lv)
+{
+	size_t i;
+
+	for (i = 0; i < lv->nlines; i++)
+		free(lv->lines[i]);
+	free(lv->lines);
+	free(lv->ctrs);
+	free(lv->elems);
+	memset(lv, 0, sizeof(*lv));
+}
+
+size_t l3_live_diff(const struct l3_live *have, const struct l3_live *want, FILE *out)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < have->nlines || j < want->nlines) {
+		int r = i == have->nlines ? 1 : j == want->nlines ? -1
+			: strcmp(have->lines[i], want->lines[j]);
+
+		if (r == 0) {
+			i++;
+			j++;
+			continue;
+		}
+		n++;
+		if (out)
+			fprintf(out, "%c %s\n", r < 0 ? '-' : '+', r < 0 ? have->lines[i] : want->lines[j]);
+		if (r < 0)
+			i++;
+		else
+			j++;
+	}
+	return n;
+}
+
+const struct l3_live_counter *l3_live_counter(const struct l3_live *lv, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < lv->nctrs; i++)
+		if (!strcmp(lv->ctrs[i].name, name))
+			return &lv->ctrs[i];
+	return NULL;
+}
