@@ -88,10 +88,16 @@ static void l3_unknown_key(struct l3_cfg_ctx *c, const struct l3_ynode *key,
 
 /* ---- typed scalars ---- */
 
-static bool l3_is_null(const struct l3_ynode *n)
+/* "X expects Y, got 'value'" or, for a null, list or mapping, "got a list". */
+static void l3_cfg_type_error(struct l3_cfg_ctx *c, const struct l3_ynode *n,
+			      const char *what, const char *expected)
 {
-	return n->kind == L3_Y_SCALAR && n->plain &&
-	       (n->len == 0 || !strcmp(n->str, "~") || !strcmp(n->str, "null"));
+	if (n->kind == L3_Y_SCALAR && !l3_yaml_is_null(n))
+		l3_error(c->diag, n->pos, "%s expects %s, got '%.64s'", what, expected,
+			 n->str);
+	else
+		l3_error(c->diag, n->pos, "%s expects %s, got %s", what, expected,
+			 l3_yaml_kind_name(n));
 }
 
 /* Numbers: plain decimal, or 0x hex; no sign, no leading zeros. */
@@ -103,7 +109,7 @@ static int l3_cfg_uint(struct l3_cfg_ctx *c, const struct l3_ynode *n, const cha
 	unsigned long long v;
 	char *end;
 
-	if (n->kind != L3_Y_SCALAR || !n->plain || l3_is_null(n))
+	if (n->kind != L3_Y_SCALAR || !n->plain || l3_yaml_is_null(n))
 		goto bad;
 	if (n->len > 18 || strlen(s) != n->len)
 		goto bad;
@@ -123,11 +129,7 @@ static int l3_cfg_uint(struct l3_cfg_ctx *c, const struct l3_ynode *n, const cha
 	*out = v;
 	return 0;
 bad:
-	if (n->kind == L3_Y_SCALAR)
-		l3_error(c->diag, n->pos, "%s expects a number, got '%.64s'", what, n->str);
-	else
-		l3_error(c->diag, n->pos, "%s expects a number, got %s", what,
-			 l3_yaml_kind_name(n));
+	l3_cfg_type_error(c, n, what, "a number");
 	return -1;
 }
 
@@ -144,12 +146,7 @@ static int l3_cfg_bool(struct l3_cfg_ctx *c, const struct l3_ynode *n, const cha
 			return 0;
 		}
 	}
-	if (n->kind == L3_Y_SCALAR)
-		l3_error(c->diag, n->pos, "%s expects true or false, got '%.64s'", what,
-			 n->str);
-	else
-		l3_error(c->diag, n->pos, "%s expects true or false, got %s", what,
-			 l3_yaml_kind_name(n));
+	l3_cfg_type_error(c, n, what, "true or false");
 	return -1;
 }
 
@@ -157,7 +154,7 @@ static int l3_cfg_bool(struct l3_cfg_ctx *c, const struct l3_ynode *n, const cha
 static const char *l3_cfg_str(struct l3_cfg_ctx *c, const struct l3_ynode *n,
 			      const char *what)
 {
-	if (n->kind != L3_Y_SCALAR || l3_is_null(n)) {
+	if (n->kind != L3_Y_SCALAR || l3_yaml_is_null(n)) {
 		l3_error(c->diag, n->pos, "%s expects a string, got %s", what,
 			 l3_yaml_kind_name(n));
 		return NULL;
@@ -169,34 +166,87 @@ static const char *l3_cfg_str(struct l3_cfg_ctx *c, const struct l3_ynode *n,
 	return n->str;
 }
 
+/* A key and its place in the mapping, for finding repeated keys by sorting
+ * (a mapping may have hundreds of thousands of keys). */
+struct l3_key_ref {
+	const struct l3_ynode *key;
+	size_t i;
+};
+
+static int l3_key_ref_cmp(const void *a, const void *b)
+{
+	const struct l3_key_ref *x = a, *y = b;
+	size_t n = x->key->len < y->key->len ? x->key->len : y->key->len;
+	int r = memcmp(x->key->str, y->key->str, n);
+
+	if (r)
+		return r;
+	if (x->key->len != y->key->len)
+		return x->key->len < y->key->len ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* For each pair of @map, the index of the first pair with the same key, or
+ * its own index. NULL when memory ran out. */
+static size_t *l3_cfg_first_keys(const struct l3_ynode *map)
+{
+	const struct l3_ypair *pairs = map->items.items;
+	size_t n = map->items.len, i, *first;
+	struct l3_key_ref *refs;
+
+	first = calloc(n + 1, sizeof(*first));
+	refs = calloc(n + 1, sizeof(*refs));
+	if (!first || !refs) {
+		free(first);
+		free(refs);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		refs[i].key = pairs[i].key;
+		refs[i].i = i;
+	}
+	qsort(refs, n, sizeof(*refs), l3_key_ref_cmp);
+	for (i = 0; i < n; i++) {
+		const struct l3_key_ref *prev = i ? &refs[i - 1] : NULL;
+
+		if (prev && prev->key->len == refs[i].key->len &&
+		    !memcmp(prev->key->str, refs[i].key->str, refs[i].key->len))
+			first[refs[i].i] = first[prev->i];
+		else
+			first[refs[i].i] = refs[i].i;
+	}
+	free(refs);
+	return first;
+}
+
 /* Walks a mapping, refusing duplicate keys; calls @fn for each new key. */
 static void l3_cfg_each_pair(struct l3_cfg_ctx *c, const struct l3_ynode *map,
 			     void (*fn)(struct l3_cfg_ctx *, const struct l3_ypair *, void *),
 			     void *arg)
 {
 	const struct l3_ypair *pairs = map->items.items;
-	size_t i, j;
+	size_t *first = l3_cfg_first_keys(map), i;
 
+	if (!first) {
+		c->oom = true;
+		return;
+	}
 	for (i = 0; i < map->items.len; i++) {
 		const struct l3_ynode *k = pairs[i].key;
-		bool dup = false;
 
-		if (k->kind != L3_Y_SCALAR) {
-			l3_error(c->diag, k->pos, "a mapping key must be a plain string");
+		if (first[i] != i) {
+			l3_error(c->diag, k->pos, "duplicate key '%.64s' (first at line %d)",
+				 k->str, pairs[first[i]].key->pos.line);
 			continue;
 		}
-		for (j = 0; j < i && !dup; j++) {
-			if (pairs[j].key->kind == L3_Y_SCALAR && pairs[j].key->len == k->len &&
-			    !memcmp(pairs[j].key->str, k->str, k->len)) {
-				l3_error(c->diag, k->pos,
-					 "duplicate key '%.64s' (first at line %d)", k->str,
-					 pairs[j].key->pos.line);
-				dup = true;
-			}
+		/* "version\0x" must not pass for "version" */
+		if (strlen(k->str) != k->len) {
+			l3_error(c->diag, k->pos, "key contains a NUL byte after '%.64s'", k->str);
+			continue;
 		}
-		if (!dup)
-			fn(c, &pairs[i], arg);
+		fn(c, &pairs[i], arg);
 	}
+	free(first);
 }
 
 /* ---- namespaces ---- */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "l3nft/diag.h"
@@ -36,6 +37,94 @@ void l3_diag_take_source(struct l3_diag *d, char *src, size_t len)
 	l3_diag_set_source(d, src, len);
 }
 
+/* ---- text that is safe to print ---- */
+
+/* Length of the valid UTF-8 sequence at @s (1..4) and its code point in
+ * @cp; 0 for a byte that starts no valid sequence. */
+static size_t l3_utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len, i;
+	uint32_t c;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	if (len == 0 || len > n || s[0] >= 0xf8)
+		return 0;
+	c = s[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past Unicode */
+	if (c < min[len] || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* A character a terminal shows as itself: no C0/C1 controls, no line
+ * separators, no bidi overrides that would reorder the message. */
+static int l3_printable(uint32_t c)
+{
+	return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c < 0xa0) && c != 0x2028 &&
+	       c != 0x2029 && !(c >= 0x202a && c <= 0x202e) &&
+	       !(c >= 0x2066 && c <= 0x2069) && c != 0xfeff;
+}
+
+/* Length of the character at @s if it may be printed as it is, else 0. */
+static size_t l3_safe_char(const char *s, size_t n, int keep_tab)
+{
+	uint32_t c;
+	size_t len = l3_utf8_char((const unsigned char *)s, n, &c);
+
+	if (len && (l3_printable(c) || (keep_tab && c == '\t')))
+		return len;
+	return 0;
+}
+
+/* Writes @s[0..n) with each unsafe byte shown as '?'. */
+static void l3_diag_put(FILE *out, const char *s, size_t n, int keep_tab)
+{
+	size_t i = 0, len;
+
+	while (i < n) {
+		len = l3_safe_char(s + i, n - i, keep_tab);
+		if (len)
+			fwrite(s + i, 1, len, out);
+		else
+			fputc('?', out);
+		i += len ? len : 1;
+	}
+}
+
+/* Message text comes from the file too (key names, values): a newline or
+ * an escape sequence in it must not reach the terminal. In place: a '?'
+ * is never longer than what it replaces. */
+static void l3_diag_sanitize(char *s)
+{
+	size_t n = strlen(s), i = 0, o = 0, len;
+
+	while (i < n) {
+		len = l3_safe_char(s + i, n - i, 0);
+		if (len) {
+			memmove(s + o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			s[o++] = '?';
+			i++;
+		}
+	}
+	s[o] = '\0';
+}
+
 void l3_diag_add(struct l3_diag *d, enum l3_severity sev, struct l3_pos pos,
 		 const char *fmt, ...)
 {
@@ -51,6 +140,7 @@ void l3_diag_add(struct l3_diag *d, enum l3_severity sev, struct l3_pos pos,
 	va_end(ap);
 	if (!text)
 		goto oom;
+	l3_diag_sanitize(text);
 	if (d->len == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
 		void *msgs = realloc(d->msgs, cap * sizeof(*d->msgs));
@@ -72,48 +162,112 @@ oom:
 	d->oom = 1;
 }
 
-/* Finds line @line (1-based) of the source; returns its length. */
-static size_t l3_diag_line(const struct l3_diag *d, int line, const char **start)
-{
-	const char *p = d->src, *end = d->src + d->src_len, *nl;
-	int n;
+/* ---- positions, counted the way libyaml counts them ---- */
 
-	if (!p || line < 1)
-		return 0;
-	for (n = 1; n < line; n++) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			return 0;
-		p = nl + 1;
-	}
-	nl = memchr(p, '\n', (size_t)(end - p));
-	*start = p;
-	return (size_t)((nl ? nl : end) - p);
+/* Length of the line break at @p, 0 if none: YAML 1.1 (and libyaml)
+ * also break lines at a lone CR, NEL, LS and PS. */
+static size_t l3_line_break(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t n = (size_t)(end - p);
+
+	if (n >= 1 && u[0] == '\n')
+		return 1;
+	if (n >= 1 && u[0] == '\r')
+		return n >= 2 && u[1] == '\n' ? 2 : 1;
+	if (n >= 2 && u[0] == 0xc2 && u[1] == 0x85)
+		return 2;
+	if (n >= 3 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9))
+		return 3;
+	return 0;
 }
 
-/* Prints the source line (control bytes shown as '?', long lines cut) and a
- * caret under @col. */
-static void l3_diag_print_caret(const struct l3_diag *d, const struct l3_pos *pos,
-				FILE *out)
+/* One character (or one invalid byte) at @p. */
+static size_t l3_char_len(const char *p, const char *end)
+{
+	uint32_t c;
+	size_t len = l3_utf8_char((const unsigned char *)p, (size_t)(end - p), &c);
+
+	return len ? len : 1;
+}
+
+struct l3_pos l3_diag_pos_at(const char *src, size_t len, size_t off)
+{
+	const char *p = src, *end = src + (off < len ? off : len);
+	struct l3_pos pos = { 1, 1 };
+	size_t br;
+
+	while (p < end) {
+		br = l3_line_break(p, src + len);
+		if (br) {
+			pos.line++;
+			pos.col = 1;
+			p += br;
+		} else {
+			pos.col++;
+			p += l3_char_len(p, src + len);
+		}
+	}
+	return pos;
+}
+
+/* A forward-only walk over the source lines: messages are printed sorted
+ * by position, so the whole file is scanned once however many there are. */
+struct l3_diag_cursor {
+	const char *p;		/* start of line @line */
+	int line;
+};
+
+/* Moves @c to line @line and returns that line's length (without its
+ * break), or (size_t)-1 when the source has no such line. */
+static size_t l3_diag_seek(const struct l3_diag *d, struct l3_diag_cursor *c, int line)
+{
+	const char *end = d->src + d->src_len, *q;
+	size_t br = 0;
+
+	for (;;) {
+		for (q = c->p; q < end && !(br = l3_line_break(q, end)); q++)
+			;
+		if (c->line == line)
+			return (size_t)(q - c->p);
+		if (q == end)
+			return (size_t)-1;
+		c->p = q + br;
+		c->line++;
+	}
+}
+
+/* Prints the source line (unsafe characters shown as '?', long lines cut)
+ * and a caret under @col, which counts characters as libyaml does. */
+static void l3_diag_print_caret(const struct l3_diag *d, struct l3_diag_cursor *cur,
+				const struct l3_pos *pos, FILE *out)
 {
 	const size_t max = 160;
-	const char *s = NULL;
-	size_t len = l3_diag_line(d, pos->line, &s), i;
+	const char *s, *end, *p;
+	size_t len;
 	int col;
 
-	if (!s)
+	if (!d->src || pos->line < cur->line)
 		return;
-	if (len > max)
-		len = max;
-	fputs("  ", out);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', out);
+	len = l3_diag_seek(d, cur, pos->line);
+	if (len == (size_t)-1)
+		return;
+	s = cur->p;
+	/* libyaml does not count a byte order mark as a column */
+	if (s == d->src && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;
+		len -= 3;
 	}
+	end = s + len;
+	for (p = s, col = 0; p < end && (size_t)(p - s) < max; col++)
+		p += l3_char_len(p, end);
+	fputs("  ", out);
+	l3_diag_put(out, s, (size_t)(p - s), 1);
 	fputs("\n  ", out);
-	for (col = 1; col < pos->col && (size_t)col <= len; col++)
-		fputc(s[col - 1] == '\t' ? '\t' : ' ', out);
+	for (p = s, col = 1; col < pos->col && p < end && (size_t)(p - s) < max; col++) {
+		fputc(*p == '\t' ? '\t' : ' ', out);
+		p += l3_char_len(p, end);
+	}
 	fputs("^\n", out);
 }
 
@@ -129,8 +283,16 @@ static int l3_diag_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static void l3_diag_file(const struct l3_diag *d, FILE *out)
+{
+	const char *f = d->file ? d->file : "-";
+
+	l3_diag_put(out, f, strlen(f), 0);
+}
+
 void l3_diag_print(struct l3_diag *d, FILE *out)
 {
+	struct l3_diag_cursor cur = { d->src, 1 };
 	size_t i;
 
 	qsort(d->msgs, d->len, sizeof(*d->msgs), l3_diag_cmp);
@@ -138,15 +300,16 @@ void l3_diag_print(struct l3_diag *d, FILE *out)
 		const struct l3_diag_msg *m = &d->msgs[i];
 		const char *sev = m->sev == L3_ERROR ? "error" : "warning";
 
+		l3_diag_file(d, out);
 		if (m->pos.line > 0)
-			fprintf(out, "%s:%d:%d: %s: %s\n", d->file, m->pos.line,
-				m->pos.col, sev, m->text);
+			fprintf(out, ":%d:%d: %s: %s\n", m->pos.line, m->pos.col, sev, m->text);
 		else
-			fprintf(out, "%s: %s: %s\n", d->file, sev, m->text);
+			fprintf(out, ": %s: %s\n", sev, m->text);
 		if (m->pos.line > 0)
-			l3_diag_print_caret(d, &m->pos, out);
+			l3_diag_print_caret(d, &cur, &m->pos, out);
 	}
-	if (d->oom)
-		fprintf(out, "%s: error: out of memory; some messages were lost\n",
-			d->file);
+	if (d->oom) {
+		l3_diag_file(d, out);
+		fputs(": error: out of memory; some messages were lost\n", out);
+	}
 }

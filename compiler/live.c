@@ -342,8 +342,9 @@ static int l3_live_dump(struct l3_live_ctx *c, uint16_t type, const char *set)
 
 	if (!buf)
 		return -1;
+	/* the table itself is asked for by name: ENOENT when it is missing */
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-				    type == NFT_MSG_GETSETELEM ? NLM_F_DUMP : NLM_F_DUMP, seq);
+				    type == NFT_MSG_GETTABLE ? NLM_F_ACK : NLM_F_DUMP, seq);
 	if (type == NFT_MSG_GETSETELEM || type == NFT_MSG_GETSET) {
 		struct nftnl_set *s = nftnl_set_alloc();
 
@@ -359,7 +360,8 @@ static int l3_live_dump(struct l3_live_ctx *c, uint16_t type, const char *set)
 		nftnl_set_free(s);
 	} else {
 		mnl_attr_put_strz(nlh, type == NFT_MSG_GETOBJ ? NFTA_OBJ_TABLE
-				  : type == NFT_MSG_GETRULE ? NFTA_RULE_TABLE : NFTA_CHAIN_TABLE,
+				  : type == NFT_MSG_GETRULE ? NFTA_RULE_TABLE
+				  : type == NFT_MSG_GETTABLE ? NFTA_TABLE_NAME : NFTA_CHAIN_TABLE,
 				  c->table);
 		if (type == NFT_MSG_GETOBJ)
 			mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
@@ -385,13 +387,14 @@ int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv)
 	int rc = -1;
 
 	memset(lv, 0, sizeof(*lv));
-	if (l3_live_dump(&c, NFT_MSG_GETCHAIN, NULL) < 0) {
+	if (l3_live_dump(&c, NFT_MSG_GETTABLE, NULL) < 0) {
 		if (errno == ENOENT)
 			rc = 0;		/* no table */
 		goto out;
 	}
 	lv->exists = true;
-	if (l3_live_dump(&c, NFT_MSG_GETSET, NULL) < 0 ||
+	if (l3_live_dump(&c, NFT_MSG_GETCHAIN, NULL) < 0 ||
+	    l3_live_dump(&c, NFT_MSG_GETSET, NULL) < 0 ||
 	    l3_live_dump(&c, NFT_MSG_GETRULE, NULL) < 0 ||
 	    l3_live_dump(&c, NFT_MSG_GETOBJ, NULL) < 0)
 		goto out;

@@ -10,6 +10,7 @@
 #include "l3nft/cfg.h"
 #include "l3nft/cgroup.h"
 #include "l3nft/ir.h"
+#include "l3nft/status.h"
 
 enum { L3_EXIT_OK = 0, L3_EXIT_INPUT = 1, L3_EXIT_SYSTEM = 2 };
 
@@ -25,6 +26,8 @@ static int l3_cmd_compile(int argc, char **argv);
 static int l3_cmd_apply(int argc, char **argv);
 static int l3_cmd_diff(int argc, char **argv);
 static int l3_cmd_delete(int argc, char **argv);
+static int l3_cmd_status(int argc, char **argv);
+static int l3_cmd_exec(int argc, char **argv);
 
 static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
@@ -36,6 +39,10 @@ static const struct l3_cmd l3_cmds[] = {
 	  "what apply would change (exit 0 same, 1 different)" },
 	{ "delete", l3_cmd_delete, "[FILE] [--dry-run] [-v]",
 	  "remove the table and the aliases l3nft added" },
+	{ "status", l3_cmd_status, "[FILE] [--json]",
+	  "per namespace: cgroup, addresses, members, counters" },
+	{ "exec", l3_cmd_exec, "NAME [-c FILE] [--keep-net-raw] -- CMD [ARG...]",
+	  "run CMD inside namespace NAME" },
 };
 
 static void l3_usage(FILE *out)
@@ -202,6 +209,89 @@ static int l3_cmd_diff(int argc, char **argv)
 static int l3_cmd_delete(int argc, char **argv)
 {
 	return l3_cmd_live(argc, argv, l3_delete, true);
+}
+
+static int l3_cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct l3_diag diag;
+	struct l3_cfg *cfg;
+	const char *file;
+	bool json = false;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		if (c != 'j')
+			return L3_EXIT_INPUT;
+		json = true;
+	}
+	file = l3_main_file_arg(argc, argv, optind);
+	if (!file)
+		return L3_EXIT_INPUT;
+	cfg = l3_main_load(file, &diag, &status);
+	if (cfg)
+		status = (int)l3_status_print(cfg, json, stdout, &diag);
+	l3_main_diag_done(&diag);
+	l3_cfg_free(cfg);
+	return status;
+}
+
+static void l3_exec_names(const struct l3_cfg *cfg)
+{
+	size_t i;
+
+	fputs("l3nft exec: namespaces in the policy:", stderr);
+	for (i = 0; i < cfg->nns; i++)
+		fprintf(stderr, " %s", cfg->ns[i].name);
+	fputc('\n', stderr);
+}
+
+static int l3_cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "keep-net-raw", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct l3_exec_opts eo = { 0 };
+	const char *file = L3_CFG_DEFAULT_FILE, *name = NULL;
+	const struct l3_ns *ns;
+	struct l3_diag diag;
+	struct l3_cfg *cfg;
+	int c, status;
+
+	/* NAME may stand before or after the options; "--" ends them */
+	for (;;) {
+		c = getopt_long(argc, argv, "+c:", opts, NULL);
+		if (c == 'c')
+			file = optarg;
+		else if (c == 'r')
+			eo.keep_net_raw = true;
+		else if (c == -1 && !name && optind < argc && strcmp(argv[optind - 1], "--"))
+			name = argv[optind++];
+		else if (c == -1)
+			break;
+		else
+			return L3_EXIT_INPUT;
+	}
+	if (!name || optind >= argc || strcmp(argv[optind - 1], "--")) {
+		fprintf(stderr, "usage: l3nft exec NAME [-c FILE] [--keep-net-raw] -- CMD [ARG...]\n");
+		return L3_EXIT_INPUT;
+	}
+	cfg = l3_main_load(file, &diag, &status);
+	if (cfg && !(ns = l3_cfg_find_ns(cfg, name))) {
+		fprintf(stderr, "l3nft exec: no namespace '%s' in %s\n", name, file);
+		l3_exec_names(cfg);
+		status = L3_EXIT_INPUT;
+	} else if (cfg) {
+		status = (int)l3_exec(cfg, ns, &eo, argv + optind, &diag);
+	}
+	l3_main_diag_done(&diag);
+	l3_cfg_free(cfg);
+	return status;
 }
 
 int main(int argc, char **argv)

@@ -8,6 +8,8 @@
 
 struct l3_yaml_ctx {
 	struct l3_arena *arena;
+	const char *buf;
+	size_t len;
 	struct l3_diag *diag;
 	yaml_parser_t parser;
 	size_t nodes;
@@ -47,17 +49,20 @@ static struct l3_ynode *l3_yaml_node(struct l3_yaml_ctx *c, enum l3_ynode_kind k
 static void l3_yaml_syntax_error(struct l3_yaml_ctx *c)
 {
 	const yaml_parser_t *p = &c->parser;
-	const yaml_mark_t *m = p->problem ? &p->problem_mark : &p->mark;
+	struct l3_pos pos = l3_yaml_pos(p->problem ? &p->problem_mark : &p->mark);
 
 	if (p->error == YAML_MEMORY_ERROR) {
 		c->oom = 1;
 		return;
 	}
+	/* the reader (encoding errors) names a byte offset, not a mark */
+	if (p->error == YAML_READER_ERROR)
+		pos = l3_diag_pos_at(c->buf, c->len, p->problem_offset);
 	if (p->context)
-		l3_error(c->diag, l3_yaml_pos(m), "YAML syntax error: %s %s",
+		l3_error(c->diag, pos, "YAML syntax error: %s %s",
 			 p->problem ? p->problem : "invalid input", p->context);
 	else
-		l3_error(c->diag, l3_yaml_pos(m), "YAML syntax error: %s",
+		l3_error(c->diag, pos, "YAML syntax error: %s",
 			 p->problem ? p->problem : "invalid input");
 	c->failed = 1;
 }
@@ -240,7 +245,7 @@ static void l3_yaml_expect_end(struct l3_yaml_ctx *c)
 struct l3_ynode *l3_yaml_parse(struct l3_arena *a, const char *buf, size_t len,
 			       struct l3_diag *diag, bool *failed)
 {
-	struct l3_yaml_ctx c = { .arena = a, .diag = diag };
+	struct l3_yaml_ctx c = { .arena = a, .buf = buf, .len = len, .diag = diag };
 	struct l3_ynode *root = NULL;
 
 	*failed = false;
@@ -266,11 +271,24 @@ struct l3_ynode *l3_yaml_parse(struct l3_arena *a, const char *buf, size_t len,
 	return root;
 }
 
+bool l3_yaml_is_null(const struct l3_ynode *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	size_t i;
+
+	if (n->kind != L3_Y_SCALAR || !n->plain)
+		return false;
+	for (i = 0; i < L3_ARRAY_SIZE(nulls); i++)
+		if (!strcmp(n->str, nulls[i]) && n->len == strlen(nulls[i]))
+			return true;
+	return false;
+}
+
 const char *l3_yaml_kind_name(const struct l3_ynode *n)
 {
 	switch (n->kind) {
 	case L3_Y_SCALAR:
-		return n->plain && n->len == 0 ? "nothing" : "a scalar";
+		return l3_yaml_is_null(n) ? "nothing" : "a scalar";
 	case L3_Y_SEQ:
 		return "a list";
 	case L3_Y_MAP:

@@ -46,6 +46,9 @@ struct l3_ynode {
 struct l3_ynode *l3_yaml_parse(struct l3_arena *a, const char *buf, size_t len,
 			       struct l3_diag *diag, bool *failed);
 
+/* A plain empty, ~ or null scalar: YAML's null, i.e. no value. */
+bool l3_yaml_is_null(const struct l3_ynode *n);
+
 /* Short name of a node's kind for "expected X, got Y" messages. */
 const char *l3_yaml_kind_name(const struct l3_ynode *n);
 
