@@ -324,15 +324,23 @@ static bool l3_ifname_valid(const char *s)
 	return true;
 }
 
-static void l3_ns_addresses(struct l3_cfg_ctx *c, struct l3_ns *ns,
+/* One namespace while it is read. */
+struct l3_ns_parse {
+	struct l3_ns *ns;
+	bool addrs_bad;		/* `addresses` had errors: saying "no addresses" would repeat them */
+};
+
+static void l3_ns_addresses(struct l3_cfg_ctx *c, struct l3_ns_parse *np,
 			    const struct l3_ynode *v)
 {
+	struct l3_ns *ns = np->ns;
 	struct l3_ynode *const *items;
 	size_t i;
 
 	if (v->kind != L3_Y_SEQ) {
 		l3_error(c->diag, v->pos, "addresses expects a list, got %s",
 			 l3_yaml_kind_name(v));
+		np->addrs_bad = true;
 		return;
 	}
 	items = v->items.items;
@@ -346,22 +354,70 @@ static void l3_ns_addresses(struct l3_cfg_ctx *c, struct l3_ns *ns,
 		struct l3_addr *ad = &ns->addrs[ns->naddrs];
 		const char *why;
 
-		if (!s)
-			continue;
-		if (l3_addr_parse(s, ad, &why) < 0) {
+		if (s && l3_addr_parse(s, ad, &why) < 0)
 			l3_error(c->diag, items[i]->pos, "%s: '%.64s'", why, s);
+		else if (s) {
+			ad->pos = items[i]->pos;
+			ns->naddrs++;
 			continue;
 		}
-		ad->pos = items[i]->pos;
-		ns->naddrs++;
+		np->addrs_bad = true;
 	}
+}
+
+/* A listen entry and the node it came from, sorted to find repeats. */
+struct l3_listen_ref {
+	const struct l3_listen *l;
+	const struct l3_ynode *node;
+	size_t i;
+};
+
+static int l3_listen_ref_cmp(const void *a, const void *b)
+{
+	const struct l3_listen_ref *x = a, *y = b;
+	int r;
+
+	if (x->l->kind != y->l->kind)
+		return x->l->kind < y->l->kind ? -1 : 1;
+	if (x->l->family != y->l->family)
+		return x->l->family < y->l->family ? -1 : 1;
+	if (x->l->port != y->l->port)
+		return x->l->port < y->l->port ? -1 : 1;
+	r = memcmp(&x->l->group, &y->l->group, sizeof(x->l->group));
+	if (r)
+		return r;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static bool l3_listen_same(const struct l3_listen *a, const struct l3_listen *b)
+{
+	return a->kind == b->kind && a->family == b->family && a->port == b->port &&
+	       !memcmp(&a->group, &b->group, sizeof(a->group));
+}
+
+/* Reports every entry that repeats an earlier one of the same namespace. */
+static void l3_ns_listen_dups(struct l3_cfg_ctx *c, const struct l3_ns *ns,
+			      struct l3_listen_ref *refs)
+{
+	size_t i;
+
+	for (i = 0; i < ns->nlistens; i++) {
+		refs[i].l = &ns->listens[i];
+		refs[i].i = i;
+	}
+	qsort(refs, ns->nlistens, sizeof(*refs), l3_listen_ref_cmp);
+	for (i = 1; i < ns->nlistens; i++)
+		if (l3_listen_same(refs[i - 1].l, refs[i].l))
+			l3_error(c->diag, refs[i].node->pos, "'%.64s' is listed twice",
+				 refs[i].node->str);
 }
 
 static void l3_ns_listens(struct l3_cfg_ctx *c, struct l3_ns *ns,
 			  const struct l3_ynode *v)
 {
 	struct l3_ynode *const *items;
-	size_t i, j;
+	struct l3_listen_ref *refs;
+	size_t i;
 
 	if (v->kind != L3_Y_SEQ) {
 		l3_error(c->diag, v->pos, "listen expects a list, got %s",
@@ -370,7 +426,8 @@ static void l3_ns_listens(struct l3_cfg_ctx *c, struct l3_ns *ns,
 	}
 	items = v->items.items;
 	ns->listens = l3_arena_alloc(c->a, (v->items.len + 1) * sizeof(*ns->listens));
-	if (!ns->listens) {
+	refs = l3_arena_alloc(c->a, (v->items.len + 1) * sizeof(*refs));
+	if (!ns->listens || !refs) {
 		c->oom = true;
 		return;
 	}
@@ -378,7 +435,6 @@ static void l3_ns_listens(struct l3_cfg_ctx *c, struct l3_ns *ns,
 		const char *s = l3_cfg_str(c, items[i], "a listen entry");
 		struct l3_listen *l = &ns->listens[ns->nlistens];
 		const char *why;
-		bool dup = false;
 
 		if (!s)
 			continue;
@@ -387,21 +443,15 @@ static void l3_ns_listens(struct l3_cfg_ctx *c, struct l3_ns *ns,
 			continue;
 		}
 		l->pos = items[i]->pos;
-		for (j = 0; j < ns->nlistens && !dup; j++)
-			dup = ns->listens[j].kind == l->kind && ns->listens[j].port == l->port &&
-			      ns->listens[j].family == l->family &&
-			      !memcmp(&ns->listens[j].group, &l->group, sizeof(l->group));
-		if (dup) {
-			l3_error(c->diag, l->pos, "'%.64s' is listed twice", s);
-			continue;
-		}
-		ns->nlistens++;
+		refs[ns->nlistens++].node = items[i];
 	}
+	l3_ns_listen_dups(c, ns, refs);
 }
 
 static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 {
-	struct l3_ns *ns = arg;
+	struct l3_ns_parse *np = arg;
+	struct l3_ns *ns = np->ns;
 	const char *k = p->key->str, *s, *why = NULL;
 	const struct l3_ynode *v = p->value;
 	unsigned long long u;
@@ -430,7 +480,7 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 			ns->ifname = s;
 		ns->ifname_pos = v->pos;
 	} else if (!strcmp(k, "addresses")) {
-		l3_ns_addresses(c, ns, v);
+		l3_ns_addresses(c, np, v);
 	} else if (!strcmp(k, "loopback")) {
 		s = l3_cfg_str(c, v, "loopback");
 		if (s && !strcmp(s, "isolated"))
@@ -450,40 +500,47 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 	}
 }
 
+/* The cgroup a namespace gets when the file names none: l3nft/<name>. */
+static void l3_ns_default_cgroup(struct l3_cfg_ctx *c, struct l3_ns *ns)
+{
+	const char *path = l3_arena_printf(c->a, "l3nft/%s", ns->name), *why;
+
+	ns->cgroup = path ? l3_cgroup_normalise(c->a, path, &ns->cgroup_depth, &why) : NULL;
+	ns->cgroup_pos = ns->pos;
+	if (!ns->cgroup)
+		c->oom = true;
+}
+
+/* A namespace with a bad name is still read, so that the errors in its
+ * settings show up in the same run; it is left out of the model. */
 static void l3_ns_one(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 {
-	struct l3_ns *ns = &c->cfg->ns[c->cfg->nns];
+	struct l3_ns_parse np = { .ns = &c->cfg->ns[c->cfg->nns] };
+	struct l3_ns *ns = np.ns;
 	const char *name = p->key->str;
+	bool named = l3_name_valid(name);
 	(void)arg;
 
-	if (!l3_name_valid(name) || strlen(name) != p->key->len) {
+	if (!named)
 		l3_error(c->diag, p->key->pos,
 			 "namespace name '%.64s' must match [a-z][a-z0-9_-]{0,30}", name);
-		return;
-	}
+	memset(ns, 0, sizeof(*ns));
 	ns->name = name;
 	ns->pos = p->key->pos;
 	ns->ping = true;
 	ns->loopback = L3_LOOPBACK_ISOLATED;
 	if (p->value->kind != L3_Y_MAP) {
-		l3_error(c->diag, p->value->pos, "namespace '%s' expects a mapping, got %s",
+		l3_error(c->diag, p->value->pos, "namespace '%.64s' expects a mapping, got %s",
 			 name, l3_yaml_kind_name(p->value));
 		return;
 	}
-	l3_cfg_each_pair(c, p->value, l3_ns_key, ns);
-	if (!ns->cgroup) {
-		const char *why;
-
-		ns->cgroup = l3_cgroup_normalise(c->a, l3_arena_printf(c->a, "l3nft/%s", name),
-						 &ns->cgroup_depth, &why);
-		ns->cgroup_pos = ns->pos;
-		if (!ns->cgroup) {
-			c->oom = true;
-			return;
-		}
-	}
-	if (ns->naddrs == 0)
-		l3_error(c->diag, ns->pos, "namespace '%s' has no addresses", name);
+	l3_cfg_each_pair(c, p->value, l3_ns_key, &np);
+	if (ns->naddrs == 0 && !np.addrs_bad)
+		l3_error(c->diag, ns->pos, "namespace '%.64s' has no addresses", name);
+	if (!named)
+		return;
+	if (!ns->cgroup)
+		l3_ns_default_cgroup(c, ns);
 	c->cfg->nns++;
 }
 
