@@ -27,6 +27,47 @@ bool l3_name_valid(const char *s)
 	return true;
 }
 
+/*
+ * Words that nft's scanner reads as keywords, which `nft -f` then refuses
+ * where a table name belongs ("table inet counter" is a syntax error, and
+ * nft has no quoting for table names): those that nftables' scanner (git,
+ * after 1.1.6) knows outside any start condition, and those that nft 1.0.6
+ * refuses as a table name. Sorted for bsearch (LC_ALL=C).
+ */
+static const char *const l3_nft_keywords[] = {
+	"accept", "add", "ah", "all", "and", "arp", "bridge", "cgroup", "chain",
+	"comment", "comp", "constant", "continue", "counter", "cpu", "create", "ct",
+	"day", "dccp", "define", "delete", "describe", "destroy", "device", "devices",
+	"dnat", "drop", "dst", "dup", "dynamic", "ecn", "element", "elements", "eq",
+	"esp", "ether", "exists", "expires", "export", "exthdr", "fib", "flags",
+	"flow", "flowtable", "flush", "frag", "fwd", "ge", "geneve", "get", "goto",
+	"gre", "gretap", "gt", "handle", "hbh", "hook", "hour", "ibriport", "ibrname",
+	"icmp", "icmpv6", "igmp", "iif", "iifgroup", "iifname", "iiftype", "import",
+	"include", "index", "inet", "insert", "interval", "ip", "ip6", "ipsec",
+	"jhash", "jump", "last", "le", "limit", "list", "log", "lshift", "lt", "map",
+	"mark", "masquerade", "meta", "meter", "mh", "missing", "monitor", "ne",
+	"netdev", "nftrace", "not", "notrack", "numgen", "obriport", "obrname",
+	"offload", "oif", "oifgroup", "oifname", "oiftype", "or", "osf", "pkttype",
+	"policy", "position", "priority", "queue", "quota", "random", "redefine",
+	"redirect", "reject", "rename", "replace", "reset", "return", "rshift", "rt",
+	"rt0", "rt2", "rtclassid", "rule", "ruleset", "sctp", "secmark", "set",
+	"size", "skgid", "skuid", "snat", "socket", "srh", "symhash", "synproxy",
+	"table", "tcp", "th", "time", "timeout", "tproxy", "tunnel", "type", "typeof",
+	"udp", "udplite", "undefine", "update", "vlan", "vmap", "vni", "vxlan", "xor",
+	"xt",
+};
+
+static int l3_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool l3_nft_keyword(const char *s)
+{
+	return bsearch(&s, l3_nft_keywords, L3_ARRAY_SIZE(l3_nft_keywords),
+		       sizeof(l3_nft_keywords[0]), l3_strcmp_p) != NULL;
+}
+
 /* A decimal number without sign or leading zeros, at most @max. */
 static int l3_parse_dec(const char *s, size_t n, unsigned long max, unsigned long *out)
 {

@@ -597,6 +597,10 @@ static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg
 		if (s && !l3_table_name_valid(s))
 			l3_error(c->diag, v->pos,
 				 "table name '%.64s' must match [A-Za-z][A-Za-z0-9_]{0,63}", s);
+		else if (s && l3_nft_keyword(s))
+			l3_error(c->diag, v->pos,
+				 "table name '%s' is an nft keyword, which nft -f refuses as a name",
+				 s);
 		else if (s)
 			c->cfg->table = s;
 	} else if (!strcmp(k, "mark_mask")) {
@@ -650,6 +654,7 @@ struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
 {
 	struct l3_cfg_ctx c = { .diag = diag };
 	struct l3_ynode *root;
+	const char *nul;
 	size_t errors = diag->nerrors;
 	bool failed;
 
@@ -661,11 +666,21 @@ struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
 		goto oom;
 	c.cfg->arena = c.a;
 	c.cfg->file = l3_arena_strdup(c.a, name);
+	if (!c.cfg->file)
+		goto oom;
 	c.cfg->table = L3_CFG_DEFAULT_TABLE;
 	c.cfg->mark_mask = L3_CFG_DEFAULT_MARK_MASK;
 	c.cfg->queue = L3_CFG_DEFAULT_QUEUE;
-	if (memchr(buf, '\0', len)) {
-		l3_error(diag, l3_pos_make(1, 1), "not a YAML file (contains NUL bytes)");
+	/* libyaml, told the encoding, would count a byte order mark as a
+	 * column and then reject the indentation of line 2 */
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+		buf += 3;
+		len -= 3;
+	}
+	nul = len ? memchr(buf, '\0', len) : NULL;
+	if (nul) {
+		l3_error(diag, l3_diag_pos_at(buf, len, (size_t)(nul - buf)),
+			 "not a YAML file (contains NUL bytes)");
 		goto fail;
 	}
 	root = l3_yaml_parse(c.a, buf, len, diag, &failed);

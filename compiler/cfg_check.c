@@ -11,6 +11,14 @@
 #include <string.h>
 #include "l3nft/cfg.h"
 
+/* File order; two values on one line (a flow list) differ in column. */
+static int l3_pos_cmp(struct l3_pos a, struct l3_pos b)
+{
+	if (a.line != b.line)
+		return a.line < b.line ? -1 : 1;
+	return a.col < b.col ? -1 : a.col > b.col;
+}
+
 struct l3_addr_ref {
 	const struct l3_addr *addr;
 	const struct l3_ns *ns;
@@ -28,8 +36,7 @@ static int l3_addr_ref_cmp(const void *a, const void *b)
 	if (r)
 		return r;
 	/* the earlier one in the file first, so the later one is reported */
-	return x->addr->pos.line < y->addr->pos.line ? -1
-	       : x->addr->pos.line > y->addr->pos.line;
+	return l3_pos_cmp(x->addr->pos, y->addr->pos);
 }
 
 static void l3_check_addresses(struct l3_cfg *cfg, struct l3_diag *diag)
@@ -76,7 +83,7 @@ static int l3_ns_cgroup_cmp(const void *a, const void *b)
 
 	if (r)
 		return r;
-	return (*x)->pos.line < (*y)->pos.line ? -1 : (*x)->pos.line > (*y)->pos.line;
+	return l3_pos_cmp((*x)->pos, (*y)->pos);
 }
 
 /* The namespace whose cgroup is exactly @path[0..len), or NULL. */

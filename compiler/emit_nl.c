@@ -314,32 +314,39 @@ struct nftnl_set_elem *l3_nl_elem(const struct l3_ir_set *is, const struct l3_ir
 	return se;
 }
 
-/* Elements go in messages of bounded size so no message outgrows a page. */
-static int l3_nl_elems(struct l3_nl_batch *nb, const struct l3_ir *ir,
-		       const struct l3_ir_set *is, uint32_t id)
+/* Elements go in messages of bounded size so no message outgrows a page.
+ * Deletions carry only the key. */
+static int l3_nl_elem_msgs(struct l3_nl_batch *nb, const struct l3_ir *ir,
+			   const struct l3_ir_set *is, uint32_t id, const struct l3_ir_elem *e,
+			   size_t n, uint16_t type)
 {
-	const struct l3_ir_elem *e = is->elems.items;
 	size_t i = 0, j;
 
-	while (i < is->elems.len) {
+	while (i < n) {
 		struct nftnl_set *s = l3_nl_set_alloc(ir, is->name, id);
 		struct nlmsghdr *nlh;
 
 		if (!s)
 			return -1;
-		for (j = 0; i < is->elems.len && j < L3_NL_ELEMS_PER_MSG; i++, j++) {
+		for (j = 0; i < n && j < L3_NL_ELEMS_PER_MSG; i++, j++) {
 			struct nftnl_set_elem *se = l3_nl_elem(is, &e[i]);
 
 			if (!se) {
 				nftnl_set_free(s);
 				return -1;
 			}
-			if (nb->render && l3_live_elem(nb->render, is->name, se) < 0)
+			if (type == NFT_MSG_DELSETELEM) {
+				nftnl_set_elem_unset(se, NFTNL_SET_ELEM_VERDICT);
+				nftnl_set_elem_unset(se, NFTNL_SET_ELEM_CHAIN);
+				nftnl_set_elem_unset(se, NFTNL_SET_ELEM_DATA);
+				nftnl_set_elem_unset(se, NFTNL_SET_ELEM_OBJREF);
+			} else if (nb->render && l3_live_elem(nb->render, is->name, se) < 0) {
 				nb->render_err = errno;
+			}
 			nftnl_set_elem_add(s, se);
 		}
-		nlh = l3_nl_msg(nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, is->name,
-				e[i - 1].pos);
+		nlh = l3_nl_msg(nb, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+				is->name, e[i - 1].pos);
 		if (nlh)
 			nftnl_set_elems_nlmsg_build_payload(nlh, s);
 		nftnl_set_free(s);
@@ -347,6 +354,20 @@ static int l3_nl_elems(struct l3_nl_batch *nb, const struct l3_ir *ir,
 			return -1;
 	}
 	return 0;
+}
+
+static int l3_nl_elems(struct l3_nl_batch *nb, const struct l3_ir *ir,
+		       const struct l3_ir_set *is, uint32_t id)
+{
+	return l3_nl_elem_msgs(nb, ir, is, id, is->elems.items, is->elems.len,
+			       NFT_MSG_NEWSETELEM);
+}
+
+int l3_nl_emit_elems(struct l3_nl_batch *nb, const struct l3_ir *ir, const struct l3_ir_set *is,
+		     const struct l3_ir_elem *e, size_t n, bool add)
+{
+	return l3_nl_elem_msgs(nb, ir, is, 0, e, n,
+			       add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
 }
 
 static int l3_nl_set(struct l3_nl_batch *nb, const struct l3_ir *ir, const struct l3_ir_set *is,

@@ -42,6 +42,7 @@ struct l3_irb {
 	struct l3_ir *ir;
 	const struct l3_cfg *cfg;
 	const struct l3_ir_opts *opts;
+	int root_level;
 	uint32_t mask;
 	bool oom;
 };
@@ -277,6 +278,17 @@ static const char *l3_cgroup_set(struct l3_irb *b, int level)
 static const char *l3_member_set(struct l3_irb *b, int level)
 {
 	return l3_irb_printf(b, L3_IR_SET_MEMBER_FMT, level);
+}
+
+/* Where a cgroup level came from: the first namespace at that level. */
+static struct l3_pos l3_level_pos(const struct l3_irb *b, int level, int root_level)
+{
+	size_t i;
+
+	for (i = 0; i < b->cfg->nns; i++)
+		if (b->cfg->ns[i].cgroup_depth + root_level == level)
+			return b->cfg->ns[i].cgroup_pos;
+	return L3_NOPOS;
 }
 
 static int l3_irb_levels(struct l3_irb *b, int root_level)
@@ -641,6 +653,7 @@ static void l3_irb_output(struct l3_irb *b)
 	l3_s_mark(r, b->mask, 0);
 	for (l = 0; l < b->ir->nlevels; l++) {
 		r = l3_irb_rule(b, c, NULL);
+		r->pos = l3_level_pos(b, b->ir->levels[l], b->root_level);
 		l3_s_keyed(r, L3_STMT_VMAP, l3_key_sock(b->ir->levels[l]),
 			   l3_cgroup_set(b, b->ir->levels[l]));
 	}
@@ -763,6 +776,7 @@ static void l3_irb_input(struct l3_irb *b)
 	l3_s_verdict(r, L3_V_JUMP, "host_in");
 	for (l = 0; l < b->ir->nlevels; l++) {
 		r = l3_irb_rule(b, c, l == 0 ? "a socket of the namespace the packet is for" : NULL);
+		r->pos = l3_level_pos(b, b->ir->levels[l], b->root_level);
 		l3_m_set(r, l3_key_cat(mk, l3_key_sock(b->ir->levels[l])),
 			 l3_member_set(b, b->ir->levels[l]));
 		l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "accepted_ctr");
@@ -803,6 +817,7 @@ static void l3_irb_socket_mark(struct l3_irb *b, struct l3_ir_chain *c)
 
 	for (l = 0; l < b->ir->nlevels; l++) {
 		r = l3_irb_rule(b, c, l == 0 ? "which namespace, if any, owns the socket" : NULL);
+		r->pos = l3_level_pos(b, b->ir->levels[l], b->root_level);
 		l3_s_keyed(r, L3_STMT_VMAP, l3_key_sock(b->ir->levels[l]),
 			   l3_cgroup_set(b, b->ir->levels[l]));
 	}
@@ -866,6 +881,7 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	struct l3_irb b = { .cfg = cfg, .opts = opts, .mask = cfg->mark_mask };
 	int root = opts ? opts->cgroup_root_level : 0;
 
+	b.root_level = root;
 	b.ir = calloc(1, sizeof(*b.ir));
 	if (!b.ir)
 		return NULL;

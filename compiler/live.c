@@ -97,9 +97,12 @@ int l3_live_set(struct l3_live *lv, const struct nftnl_set *s)
 	return l3_live_add(lv, line);
 }
 
+/* Elements whose keys are kept raw: the listener sets (apply keeps them)
+ * and member_lN (l3nftd learns the cgroup ids in the table from them). */
 static bool l3_live_dynamic(const char *set)
 {
-	return !strcmp(set, L3_IR_SET_LISTEN4) || !strcmp(set, L3_IR_SET_LISTEN6);
+	return !strcmp(set, L3_IR_SET_LISTEN4) || !strcmp(set, L3_IR_SET_LISTEN6) ||
+	       !strncmp(set, "member_l", 8);
 }
 
 static int l3_live_keep_elem(struct l3_live *lv, const char *set, const void *key, uint32_t len)

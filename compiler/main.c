@@ -8,6 +8,7 @@
 #include <string.h>
 #include "l3nft/apply.h"
 #include "l3nft/cfg.h"
+#include "l3nft/ctl.h"
 #include "l3nft/cgroup.h"
 #include "l3nft/ir.h"
 #include "l3nft/status.h"
@@ -28,6 +29,8 @@ static int l3_cmd_diff(int argc, char **argv);
 static int l3_cmd_delete(int argc, char **argv);
 static int l3_cmd_status(int argc, char **argv);
 static int l3_cmd_exec(int argc, char **argv);
+static int l3_cmd_listen(int argc, char **argv);
+static int l3_cmd_listeners(int argc, char **argv);
 
 static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
@@ -43,6 +46,9 @@ static const struct l3_cmd l3_cmds[] = {
 	  "per namespace: cgroup, addresses, members, counters" },
 	{ "exec", l3_cmd_exec, "NAME [-c FILE] [--keep-net-raw] -- CMD [ARG...]",
 	  "run CMD inside namespace NAME" },
+	{ "listen", l3_cmd_listen, "NAME ADDR:PORT/udp", "register a listener with l3nftd" },
+	{ "unlisten", l3_cmd_listen, "NAME ADDR:PORT/udp", "take a registration back" },
+	{ "listeners", l3_cmd_listeners, "[--json]", "the registrations l3nftd holds" },
 };
 
 static void l3_usage(FILE *out)
@@ -51,7 +57,7 @@ static void l3_usage(FILE *out)
 
 	fputs("usage: l3nft [-h|--help] [-V|--version] COMMAND [ARGS]\n\ncommands:\n", out);
 	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds); i++)
-		fprintf(out, "  %-8s %-32s %s\n", l3_cmds[i].name, l3_cmds[i].args,
+		fprintf(out, "  %-9s %s\n            %s\n", l3_cmds[i].name, l3_cmds[i].args,
 			l3_cmds[i].help);
 	fprintf(out, "\nFILE defaults to %s. Exit status: 0 success, 1 invalid input or\n"
 		     "usage, 2 the system refused.\n", L3_CFG_DEFAULT_FILE);
@@ -292,6 +298,82 @@ static int l3_cmd_exec(int argc, char **argv)
 	l3_main_diag_done(&diag);
 	l3_cfg_free(cfg);
 	return status;
+}
+
+/* Runs one control request; the status as the SPEC says: 1 refused, 2
+ * daemon unreachable. */
+static int l3_main_ctl(const struct l3_ctl_req *req, FILE *out)
+{
+	char err[256];
+	int rc = l3_ctl_request(req, out, err, sizeof(err));
+
+	if (rc)
+		fprintf(stderr, "l3nft: %s\n", err);
+	return rc == 0 ? L3_EXIT_OK : rc == 1 ? L3_EXIT_INPUT : L3_EXIT_SYSTEM;
+}
+
+static int l3_cmd_listen(int argc, char **argv)
+{
+	struct l3_ctl_req req = { 0 };
+	const char *why;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: l3nft %s NAME ADDR:PORT/udp\n", argv[0]);
+		return L3_EXIT_INPUT;
+	}
+	req.verb = !strcmp(argv[0], "listen") ? L3_CTL_LISTEN : L3_CTL_UNLISTEN;
+	if (!l3_name_valid(argv[1])) {
+		fprintf(stderr, "l3nft %s: '%s' is not a namespace name\n", argv[0], argv[1]);
+		return L3_EXIT_INPUT;
+	}
+	snprintf(req.name, sizeof(req.name), "%s", argv[1]);
+	if (l3_listen_parse(argv[2], &req.spec, &why) < 0) {
+		fprintf(stderr, "l3nft %s: %s: '%s'\n", argv[0], why, argv[2]);
+		return L3_EXIT_INPUT;
+	}
+	return l3_main_ctl(&req, stdout);
+}
+
+/* "NAME SPEC static|dynamic" lines as a JSON array. */
+static void l3_listeners_json(const char *text, FILE *out)
+{
+	char name[64], spec[64], kind[16];
+	const char *p = text;
+	int first = 1, n;
+
+	fputc('[', out);
+	while (sscanf(p, "%63s %63s %15s%n", name, spec, kind, &n) == 3) {
+		fprintf(out, "%s{\"namespace\":\"%s\",\"listen\":\"%s\",\"dynamic\":%s}",
+			first ? "" : ",", name, spec, strcmp(kind, "dynamic") ? "false" : "true");
+		first = 0;
+		p += n;
+	}
+	fputs("]\n", out);
+}
+
+static int l3_cmd_listeners(int argc, char **argv)
+{
+	struct l3_ctl_req req = { .verb = L3_CTL_LIST };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int rc;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json"))) {
+		fprintf(stderr, "usage: l3nft listeners [--json]\n");
+		return L3_EXIT_INPUT;
+	}
+	if (argc == 1)
+		return l3_main_ctl(&req, stdout);
+	mem = open_memstream(&text, &len);
+	if (!mem)
+		return L3_EXIT_SYSTEM;
+	rc = l3_main_ctl(&req, mem);
+	fclose(mem);
+	if (rc == L3_EXIT_OK)
+		l3_listeners_json(text, stdout);
+	free(text);
+	return rc;
 }
 
 int main(int argc, char **argv)

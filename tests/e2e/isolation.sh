@@ -65,7 +65,8 @@ fi
 # ---- servers ----
 # port 7000: the peer; 7100: the host (INADDR_ANY/::); 71NN: namespace N's
 # INADDR_ANY/:: listener; 72NN: loopback listeners; 7301: a socket of a
-# bound to b's addresses.
+# bound to b's addresses; 7400: b's INADDR_ANY/:: listener and a's listener
+# on its first alias share the port (SO_REUSEPORT).
 srv_any() { echo "tcp:0.0.0.0:$1" "udp:0.0.0.0:$1" "tcp:[::]:$1" "udp:[::]:$1"; }
 srv_lo() { echo "tcp:127.0.0.1:$1" "udp:127.0.0.1:$1" "tcp:[::1]:$1" "udp:[::1]:$1"; }
 # shellcheck disable=SC2046
@@ -76,7 +77,11 @@ srv_lo() { echo "tcp:127.0.0.1:$1" "udp:127.0.0.1:$1" "tcp:[::1]:$1" "udp:[::1]:
 	l3_serve "$CG_b" b $(srv_any 7102) $(srv_lo 7202) &&
 	l3_serve "$CG_c" c $(srv_any 7103) $(srv_lo 7203) &&
 	l3_serve "$CG_a" a_on_b tcp:192.0.2.11:7301 udp:192.0.2.11:7301 \
-		"tcp:[2001:db8::11]:7301" "udp:[2001:db8::11]:7301"
+		"tcp:[2001:db8::11]:7301" "udp:[2001:db8::11]:7301" &&
+	l3_serve "$CG_b" b_any_7400 tcp:0.0.0.0:7400:reuseport udp:0.0.0.0:7400:reuseport \
+		"tcp:[::]:7400:reuseport" "udp:[::]:7400:reuseport" &&
+	l3_serve "$CG_a" a_own_7400 tcp:192.0.2.10:7400:reuseport udp:192.0.2.10:7400:reuseport \
+		"tcp:[2001:db8::10]:7400:reuseport" "udp:[2001:db8::10]:7400:reuseport"
 } || l3_skip_all "a test server did not start"
 
 # ---- checks ----
@@ -188,6 +193,22 @@ for dst in 192.0.2.1 2001:db8::1; do
 	done
 done
 
+l3_note "ingress: b listens on INADDR_ANY/:: and a on its alias, same port"
+for proto in tcp udp; do
+	delivered "ingress $proto peer -> a's 192.0.2.10/7400: a's listener gets it" \
+		peer "$proto" 192.0.2.10 7400 a_own_7400 192.0.2.100
+	delivered "ingress $proto peer -> a's 2001:db8::10/7400: a's listener gets it" \
+		peer "$proto" 2001:db8::10 7400 a_own_7400 2001:db8::100
+	delivered "ingress $proto peer -> b's 192.0.2.11/7400: b's INADDR_ANY listener gets it" \
+		peer "$proto" 192.0.2.11 7400 b_any_7400 192.0.2.100
+	refused "ingress $proto peer -> a's 192.0.2.20/7400 (no socket of a there): b does not get it" \
+		peer "$proto" 192.0.2.20 7400 b_any_7400
+	refused "ingress $proto peer -> a's 2001:db8::20/7400 (no socket of a there): b does not get it" \
+		peer "$proto" 2001:db8::20 7400 b_any_7400
+	refused "ingress $proto peer -> host 192.0.2.1/7400: b does not get it" \
+		peer "$proto" 192.0.2.1 7400 b_any_7400
+done
+
 l3_note "namespace to namespace, through the aliases"
 for proto in tcp udp; do
 	delivered "$proto a -> b's alias 192.0.2.11: b gets it from a's alias" \
@@ -282,5 +303,13 @@ l3_is "connection peer -> a's 192.0.2.10: data before and after the re-load" \
 	"$(tr '\n' '|' <"$L3_TMP/hold-in")" "reply echo hold-in-1|reply echo hold-in-2|"
 l3_is "connection peer -> a's 192.0.2.10: a got both messages" \
 	"$(l3_got a hold-in-1)$(l3_got a hold-in-2)" 11
+
+l3_note "counters after the re-load"
+delivered "after the re-load: tcp peer -> a's 192.0.2.10 reaches a" \
+	peer tcp 192.0.2.10 7101 a 192.0.2.100
+refused "after the re-load: tcp peer -> a's 192.0.2.10 on b's port is refused" \
+	peer tcp 192.0.2.10 7102 b
+l3_gt "nft list counter inet l3nft a_accepted: packets > 0" "$(l3_counter "$L3_H" l3nft a_accepted)" 0
+l3_gt "nft list counter inet l3nft a_refused: packets > 0" "$(l3_counter "$L3_H" l3nft a_refused)" 0
 
 l3_summary

@@ -1,0 +1,156 @@
+/*
+ * cgroup tracking: a namespace's cgroup may appear after apply, vanish,
+ * or be created anew with a new id (systemd does this on every restart of
+ * a unit). inotify on the cgroup2 tree tells us when; each change updates
+ * only that namespace's elements of cgroup_lN and member_lN.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "l3nftd.h"
+
+#define L3D_INO_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVED_FROM | \
+		      IN_MOVED_TO | IN_ONLYDIR)
+
+static uint64_t l3d_cg_id(const struct l3d *d, const struct l3_ns *ns)
+{
+	char path[4096 + L3_CGROUP_PATH_MAX + 2];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", d->mnt.path, ns->cgroup);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? (uint64_t)st.st_ino : 0;
+}
+
+/* Watches the cgroup and every existing ancestor up to the mount: a
+ * change at any of them can make the cgroup appear or go. */
+static void l3d_watch_ns(struct l3d *d, const struct l3_ns *ns)
+{
+	char path[4096 + L3_CGROUP_PATH_MAX + 2];
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s/%s", d->mnt.path, ns->cgroup);
+	for (;;) {
+		if (inotify_add_watch(d->ino_fd, path, L3D_INO_MASK) >= 0 || errno != ENOENT) {
+			if (strlen(path) <= strlen(d->mnt.path))
+				break;
+		}
+		slash = strrchr(path, '/');
+		if (!slash || (size_t)(slash - path) < strlen(d->mnt.path))
+			break;
+		*slash = '\0';
+	}
+}
+
+/* inotify watches are per inode: re-arm them all after any event, so a
+ * cgroup made anew is watched too. */
+static void l3d_rearm(struct l3d *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	size_t i;
+
+	if (d->ino_fd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->ino_fd, NULL);
+		close(d->ino_fd);
+	}
+	d->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->ino_fd < 0)
+		return;
+	for (i = 0; i < d->cfg->nns; i++)
+		l3d_watch_ns(d, &d->cfg->ns[i]);
+	ev.data.fd = d->ino_fd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ino_fd, &ev);
+}
+
+int l3d_cgroups_open(struct l3d *d)
+{
+	free(d->cg_ids);
+	d->cg_ids = calloc(d->cfg->nns + 1, sizeof(*d->cg_ids));
+	if (!d->cg_ids)
+		return -1;
+	d->ino_fd = -1;
+	l3d_rearm(d);
+	return d->ino_fd < 0 ? -1 : 0;
+}
+
+static struct l3_ir_elem l3d_cg_elem(const struct l3d *d, const struct l3_ns *ns, uint64_t id,
+				     bool member)
+{
+	struct l3_ir_elem e = { 0 };
+	struct l3_ir_value cg = { .type = L3_T_CGROUP };
+
+	cg.u.cg.path = ns->cgroup;
+	cg.u.cg.id = id;
+	cg.u.cg.level = ns->cgroup_depth + d->mnt.root_level;
+	if (member) {
+		e.key[0].type = L3_T_MARK;
+		e.key[0].u.mark = l3_cfg_ns_mark(d->cfg, ns);
+		e.key[1] = cg;
+	} else {
+		e.key[0] = cg;
+		e.data.type = L3_T_VERDICT;
+		e.data.u.verdict.code = L3_V_JUMP;
+		e.data.u.verdict.chain = l3_arena_printf(d->ir->arena, "ns_%s", ns->name);
+	}
+	return e;
+}
+
+/* Moves one namespace from cgroup id @old to @now in both sets. */
+static int l3d_cg_update(struct l3d *d, const struct l3_ns *ns, uint64_t old, uint64_t now)
+{
+	int level = ns->cgroup_depth + d->mnt.root_level, k;
+	char set[32];
+
+	for (k = 0; k < 2; k++) {
+		struct l3_ir_elem del = l3d_cg_elem(d, ns, old, k == 1);
+		struct l3_ir_elem add = l3d_cg_elem(d, ns, now, k == 1);
+
+		snprintf(set, sizeof(set), k ? L3_IR_SET_MEMBER_FMT : L3_IR_SET_CGROUP_FMT, level);
+		if (!add.data.u.verdict.chain && k == 0)
+			return -1;
+		/* separately: the old element may be gone already (ENOENT) */
+		if (old)
+			l3d_table_elems(d, set, NULL, 0, &del, 1);
+		if (now && l3d_table_elems(d, set, &add, 1, NULL, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int l3d_cgroups_sync(struct l3d *d)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < d->cfg->nns; i++) {
+		const struct l3_ns *ns = &d->cfg->ns[i];
+		uint64_t now = l3d_cg_id(d, ns);
+
+		if (now == d->cg_ids[i])
+			continue;
+		if (l3d_cg_update(d, ns, d->cg_ids[i], now) < 0) {
+			rc = -1;
+			continue;
+		}
+		l3d_log("cgroup", "namespace %s: cgroup %s %s", ns->name, ns->cgroup,
+			now ? "is there (again)" : "is gone");
+		d->cg_ids[i] = now;
+	}
+	return rc;
+}
+
+void l3d_cgroups_event(struct l3d *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(d->ino_fd, buf, sizeof(buf)) > 0)
+		;
+	l3d_rearm(d);
+	l3d_cgroups_sync(d);
+}

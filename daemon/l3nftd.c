@@ -1,0 +1,310 @@
+/*
+ * l3nftd: fans broadcast and multicast out to the namespaces that
+ * registered for it. One epoll loop over the queue socket, the control
+ * socket and its clients, a signalfd and the cgroup watcher; signals only
+ * become events in that loop.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include "l3nft/live.h"
+#include "l3nft/nl.h"
+#include "l3nft/status.h"
+#include "l3nftd.h"
+
+#define L3D_RESYNC_MS 5000	/* cgroup re-check even without inotify events */
+
+/* systemd's notify protocol, without libsystemd: one datagram. */
+static void l3d_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	strcpy(sun.sun_path, path);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';	/* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sun, len);
+	close(fd);
+}
+
+/* Loads the policy and its table layout; NULL-safe replacement of d->cfg. */
+static int l3d_load(struct l3d *d)
+{
+	struct l3_ir_opts iro = { .resolve_cgroups = false };
+	struct l3_diag diag;
+	struct l3_cfg *cfg;
+	struct l3_ir *ir;
+
+	l3_diag_init(&diag, d->cfg_file);
+	cfg = l3_cfg_load(d->cfg_file, &diag);
+	l3_diag_print(&diag, stderr);
+	l3_diag_fini(&diag);
+	if (!cfg)
+		return -1;
+	iro.cgroup_mount = d->mnt.path;
+	iro.cgroup_root_level = d->mnt.root_level;
+	ir = l3_ir_build(cfg, &iro);
+	if (!ir) {
+		l3_cfg_free(cfg);
+		return -1;
+	}
+	l3_ir_free(d->ir);
+	l3_cfg_free(d->cfg);
+	d->cfg = cfg;
+	d->ir = ir;
+	return 0;
+}
+
+/* What the table holds now: listen elements and the cgroup ids. */
+static int l3d_read_table(struct l3d *d)
+{
+	struct l3_live lv;
+	size_t i, j;
+
+	if (l3_live_read(d->nft, d->cfg->table, &lv) < 0)
+		return -1;
+	if (!lv.exists) {
+		l3_live_free(&lv);
+		errno = ENOENT;
+		return -1;
+	}
+	free(d->kset);
+	d->kset = calloc(lv.nelems + 1, sizeof(*d->kset));
+	d->nkset = 0;
+	for (i = 0; d->kset && i < lv.nelems; i++) {
+		const struct l3_live_elem *e = &lv.elems[i];
+		struct l3d_dest *x = &d->kset[d->nkset];
+		uint32_t mark;
+		uint64_t id;
+
+		if (!strncmp(e->set, "member_l", 8) && e->len == 12) {
+			memcpy(&mark, e->key, 4);
+			memcpy(&id, e->key + 4, 8);
+			for (j = 0; j < d->cfg->nns; j++)
+				if (l3_cfg_ns_mark(d->cfg, &d->cfg->ns[j]) == mark)
+					d->cg_ids[j] = id;
+			continue;
+		}
+		x->family = !strcmp(e->set, L3_IR_SET_LISTEN4) ? AF_INET : AF_INET6;
+		if (e->len != (x->family == AF_INET ? 8u : 20u))
+			continue;
+		memcpy(&x->a, e->key, x->family == AF_INET ? 4 : 16);
+		x->port = (uint16_t)(e->key[x->family == AF_INET ? 4 : 16] << 8 |
+				     e->key[x->family == AF_INET ? 5 : 17]);
+		d->nkset++;
+	}
+	l3_live_free(&lv);
+	return d->kset ? 0 : -1;
+}
+
+/* Registry from the policy plus what was saved; then the table. */
+static int l3d_registry_init(struct l3d *d)
+{
+	struct l3d_reg *old = d->reg.v;
+	size_t nold = d->reg.n, i;
+	const char *why;
+
+	memset(&d->reg, 0, sizeof(d->reg));
+	if (l3d_reg_load_static(d) < 0)
+		return -1;
+	/* on reload: keep the dynamic registrations still valid */
+	for (i = 0; i < nold; i++)
+		if (old[i].dynamic && l3d_reg_add(d, old[i].name, &old[i].spec, true, &why) < 0 &&
+		    strcmp(why, "already registered"))
+			l3d_log("reload", "dropping registration of %s: %s", old[i].name, why);
+	free(old);
+	if (nold == 0)
+		l3d_reg_load_dynamic(d);
+	return 0;
+}
+
+static int l3d_reload(struct l3d *d)
+{
+	l3d_notify("RELOADING=1");
+	if (l3d_load(d) < 0) {
+		l3d_log("reload", "the policy did not load; keeping the old one");
+		l3d_notify("READY=1");
+		return -1;
+	}
+	if (l3d_cgroups_open(d) < 0 || l3d_read_table(d) < 0)
+		l3d_log("reload", "reading table inet %s: %s", d->cfg->table, strerror(errno));
+	l3d_registry_init(d);
+	l3d_reg_sync(d);
+	l3d_reg_save(d);
+	l3d_cgroups_sync(d);
+	l3d_notify("READY=1");
+	return 0;
+}
+
+static int l3d_signals(struct l3d *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_fd < 0)
+		return -1;
+	ev.data.fd = d->sig_fd;
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sig_fd, &ev);
+}
+
+static void l3d_signal(struct l3d *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			l3d_reload(d);
+		else
+			d->stop = true;
+	}
+}
+
+static int l3d_setup(struct l3d *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (l3_cgroup_find_mount(NULL, &d->mnt) < 0) {
+		fprintf(stderr, "l3nftd: no cgroup2 mount\n");
+		return -1;
+	}
+	if (l3d_load(d) < 0)
+		return -1;
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->nft = l3_nl_open();
+	if (d->epfd < 0 || !d->nft || l3d_signals(d) < 0 || l3d_cgroups_open(d) < 0) {
+		fprintf(stderr, "l3nftd: setup: %s\n", strerror(errno));
+		return -1;
+	}
+	if (l3d_read_table(d) < 0) {
+		fprintf(stderr, "l3nftd: table inet %s: %s (run `l3nft apply` first)\n",
+			d->cfg->table, strerror(errno));
+		return -1;
+	}
+	if (l3d_deliver_open(d) < 0 || l3d_queue_open(d) < 0) {
+		fprintf(stderr, "l3nftd: queue %u: %s\n", d->cfg->queue, strerror(errno));
+		return -1;
+	}
+	ev.data.fd = mnl_socket_get_fd(d->nfq);
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 || l3d_control_open(d) < 0) {
+		fprintf(stderr, "l3nftd: %s: %s\n", L3_CONTROL_SOCKET, strerror(errno));
+		return -1;
+	}
+	l3d_registry_init(d);
+	if (l3d_reg_sync(d) < 0)
+		l3d_log("sync", "updating the listener sets failed");
+	l3d_reg_save(d);
+	l3d_cgroups_sync(d);
+	return 0;
+}
+
+static void l3d_loop(struct l3d *d)
+{
+	struct epoll_event evs[32];
+	int nfq = mnl_socket_get_fd(d->nfq), n, i;
+
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, evs, 32, L3D_RESYNC_MS);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n == 0)
+			l3d_cgroups_sync(d);
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == nfq)
+				l3d_queue_run(d);
+			else if (fd == d->sig_fd)
+				l3d_signal(d);
+			else if (fd == d->ctl_fd)
+				l3d_control_accept(d);
+			else if (fd == d->ino_fd)
+				l3d_cgroups_event(d);
+			else
+				l3d_control_client(d, fd);
+		}
+	}
+}
+
+static void l3d_usage(FILE *out)
+{
+	fprintf(out, "usage: l3nftd [-c FILE] [-f] [-h] [-V]\n"
+		     "  -c FILE  the policy (default %s)\n"
+		     "  -f       stay in the foreground (systemd runs it so)\n",
+		L3_CFG_DEFAULT_FILE);
+}
+
+int main(int argc, char **argv)
+{
+	struct l3d d = { .cfg_file = L3_CFG_DEFAULT_FILE, .raw4 = -1, .raw6 = -1,
+			 .ctl_fd = -1, .sig_fd = -1, .ino_fd = -1, .epfd = -1 };
+	bool foreground = false;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:fhV")) != -1) {
+		switch (c) {
+		case 'c':
+			d.cfg_file = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'h':
+			l3d_usage(stdout);
+			return 0;
+		case 'V':
+			printf("l3nftd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			l3d_usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		l3d_usage(stderr);
+		return 1;
+	}
+	if (l3d_setup(&d) < 0)
+		return 2;
+	if (!foreground && daemon(0, 0) < 0) {
+		perror("l3nftd: daemon");
+		return 2;
+	}
+	l3d_notify("READY=1");
+	fprintf(stderr, "l3nftd: ready on queue %u, %zu registrations\n", d.cfg->queue, d.reg.n);
+	l3d_loop(&d);
+	l3d_notify("STOPPING=1");
+	unlink(L3_CONTROL_SOCKET);
+	fprintf(stderr, "l3nftd: stopping: %llu queued, %llu copies delivered, %llu with no listener, "
+			"%llu send errors, %llu overflows\n",
+		(unsigned long long)d.st.queued, (unsigned long long)d.st.delivered,
+		(unsigned long long)d.st.dropped_nobody, (unsigned long long)d.st.send_errors,
+		(unsigned long long)d.st.enobufs);
+	return 0;
+}

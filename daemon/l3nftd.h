@@ -1,0 +1,107 @@
+/* l3nftd internals: the modules of the daemon and the state they share. */
+#ifndef L3NFTD_H
+#define L3NFTD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include "l3nft/cfg.h"
+#include "l3nft/cgroup.h"
+#include "l3nft/ir.h"
+
+struct mnl_socket;
+
+/* One registration: namespace NAME listens to SPEC. */
+struct l3d_reg {
+	char name[L3_NAME_MAX + 1];
+	struct l3_listen spec;
+	bool dynamic;		/* from `l3nft listen`, persisted */
+};
+
+/* A destination key of the kernel's listen4/listen6 sets. */
+struct l3d_dest {
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} a;
+	uint16_t port;
+};
+
+struct l3d_registry {
+	struct l3d_reg *v;
+	size_t n, cap;
+};
+
+struct l3d_stats {
+	uint64_t queued, delivered, dropped_nobody, send_errors, enobufs, bad_packets;
+};
+
+struct l3d {
+	const char *cfg_file;
+	struct l3_cfg *cfg;
+	struct l3_ir *ir;		/* the table's layout (set types), ids resolved */
+	struct l3_cgroup_mount mnt;
+	struct l3d_registry reg;
+	struct l3d_dest *kset;		/* listen set elements as the kernel has them */
+	size_t nkset;
+	uint64_t *cg_ids;		/* per namespace: the cgroup id in the table */
+	struct mnl_socket *nfq;
+	struct mnl_socket *nft;
+	int raw4, raw6;
+	int ctl_fd;
+	int sig_fd;
+	int ino_fd;
+	int epfd;
+	struct l3d_stats st;
+	bool stop;
+	struct l3d_group *groups;	/* multicast memberships */
+	size_t ngroups;
+};
+
+/* log.c: stderr (journal), rate-limited per message key */
+void l3d_log(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* registry.c */
+int l3d_reg_add(struct l3d *d, const char *name, const struct l3_listen *spec, bool dynamic,
+		const char **why);
+int l3d_reg_del(struct l3d *d, const char *name, const struct l3_listen *spec,
+		const char **why);
+/* The namespaces registered for a datagram to @dst; fills @out (unique). */
+size_t l3d_reg_match(const struct l3d *d, const struct l3d_dest *dst,
+		     const struct l3_ns **out, size_t max);
+int l3d_reg_load_static(struct l3d *d);
+int l3d_reg_save(const struct l3d *d);
+int l3d_reg_load_dynamic(struct l3d *d);
+void l3d_reg_free(struct l3d_registry *r);
+/* Brings the kernel's listen sets and the multicast memberships in line
+ * with the registry. */
+int l3d_reg_sync(struct l3d *d);
+
+/* deliver.c */
+int l3d_deliver_open(struct l3d *d);
+/* Sends a copy of the UDP datagram @pkt (IP header first, UDP header at
+ * @l4off) to @ns. */
+int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_t len,
+		size_t l4off, const struct l3d_dest *dst);
+
+/* queue.c */
+int l3d_queue_open(struct l3d *d);
+int l3d_queue_run(struct l3d *d);	/* drains the socket; verdicts sent */
+
+/* control.c */
+int l3d_control_open(struct l3d *d);
+void l3d_control_accept(struct l3d *d);
+void l3d_control_client(struct l3d *d, int fd);
+
+/* cgroups.c */
+int l3d_cgroups_open(struct l3d *d);
+int l3d_cgroups_sync(struct l3d *d);	/* re-resolve ids, update the table */
+void l3d_cgroups_event(struct l3d *d);
+
+/* table.c: element updates of the live table */
+int l3d_table_elems(struct l3d *d, const char *set, const struct l3_ir_elem *add,
+		    size_t nadd, const struct l3_ir_elem *del, size_t ndel);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * The listener registry: static registrations from the policy, dynamic
+ * ones from `l3nft listen`. Kept in step with three things outside: the
+ * kernel's listen4/listen6 sets (so unregistered traffic never reaches
+ * the daemon), the host's multicast memberships (a group reaches input
+ * only once a socket joined it on that interface), and a file in the
+ * runtime directory (dynamic registrations survive a restart).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "l3nft/status.h"
+#include "l3nftd.h"
+
+#define L3D_REG_FILE L3_RUNDIR "/registrations"
+
+struct l3d_group {
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} a;
+	unsigned ifindex;
+	int fd;			/* the socket holding the membership */
+};
+
+/* ---- destinations of a registration ---- */
+
+static bool l3d_dest_eq(const struct l3d_dest *x, const struct l3d_dest *y)
+{
+	return x->family == y->family && x->port == y->port &&
+	       !memcmp(&x->a, &y->a, x->family == AF_INET ? 4 : 16);
+}
+
+/* The datagram destinations @r covers: the group, or for broadcast
+ * 255.255.255.255 and the subnet broadcast of each IPv4 address. */
+static size_t l3d_reg_dests(const struct l3_ns *ns, const struct l3d_reg *r,
+			    struct l3d_dest *out, size_t max)
+{
+	size_t n = 0, i;
+
+	if (r->spec.kind == L3_LISTEN_GROUP) {
+		out[0].family = r->spec.family;
+		memcpy(&out[0].a, &r->spec.group, sizeof(out[0].a));
+		out[0].port = r->spec.port;
+		return 1;
+	}
+	out[n].family = AF_INET;
+	out[n].a.v4.s_addr = htonl(INADDR_BROADCAST);
+	out[n++].port = r->spec.port;
+	for (i = 0; i < ns->naddrs && n < max; i++) {
+		const struct l3_addr *a = &ns->addrs[i];
+
+		if (a->family != AF_INET || a->plen >= 31)
+			continue;
+		out[n].family = AF_INET;
+		out[n].a.v4.s_addr = htonl(ntohl(a->a.v4.s_addr) | (0xffffffffu >> a->plen));
+		out[n++].port = r->spec.port;
+	}
+	return n;
+}
+
+size_t l3d_reg_match(const struct l3d *d, const struct l3d_dest *dst,
+		     const struct l3_ns **out, size_t max)
+{
+	struct l3d_dest ds[16];
+	size_t i, j, k, n = 0;
+
+	for (i = 0; i < d->reg.n && n < max; i++) {
+		const struct l3d_reg *r = &d->reg.v[i];
+		const struct l3_ns *ns = l3_cfg_find_ns(d->cfg, r->name);
+		size_t nd;
+
+		if (!ns || r->spec.port != dst->port)
+			continue;
+		nd = l3d_reg_dests(ns, r, ds, L3_ARRAY_SIZE(ds));
+		for (j = 0; j < nd; j++)
+			if (l3d_dest_eq(&ds[j], dst))
+				break;
+		if (j == nd)
+			continue;
+		for (k = 0; k < n && out[k] != ns; k++)
+			;
+		if (k == n)
+			out[n++] = ns;	/* one copy per namespace */
+	}
+	return n;
+}
+
+/* ---- add, remove ---- */
+
+static ssize_t l3d_reg_find(const struct l3d *d, const char *name, const struct l3_listen *s)
+{
+	size_t i;
+
+	for (i = 0; i < d->reg.n; i++) {
+		const struct l3d_reg *r = &d->reg.v[i];
+
+		if (!strcmp(r->name, name) && r->spec.kind == s->kind && r->spec.port == s->port &&
+		    r->spec.family == s->family && !memcmp(&r->spec.group, &s->group, sizeof(s->group)))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+int l3d_reg_add(struct l3d *d, const char *name, const struct l3_listen *spec, bool dynamic,
+		const char **why)
+{
+	const struct l3_ns *ns = l3_cfg_find_ns(d->cfg, name);
+	struct l3d_reg *r;
+
+	if (!ns) {
+		*why = "no such namespace in the policy";
+		return -1;
+	}
+	if (!l3_cfg_ns_source(ns, spec->family)) {
+		*why = spec->family == AF_INET ? "the namespace has no IPv4 address"
+					       : "the namespace has no IPv6 address";
+		return -1;
+	}
+	if (l3d_reg_find(d, name, spec) >= 0) {
+		*why = "already registered";
+		return -1;
+	}
+	if (d->reg.n == d->reg.cap) {
+		size_t cap = d->reg.cap ? d->reg.cap * 2 : 64;
+		void *p = realloc(d->reg.v, cap * sizeof(*d->reg.v));
+
+		if (!p) {
+			*why = "out of memory";
+			return -1;
+		}
+		d->reg.v = p;
+		d->reg.cap = cap;
+	}
+	r = &d->reg.v[d->reg.n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->spec = *spec;
+	r->dynamic = dynamic;
+	return 0;
+}
+
+int l3d_reg_del(struct l3d *d, const char *name, const struct l3_listen *spec,
+		const char **why)
+{
+	ssize_t i = l3d_reg_find(d, name, spec);
+
+	if (i < 0) {
+		*why = "not registered";
+		return -1;
+	}
+	if (!d->reg.v[i].dynamic) {
+		*why = "registered by the policy file; edit the policy to remove it";
+		return -1;
+	}
+	d->reg.v[i] = d->reg.v[--d->reg.n];
+	return 0;
+}
+
+void l3d_reg_free(struct l3d_registry *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+int l3d_reg_load_static(struct l3d *d)
+{
+	size_t i, j;
+	const char *why;
+
+	for (i = 0; i < d->cfg->nns; i++)
+		for (j = 0; j < d->cfg->ns[i].nlistens; j++)
+			if (l3d_reg_add(d, d->cfg->ns[i].name, &d->cfg->ns[i].listens[j], false,
+					&why) < 0 && strcmp(why, "already registered"))
+				return -1;
+	return 0;
+}
+
+/* ---- persistence ---- */
+
+int l3d_reg_save(const struct l3d *d)
+{
+	char tmp[] = L3D_REG_FILE ".XXXXXX", spec[64];
+	FILE *f;
+	size_t i;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fputs("# l3nftd dynamic registrations: NAME SPEC\n", f);
+	for (i = 0; i < d->reg.n; i++) {
+		if (!d->reg.v[i].dynamic)
+			continue;
+		l3_listen_format(&d->reg.v[i].spec, spec, sizeof(spec));
+		fprintf(f, "%s %s\n", d->reg.v[i].name, spec);
+	}
+	/* written whole and synced before it replaces the old file */
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0 || fclose(f) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, L3D_REG_FILE) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reloads the file, keeping what is still valid under the current policy. */
+int l3d_reg_load_dynamic(struct l3d *d)
+{
+	FILE *f = fopen(L3D_REG_FILE, "re");
+	char line[256], name[64], specs[128];
+	struct l3_listen spec;
+	const char *why;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || sscanf(line, "%63s %127s", name, specs) != 2)
+			continue;
+		if (l3_listen_parse(specs, &spec, &why) < 0 ||
+		    (l3d_reg_add(d, name, &spec, true, &why) < 0 &&
+		     strcmp(why, "already registered")))
+			l3d_log("reload", "dropping saved registration %s %s: %s", name, specs, why);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* ---- the kernel's listen sets ---- */
+
+static struct l3_ir_elem l3d_dest_elem(const struct l3d_dest *x)
+{
+	struct l3_ir_elem e = { 0 };
+
+	e.key[0].type = x->family == AF_INET ? L3_T_IPV4 : L3_T_IPV6;
+	memcpy(&e.key[0].u, &x->a, x->family == AF_INET ? 4 : 16);
+	e.key[1].type = L3_T_PORT;
+	e.key[1].u.port = x->port;
+	return e;
+}
+
+static bool l3d_dest_in(const struct l3d_dest *v, size_t n, const struct l3d_dest *x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (l3d_dest_eq(&v[i], x))
+			return true;
+	return false;
+}
+
+/* Every destination of every registration, without repeats. */
+static struct l3d_dest *l3d_reg_all_dests(const struct l3d *d, size_t *count)
+{
+	struct l3d_dest *all = NULL, ds[16];
+	size_t n = 0, cap = 0, i, j, nd;
+
+	for (i = 0; i < d->reg.n; i++) {
+		const struct l3_ns *ns = l3_cfg_find_ns(d->cfg, d->reg.v[i].name);
+
+		if (!ns)
+			continue;
+		nd = l3d_reg_dests(ns, &d->reg.v[i], ds, L3_ARRAY_SIZE(ds));
+		for (j = 0; j < nd; j++) {
+			if (l3d_dest_in(all, n, &ds[j]))
+				continue;
+			if (n == cap) {
+				void *p = realloc(all, (cap = cap ? cap * 2 : 32) * sizeof(*all));
+
+				if (!p) {
+					free(all);
+					return NULL;
+				}
+				all = p;
+			}
+			all[n++] = ds[j];
+		}
+	}
+	*count = n;
+	return all ? all : calloc(1, sizeof(*all));
+}
+
+static int l3d_sync_set(struct l3d *d, int family, const struct l3d_dest *want, size_t nwant)
+{
+	struct l3_ir_elem *add = calloc(nwant + 1, sizeof(*add));
+	struct l3_ir_elem *del = calloc(d->nkset + 1, sizeof(*del));
+	size_t nadd = 0, ndel = 0, i;
+	int rc = -1;
+
+	if (!add || !del)
+		goto out;
+	for (i = 0; i < nwant; i++)
+		if (want[i].family == family && !l3d_dest_in(d->kset, d->nkset, &want[i]))
+			add[nadd++] = l3d_dest_elem(&want[i]);
+	for (i = 0; i < d->nkset; i++)
+		if (d->kset[i].family == family && !l3d_dest_in(want, nwant, &d->kset[i]))
+			del[ndel++] = l3d_dest_elem(&d->kset[i]);
+	rc = l3d_table_elems(d, family == AF_INET ? L3_IR_SET_LISTEN4 : L3_IR_SET_LISTEN6, add,
+			     nadd, del, ndel);
+out:
+	free(add);
+	free(del);
+	return rc;
+}
+
+/* ---- multicast memberships ---- */
+
+static int l3d_join(struct l3d_group *g)
+{
+	g->fd = socket(g->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (g->fd < 0)
+		return -1;
+	if (g->family == AF_INET) {
+		struct ip_mreqn mr = { .imr_multiaddr = g->a.v4, .imr_ifindex = (int)g->ifindex };
+
+		return setsockopt(g->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	} else {
+		struct ipv6_mreq mr = { .ipv6mr_multiaddr = g->a.v6, .ipv6mr_interface = g->ifindex };
+
+		return setsockopt(g->fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr));
+	}
+}
+
+/* One membership per (group, interface of a registered namespace); a
+ * socket each, as a socket holds at most igmp_max_memberships groups. */
+static int l3d_sync_groups(struct l3d *d)
+{
+	struct l3d_group *want = NULL;
+	size_t n = 0, i, j;
+
+	for (i = 0; i < d->reg.n; i++) {
+		const struct l3d_reg *r = &d->reg.v[i];
+		const struct l3_ns *ns = l3_cfg_find_ns(d->cfg, r->name);
+		struct l3d_group g = { .family = r->spec.family, .fd = -1 };
+
+		if (!ns || r->spec.kind != L3_LISTEN_GROUP || !ns->ifname ||
+		    !(g.ifindex = if_nametoindex(ns->ifname)))
+			continue;
+		memcpy(&g.a, &r->spec.group, sizeof(g.a));
+		for (j = 0; j < n; j++)
+			if (want[j].family == g.family && want[j].ifindex == g.ifindex &&
+			    !memcmp(&want[j].a, &g.a, sizeof(g.a)))
+				break;
+		if (j < n)
+			continue;
+		/* keep a membership that already exists */
+		for (j = 0; j < d->ngroups; j++)
+			if (d->groups[j].fd >= 0 && d->groups[j].family == g.family &&
+			    d->groups[j].ifindex == g.ifindex &&
+			    !memcmp(&d->groups[j].a, &g.a, sizeof(g.a))) {
+				g.fd = d->groups[j].fd;
+				d->groups[j].fd = -1;
+				break;
+			}
+		if (g.fd < 0 && l3d_join(&g) < 0)
+			l3d_log("join", "joining a multicast group for %s: %s", ns->name,
+				strerror(errno));
+		{
+			void *p = realloc(want, (n + 1) * sizeof(*want));
+
+			if (!p)
+				break;
+			want = p;
+			want[n++] = g;
+		}
+	}
+	/* leave the groups nobody registers for any more */
+	for (j = 0; j < d->ngroups; j++)
+		if (d->groups[j].fd >= 0)
+			close(d->groups[j].fd);
+	free(d->groups);
+	d->groups = want;
+	d->ngroups = n;
+	return 0;
+}
+
+int l3d_reg_sync(struct l3d *d)
+{
+	size_t n = 0;
+	struct l3d_dest *want = l3d_reg_all_dests(d, &n);
+	int rc = 0;
+
+	if (!want)
+		return -1;
+	if (l3d_sync_set(d, AF_INET, want, n) < 0 || l3d_sync_set(d, AF_INET6, want, n) < 0)
+		rc = -1;
+	if (rc == 0) {
+		free(d->kset);
+		d->kset = want;
+		d->nkset = n;
+	} else {
+		free(want);
+	}
+	l3d_sync_groups(d);
+	return rc;
+}
