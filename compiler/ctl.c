@@ -106,6 +106,7 @@ size_t l3_ctl_format(const struct l3_ctl_req *req, char *buf)
 /* ---- client side ---- */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -120,10 +121,13 @@ int l3_ctl_request(const struct l3_ctl_req *req, FILE *out, char *err, size_t er
 	int fd, rc = -1;
 	ssize_t n = -1;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", L3_CONTROL_SOCKET);
+	if (!l3_runpath(sun.sun_path, sizeof(sun.sun_path), L3_CONTROL_NAME)) {
+		snprintf(err, errlen, "runtime directory path too long");
+		return -1;
+	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		snprintf(err, errlen, "l3nftd is not reachable at %s: %s", L3_CONTROL_SOCKET,
+		snprintf(err, errlen, "l3nftd is not reachable at %s: %s", sun.sun_path,
 			 strerror(errno));
 		goto out;
 	}
@@ -151,4 +155,18 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+const char *l3_rundir(void)
+{
+	const char *dir = getenv("L3NFT_RUNDIR");
+
+	return dir && dir[0] == '/' ? dir : L3_RUNDIR;
+}
+
+const char *l3_runpath(char *buf, size_t len, const char *name)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s/%s", l3_rundir(), name);
+
+	return n < len ? buf : NULL;
 }

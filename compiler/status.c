@@ -84,8 +84,8 @@ static bool l3_st_daemon_running(void)
 
 	if (fd < 0)
 		return false;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", L3_CONTROL_SOCKET);
-	up = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	up = l3_runpath(sun.sun_path, sizeof(sun.sun_path), L3_CONTROL_NAME) &&
+	     connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
 	close(fd);
 	return up;
 }

@@ -28,10 +28,13 @@ int l3d_control_open(struct l3d *d)
 	mode_t old;
 
 	/* the directory stays traversable: non-root clients register too */
-	if (mkdir(L3_RUNDIR, 0755) < 0 && errno != EEXIST)
+	if (mkdir(l3_rundir(), 0755) < 0 && errno != EEXIST)
 		return -1;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", L3_CONTROL_SOCKET);
-	unlink(L3_CONTROL_SOCKET);
+	if (!l3_runpath(sun.sun_path, sizeof(sun.sun_path), L3_CONTROL_NAME)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	unlink(sun.sun_path);
 	d->ctl_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->ctl_fd < 0)
 		return -1;

@@ -213,7 +213,7 @@ static int l3d_setup(struct l3d *d)
 	}
 	ev.data.fd = mnl_socket_get_fd(d->nfq);
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 || l3d_control_open(d) < 0) {
-		fprintf(stderr, "l3nftd: %s: %s\n", L3_CONTROL_SOCKET, strerror(errno));
+		fprintf(stderr, "l3nftd: control socket in %s: %s\n", l3_rundir(), strerror(errno));
 		return -1;
 	}
 	l3d_registry_init(d);
@@ -300,7 +300,12 @@ int main(int argc, char **argv)
 	fprintf(stderr, "l3nftd: ready on queue %u, %zu registrations\n", d.cfg->queue, d.reg.n);
 	l3d_loop(&d);
 	l3d_notify("STOPPING=1");
-	unlink(L3_CONTROL_SOCKET);
+	{
+		char path[108];
+
+		if (l3_runpath(path, sizeof(path), L3_CONTROL_NAME))
+			unlink(path);
+	}
 	fprintf(stderr, "l3nftd: stopping: %llu queued, %llu copies delivered, %llu with no listener, "
 			"%llu send errors, %llu overflows\n",
 		(unsigned long long)d.st.queued, (unsigned long long)d.st.delivered,

@@ -20,7 +20,7 @@
 #include "l3nft/status.h"
 #include "l3nftd.h"
 
-#define L3D_REG_FILE L3_RUNDIR "/registrations"
+#define L3D_REG_NAME "registrations"
 
 struct l3d_group {
 	int family;
@@ -189,10 +189,15 @@ int l3d_reg_load_static(struct l3d *d)
 
 int l3d_reg_save(const struct l3d *d)
 {
-	char tmp[] = L3D_REG_FILE ".XXXXXX", spec[64];
+	char file[4096], tmp[4096 + 8], spec[64];
 	FILE *f;
 	size_t i;
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	int fd;
+
+	if (!l3_runpath(file, sizeof(file), L3D_REG_NAME))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", file);
+	fd = mkostemp(tmp, O_CLOEXEC);
 
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		if (fd >= 0)
@@ -211,7 +216,7 @@ int l3d_reg_save(const struct l3d *d)
 		unlink(tmp);
 		return -1;
 	}
-	if (rename(tmp, L3D_REG_FILE) < 0) {
+	if (rename(tmp, file) < 0) {
 		unlink(tmp);
 		return -1;
 	}
@@ -221,8 +226,8 @@ int l3d_reg_save(const struct l3d *d)
 /* Reloads the file, keeping what is still valid under the current policy. */
 int l3d_reg_load_dynamic(struct l3d *d)
 {
-	FILE *f = fopen(L3D_REG_FILE, "re");
-	char line[256], name[64], specs[128];
+	char file[4096], line[256], name[64], specs[128];
+	FILE *f = l3_runpath(file, sizeof(file), L3D_REG_NAME) ? fopen(file, "re") : NULL;
 	struct l3_listen spec;
 	const char *why;
 

@@ -160,6 +160,7 @@ EOF
 # namespace whose /sys/fs/cgroup is an empty tmpfs (see above)
 list_fast()
 {
+	# shellcheck disable=SC2016
 	unshare --mount --propagation private sh -c \
 		'mount -t tmpfs l3nft-empty /sys/fs/cgroup && exec nsenter --net="$1" timeout 120 nft -j list table inet l3nft' \
 		l3list "/run/netns/$1"
@@ -230,15 +231,15 @@ check_policy()
 	l3_netns_del "$ns"
 	compare "$out" "$L3_TMP/$label.json" >"$L3_TMP/$label.cmp" 2>&1 ||
 		echo "FAIL $label: the comparison itself failed" >>"$L3_TMP/$label.cmp"
-	desc= details=
+	desc='' details=''
 	while IFS= read -r line; do
 		case $line in
 		"PASS "* | "FAIL "*)
 			flush_result
-			desc=$line details= ;;
+			desc=$line details='' ;;
 		"  "*) details="$details
 ${line#  }" ;;
-		*) flush_result; desc="FAIL comparison output: $line" details= ;;
+		*) flush_result; desc="FAIL comparison output: $line" details='' ;;
 		esac
 	done <"$L3_TMP/$label.cmp"
 	flush_result

@@ -127,20 +127,26 @@ refused()
 	fi
 }
 
-where_of() { eval "echo \"\$CG_$1\""; }
-
-# first alias of each namespace and family
-V4_a=192.0.2.10 V6_a=2001:db8::10
-V4_b=192.0.2.11 V6_b=2001:db8::11
-V4_c=192.0.2.12 V6_c=
-ALIASES_a="192.0.2.10 2001:db8::10 192.0.2.20 2001:db8::20"
-ALIASES_b="192.0.2.11 2001:db8::11"
-ALIASES_c="192.0.2.12"
+# per namespace: cgroup, first IPv4 and IPv6 alias, all aliases, the port
+# of its INADDR_ANY/:: listener
+where_of() { case $1 in a) echo "$CG_a" ;; b) echo "$CG_b" ;; c) echo "$CG_c" ;; esac; }
+first4() { case $1 in a) echo 192.0.2.10 ;; b) echo 192.0.2.11 ;; c) echo 192.0.2.12 ;; esac; }
+first6() { case $1 in a) echo 2001:db8::10 ;; b) echo 2001:db8::11 ;; c) ;; esac; }
+aliases_of()
+{
+	case $1 in
+	a) echo 192.0.2.10 2001:db8::10 192.0.2.20 2001:db8::20 ;;
+	b) echo 192.0.2.11 2001:db8::11 ;;
+	c) echo 192.0.2.12 ;;
+	esac
+}
+port_of() { case $1 in a) echo 7101 ;; b) echo 7102 ;; c) echo 7103 ;; esac; }
 
 l3_note "egress: a namespace's traffic leaves with its first alias"
 for ns in a b c; do
 	w=$(where_of "$ns")
-	eval "v4=\$V4_$ns v6=\$V6_$ns"
+	v4=$(first4 "$ns")
+	v6=$(first6 "$ns")
 	for proto in tcp udp; do
 		delivered "egress $proto $ns -> peer 192.0.2.100: peer sees $v4" \
 			"$w" "$proto" 192.0.2.100 7000 peer "$v4"
@@ -162,16 +168,15 @@ done
 
 l3_note "ingress: an alias reaches only its namespace's sockets"
 for ns in a b c; do
-	eval "aliases=\$ALIASES_$ns"
-	for addr in $aliases; do
+	for addr in $(aliases_of "$ns"); do
 		case $addr in *:*) peer=2001:db8::100 ;; *) peer=192.0.2.100 ;; esac
 		for proto in tcp udp; do
-			port=$((7100 + $(printf '%d' "'$ns") - 96))
+			port=$(port_of "$ns")
 			delivered "ingress $proto peer -> $addr: $ns's INADDR_ANY listener gets it from $peer" \
 				peer "$proto" "$addr" "$port" "$ns" "$peer"
 			for other in a b c; do
 				[ "$other" = "$ns" ] && continue
-				oport=$((7100 + $(printf '%d' "'$other") - 96))
+				oport=$(port_of "$other")
 				refused "ingress $proto peer -> $addr: $other's INADDR_ANY listener does not get it" \
 					peer "$proto" "$addr" "$oport" "$other"
 			done
@@ -186,7 +191,7 @@ for dst in 192.0.2.1 2001:db8::1; do
 		delivered "ingress $proto peer -> host $dst: the host's listener gets it" \
 			peer "$proto" "$dst" 7100 host "$peer"
 		for ns in a b c; do
-			port=$((7100 + $(printf '%d' "'$ns") - 96))
+			port=$(port_of "$ns")
 			refused "ingress $proto peer -> host $dst: $ns's INADDR_ANY listener does not get it" \
 				peer "$proto" "$dst" "$port" "$ns"
 		done

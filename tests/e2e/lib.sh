@@ -17,7 +17,7 @@
 # Environment: L3NFT (built l3nft), srcdir (absolute source dir),
 # L3_E2E_LOADER=apply (load with `l3nft apply` instead of compile + nft -f),
 # L3_E2E_V6_ALIAS_OPTS (options for `ip addr add` of IPv6 aliases; default
-# "nodad preferred_lft 0", see l3_alias), L3_E2E_KEEP=1 (keep the temp dir).
+# "nodad preferred_lft 0", see l3_alias), L3_E2E_KEEP=1 (keep the temp dir; =fail: only when the script fails).
 
 L3_PASS=0
 L3_FAIL=0
@@ -192,7 +192,7 @@ l3_cleanup()
 		ip netns del "$_l3_ns" 2>/dev/null
 	done
 	if [ -n "$L3_TMP" ]; then
-		if [ "${L3_E2E_KEEP:-0}" = 1 ] || [ "$_l3_rc" != 0 -a "${L3_E2E_KEEP:-0}" = fail ]; then
+		if [ "${L3_E2E_KEEP:-0}" = 1 ] || { [ "$_l3_rc" != 0 ] && [ "${L3_E2E_KEEP:-0}" = fail ]; }; then
 			printf '# kept %s\n' "$L3_TMP"
 		else
 			rm -rf "$L3_TMP"
@@ -214,6 +214,7 @@ l3_netns_del()
 	# shellcheck disable=SC2046
 	l3_kill_pids $(ip netns pids "$1" 2>/dev/null)
 	ip netns del "$1"
+	# shellcheck disable=SC2086
 	L3_NETNS=$(printf '%s\n' $L3_NETNS | grep -vx "$1" | tr '\n' ' ')
 }
 

@@ -1,0 +1,200 @@
+# bash completion for l3nft(8) and l3nftd(8)                 -*- shell-script -*-
+#
+# Installed as /usr/share/bash-completion/completions/l3nft (with a link
+# named l3nftd); works with or without the bash-completion package:
+#   . completion/l3nft.bash
+#
+# Completes the commands, each command's options, policy files (*.yaml,
+# *.yml and directories) for FILE, and namespace names for exec, listen
+# and unlisten, read from the policy given with -c FILE on the line, else
+# from /etc/l3nft/l3nft.yaml.
+
+# The policy file that namespace names are read from; tests set it.
+: "${L3NFT_COMPLETION_POLICY:=/etc/l3nft/l3nft.yaml}"
+
+# Prints the names under the top-level "namespaces:" mapping of policy $1:
+# the keys at the indentation of its first entry (two spaces, usually).
+# A flow mapping on one line ("namespaces: {web: ...}") is not read.
+_l3nft_namespaces()
+{
+    local file=$1
+    [[ $file == "~/"* ]] && file=$HOME/${file#"~/"}
+    [[ -r $file && -f $file ]] || return 0
+    awk '
+        /^namespaces:[ \t]*(#.*)?$/ { inns = 1; indent = -1; next }
+        !inns { next }
+        /^[ \t]*(#.*)?$/ { next }                 # blank or comment
+        /^[^ ]/ { inns = 0; next }                # next top-level key
+        {
+            match($0, /^ +/)
+            if (indent < 0) indent = RLENGTH
+            if (RLENGTH != indent) next
+            line = substr($0, indent + 1)
+            if (match(line, /^[a-z][a-z0-9_-]*:([ \t]|$)/))
+                print substr(line, 1, RLENGTH - (substr(line, RLENGTH, 1) == ":" ? 1 : 2))
+        }
+    ' "$file" 2>/dev/null
+}
+
+# Sets COMPREPLY to the policy files that complete $1.
+_l3nft_files()
+{
+    local cur=$1
+    if declare -F _filedir >/dev/null 2>&1; then
+        _filedir '@(yaml|yml)'
+        return
+    fi
+    local IFS=$'\n' f
+    COMPREPLY=()
+    for f in $(compgen -d -- "$cur"); do
+        COMPREPLY+=("$f/")
+    done
+    COMPREPLY+=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur"))
+    if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == */ ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
+}
+
+# Sets COMPREPLY to the directories that complete $1.
+_l3nft_dirs()
+{
+    local cur=$1
+    if declare -F _filedir >/dev/null 2>&1; then
+        _filedir -d
+        return
+    fi
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -d -- "$cur"))
+}
+
+_l3nft()
+{
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=
+    local -a words=("${COMP_WORDS[@]}")
+    local cword=$COMP_CWORD
+    COMPREPLY=()
+    ((cword > 0)) && prev=${words[cword - 1]}
+
+    local commands="check compile apply diff delete status exec listen unlisten listeners"
+
+    # The command: the first word after l3nft.
+    if ((cword == 1)); then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+        fi
+        return 0
+    fi
+    local cmd=${words[1]}
+
+    # Walk the words before the cursor: the -c FILE, whether "--" was
+    # seen, and how many positional arguments there are.
+    local policy=$L3NFT_COMPLETION_POLICY dashdash=0 npos=0 i w
+    for ((i = 2; i < cword; i++)); do
+        w=${words[i]}
+        if ((dashdash)); then
+            continue
+        fi
+        case $w in
+            --) dashdash=$i ;;
+            -c | --config)
+                ((i + 1 < cword)) && policy=${words[i + 1]}
+                ((i++)) ;;
+            -c?*) policy=${w#-c} ;;
+            --config=*) policy=${w#--config=} ;;
+            --cgroup-mount)
+                ((i++))
+                # "--cgroup-mount=DIR" comes as three words when '=' breaks words
+                [[ ${words[i]} == = ]] && ((i++)) ;;
+            -*) ;;
+            =) ;;
+            *) ((npos++)) ;;
+        esac
+    done
+
+    # exec NAME ... -- CMD [ARG...]: after "--", complete the command.
+    if [[ $cmd == exec ]] && ((dashdash)); then
+        if declare -F _command_offset >/dev/null 2>&1; then
+            _command_offset $((dashdash + 1))
+        elif ((cword == dashdash + 1)); then
+            COMPREPLY=($(compgen -c -- "$cur"))
+        else
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -f -- "$cur"))
+        fi
+        return 0
+    fi
+
+    # The argument of an option.
+    case $prev in
+        -c | --config)
+            [[ $cmd == exec || $cmd == listen || $cmd == unlisten ]] &&
+                { _l3nft_files "$cur"; return 0; } ;;
+        --cgroup-mount)
+            [[ $cmd == compile ]] && { _l3nft_dirs "$cur"; return 0; } ;;
+        =)
+            if [[ $cmd == compile && ${words[cword - 2]} == --cgroup-mount ]]; then
+                _l3nft_dirs "$cur"
+                return 0
+            fi ;;
+    esac
+    if [[ $cmd == compile && $cur == --cgroup-mount=* ]]; then
+        _l3nft_dirs "${cur#--cgroup-mount=}"
+        COMPREPLY=("${COMPREPLY[@]/#/--cgroup-mount=}")
+        return 0
+    fi
+
+    local opts= file=0 names=0
+    case $cmd in
+        check) file=1 ;;
+        compile) opts="--cgroup-mount"; file=1 ;;
+        apply | delete) opts="--dry-run -v"; file=1 ;;
+        diff) opts="-v"; file=1 ;;
+        status) opts="--json"; file=1 ;;
+        listeners) opts="--json" ;;
+        exec) opts="-c --keep-net-raw --"; names=1 ;;
+        listen | unlisten) names=1 ;;
+        *) return 0 ;;
+    esac
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        return 0
+    fi
+    # one FILE at most
+    if ((file)); then
+        ((npos == 0)) && _l3nft_files "$cur"
+        return 0
+    fi
+    # NAME first; exec then offers its options (and "--"), listen and
+    # unlisten take ADDR:PORT/udp, of which "broadcast:" is the one fixed word.
+    if ((names)); then
+        if ((npos == 0)); then
+            COMPREPLY=($(compgen -W "$(_l3nft_namespaces "$policy")" -- "$cur"))
+        elif [[ $cmd == exec ]]; then
+            COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        elif ((npos == 1)) && [[ $cmd == listen || $cmd == unlisten ]]; then
+            COMPREPLY=($(compgen -W "broadcast:" -- "$cur"))
+            compopt -o nospace 2>/dev/null
+        fi
+    fi
+    return 0
+}
+complete -F _l3nft l3nft
+
+_l3nftd()
+{
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=
+    ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+    COMPREPLY=()
+    if [[ $prev == -c ]]; then
+        _l3nft_files "$cur"
+    elif [[ $cur == -* || -z $cur ]]; then
+        COMPREPLY=($(compgen -W "-c -f" -- "$cur"))
+    fi
+    return 0
+}
+complete -F _l3nftd l3nftd
+
+# ex: filetype=sh
