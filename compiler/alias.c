@@ -146,9 +146,17 @@ static int l3_alias_request(const struct l3_alias *al, uint16_t type, uint16_t f
 	mnl_attr_put(nlh, IFA_LOCAL, al->family == AF_INET ? 4 : 16, &al->a);
 	mnl_attr_put(nlh, IFA_ADDRESS, al->family == AF_INET ? 4 : 16, &al->a);
 	if (type == RTM_NEWADDR) {
-		/* no DAD: the address must be usable as soon as apply returns */
-		if (al->family == AF_INET6)
+		/* IPv6: no DAD, so the address works as soon as apply returns;
+		 * and deprecated (preferred lifetime 0), so source address
+		 * selection never picks it for the host's own traffic, as it
+		 * would the newest of equal candidates. It still receives, can
+		 * be bound, and is what SNAT writes. */
+		if (al->family == AF_INET6) {
+			struct ifa_cacheinfo ci = { .ifa_prefered = 0, .ifa_valid = 0xffffffffu };
+
 			mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+			mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+		}
 		mnl_attr_put_u8(nlh, IFA_PROTO, L3_IFA_PROTO);
 	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {

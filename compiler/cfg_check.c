@@ -86,10 +86,12 @@ static int l3_ns_cgroup_cmp(const void *a, const void *b)
 	return l3_pos_cmp((*x)->pos, (*y)->pos);
 }
 
-/* The namespace whose cgroup is exactly @path[0..len), or NULL. */
+/* The first namespace in the file whose cgroup is exactly @path[0..len),
+ * or NULL. */
 static const struct l3_ns *l3_find_cgroup(const struct l3_ns **sorted, size_t n,
 					  const char *path, size_t len)
 {
+	const struct l3_ns *found = NULL;
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
@@ -99,13 +101,13 @@ static const struct l3_ns *l3_find_cgroup(const struct l3_ns **sorted, size_t n,
 		if (r == 0 && sorted[mid]->cgroup[len] != '\0')
 			r = 1;
 		if (r == 0)
-			return sorted[mid];
+			found = sorted[mid];
 		if (r < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return found;
 }
 
 static void l3_check_cgroups(struct l3_cfg *cfg, struct l3_diag *diag)

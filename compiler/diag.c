@@ -78,29 +78,30 @@ static int l3_printable(uint32_t c)
 	       !(c >= 0x2066 && c <= 0x2069) && c != 0xfeff;
 }
 
-/* Length of the character at @s if it may be printed as it is, else 0. */
-static size_t l3_safe_char(const char *s, size_t n, int keep_tab)
+/* Length of the character at @s (1 for a byte of invalid UTF-8); *@ok
+ * tells whether it may be printed as it is. */
+static size_t l3_safe_char(const char *s, size_t n, int keep_tab, int *ok)
 {
 	uint32_t c;
 	size_t len = l3_utf8_char((const unsigned char *)s, n, &c);
 
-	if (len && (l3_printable(c) || (keep_tab && c == '\t')))
-		return len;
-	return 0;
+	*ok = len && (l3_printable(c) || (keep_tab && c == '\t'));
+	return len ? len : 1;
 }
 
-/* Writes @s[0..n) with each unsafe byte shown as '?'. */
+/* Writes @s[0..n) with each unsafe character shown as '?'. */
 static void l3_diag_put(FILE *out, const char *s, size_t n, int keep_tab)
 {
 	size_t i = 0, len;
+	int ok;
 
 	while (i < n) {
-		len = l3_safe_char(s + i, n - i, keep_tab);
-		if (len)
+		len = l3_safe_char(s + i, n - i, keep_tab, &ok);
+		if (ok)
 			fwrite(s + i, 1, len, out);
 		else
 			fputc('?', out);
-		i += len ? len : 1;
+		i += len;
 	}
 }
 
@@ -110,17 +111,16 @@ static void l3_diag_put(FILE *out, const char *s, size_t n, int keep_tab)
 static void l3_diag_sanitize(char *s)
 {
 	size_t n = strlen(s), i = 0, o = 0, len;
+	int ok;
 
 	while (i < n) {
-		len = l3_safe_char(s + i, n - i, 0);
-		if (len) {
+		len = l3_safe_char(s + i, n - i, 0, &ok);
+		if (ok)
 			memmove(s + o, s + i, len);
-			o += len;
-			i += len;
-		} else {
-			s[o++] = '?';
-			i++;
-		}
+		else
+			s[o] = '?';
+		o += ok ? len : 1;
+		i += len;
 	}
 	s[o] = '\0';
 }
@@ -290,12 +290,11 @@ static void l3_diag_file(const struct l3_diag *d, FILE *out)
 	l3_diag_put(out, f, strlen(f), 0);
 }
 
-void l3_diag_print(struct l3_diag *d, FILE *out)
+static void l3_diag_print_all(struct l3_diag *d, FILE *out)
 {
 	struct l3_diag_cursor cur = { d->src, 1 };
 	size_t i;
 
-	qsort(d->msgs, d->len, sizeof(*d->msgs), l3_diag_cmp);
 	for (i = 0; i < d->len; i++) {
 		const struct l3_diag_msg *m = &d->msgs[i];
 		const char *sev = m->sev == L3_ERROR ? "error" : "warning";
@@ -312,4 +311,25 @@ void l3_diag_print(struct l3_diag *d, FILE *out)
 		l3_diag_file(d, out);
 		fputs(": error: out of memory; some messages were lost\n", out);
 	}
+}
+
+void l3_diag_print(struct l3_diag *d, FILE *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	qsort(d->msgs, d->len, sizeof(*d->msgs), l3_diag_cmp);
+	/* stderr is unbuffered: one write instead of one per character */
+	mem = open_memstream(&buf, &len);
+	if (!mem) {
+		l3_diag_print_all(d, out);
+		return;
+	}
+	l3_diag_print_all(d, mem);
+	if (fclose(mem) == 0)
+		fwrite(buf, 1, len, out);
+	else
+		l3_diag_print_all(d, out);
+	free(buf);
 }

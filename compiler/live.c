@@ -278,6 +278,12 @@ static int l3_live_note_set(struct l3_live_ctx *c, const char *name)
 	return 0;
 }
 
+/* Not every dump filters by table (chains do not): skip other tables. */
+static bool l3_live_ours(const struct l3_live_ctx *c, const char *table)
+{
+	return !c->table || (table && !strcmp(table, c->table));
+}
+
 static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct l3_live_ctx *c = data;
@@ -287,7 +293,9 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 	case NFT_MSG_NEWCHAIN: {
 		struct nftnl_chain *ch = nftnl_chain_alloc();
 
-		rc = !ch || nftnl_chain_nlmsg_parse(nlh, ch) < 0 ? -1 : l3_live_chain(c->lv, ch);
+		rc = !ch || nftnl_chain_nlmsg_parse(nlh, ch) < 0 ? -1
+		     : l3_live_ours(c, nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE))
+			     ? l3_live_chain(c->lv, ch) : 0;
 		if (ch)
 			nftnl_chain_free(ch);
 		break;
@@ -298,12 +306,16 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 
 		if (!s)
 			return MNL_CB_ERROR;
-		if (type == NFT_MSG_NEWSET) {
-			rc = nftnl_set_nlmsg_parse(nlh, s) < 0 ? -1 : l3_live_set(c->lv, s);
+		rc = type == NFT_MSG_NEWSET ? nftnl_set_nlmsg_parse(nlh, s)
+					    : nftnl_set_elems_nlmsg_parse(nlh, s);
+		if (rc < 0 || !l3_live_ours(c, nftnl_set_get_str(s, NFTNL_SET_TABLE)))
+			;
+		else if (type == NFT_MSG_NEWSET) {
+			rc = l3_live_set(c->lv, s);
 			if (rc == 0 && c->nl && !(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
 				rc = l3_live_note_set(c, nftnl_set_get_str(s, NFTNL_SET_NAME));
 		} else {
-			rc = nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ? -1 : l3_live_elems(c->lv, s);
+			rc = l3_live_elems(c->lv, s);
 		}
 		nftnl_set_free(s);
 		break;
@@ -311,7 +323,9 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 	case NFT_MSG_NEWRULE: {
 		struct nftnl_rule *r = nftnl_rule_alloc();
 
-		rc = !r || nftnl_rule_nlmsg_parse(nlh, r) < 0 ? -1 : l3_live_rule(c->lv, r);
+		rc = !r || nftnl_rule_nlmsg_parse(nlh, r) < 0 ? -1
+		     : l3_live_ours(c, nftnl_rule_get_str(r, NFTNL_RULE_TABLE))
+			     ? l3_live_rule(c->lv, r) : 0;
 		if (r)
 			nftnl_rule_free(r);
 		break;
@@ -319,7 +333,9 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 	case NFT_MSG_NEWOBJ: {
 		struct nftnl_obj *o = nftnl_obj_alloc();
 
-		rc = !o || nftnl_obj_nlmsg_parse(nlh, o) < 0 ? -1 : l3_live_obj(c->lv, o);
+		rc = !o || nftnl_obj_nlmsg_parse(nlh, o) < 0 ? -1
+		     : l3_live_ours(c, nftnl_obj_get_str(o, NFTNL_OBJ_TABLE))
+			     ? l3_live_obj(c->lv, o) : 0;
 		if (o)
 			nftnl_obj_free(o);
 		break;

@@ -44,15 +44,10 @@ _l3nft_files()
         _filedir '@(yaml|yml)'
         return
     fi
-    local IFS=$'\n' f
-    COMPREPLY=()
-    for f in $(compgen -d -- "$cur"); do
-        COMPREPLY+=("$f/")
-    done
-    COMPREPLY+=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur"))
-    if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == */ ]]; then
-        compopt -o nospace 2>/dev/null
-    fi
+    local IFS=$'\n'
+    compopt -o filenames 2>/dev/null
+    COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.yaml' -- "$cur")
+        $(compgen -f -X '!*.yml' -- "$cur"))
 }
 
 # Sets COMPREPLY to the directories that complete $1.
@@ -64,6 +59,7 @@ _l3nft_dirs()
         return
     fi
     local IFS=$'\n'
+    compopt -o filenames 2>/dev/null
     COMPREPLY=($(compgen -d -- "$cur"))
 }
 

@@ -24,6 +24,7 @@
 . "$(dirname "$0")/e2e/lib.sh"
 
 l3_init
+command -v unshare >/dev/null 2>&1 || l3_skip_all "unshare is not installed"
 
 # The prefix `l3nft compile --cgroup-mount` puts before cgroup paths: nft
 # resolves them relative to /sys/fs/cgroup.
@@ -230,7 +231,7 @@ check_policy()
 	fi
 	l3_netns_del "$ns"
 	compare "$out" "$L3_TMP/$label.json" >"$L3_TMP/$label.cmp" 2>&1 ||
-		echo "FAIL $label: the comparison itself failed" >>"$L3_TMP/$label.cmp"
+		echo "FAIL the comparison itself failed" >>"$L3_TMP/$label.cmp"
 	desc='' details=''
 	while IFS= read -r line; do
 		case $line in

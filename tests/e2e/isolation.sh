@@ -17,6 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 
 l3_init
+command -v ping >/dev/null 2>&1 || l3_skip_all "ping is not installed"
 l3_topology || l3_skip_all "cannot build the test topology (veth, addresses)"
 
 PARENT="l3t-$$"
@@ -82,7 +83,7 @@ srv_lo() { echo "tcp:127.0.0.1:$1" "udp:127.0.0.1:$1" "tcp:[::1]:$1" "udp:[::1]:
 		"tcp:[::]:7400:reuseport" "udp:[::]:7400:reuseport" &&
 	l3_serve "$CG_a" a_own_7400 tcp:192.0.2.10:7400:reuseport udp:192.0.2.10:7400:reuseport \
 		"tcp:[2001:db8::10]:7400:reuseport" "udp:[2001:db8::10]:7400:reuseport"
-} || l3_skip_all "a test server did not start"
+} || { l3_fail "the test servers start"; l3_summary; }
 
 # ---- checks ----
 TAGN=0
@@ -275,7 +276,7 @@ ping_check b 2001:db8::11 answered
 ping_check c 192.0.2.12 unanswered
 ping_check host 192.0.2.1 answered
 
-l3_note "counters (before the re-load below, which starts them afresh)"
+l3_note "counters (checked before the re-load: nft -f replaces the table, which starts them afresh)"
 l3_gt "counter a_accepted counted packets" "$(l3_counter "$L3_H" l3nft a_accepted)" 0
 l3_gt "counter a_refused counted packets" "$(l3_counter "$L3_H" l3nft a_refused)" 0
 l3_gt "counter a_egress counted packets" "$(l3_counter "$L3_H" l3nft a_egress)" 0

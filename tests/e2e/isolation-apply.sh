@@ -1,0 +1,6 @@
+#!/bin/sh
+# The isolation suite once more, with the table loaded by `l3nft apply`
+# (which also adds the aliases) instead of compile + nft -f.
+L3_E2E_LOADER=apply
+export L3_E2E_LOADER
+exec sh "$(dirname "$0")/isolation.sh" "$@"
