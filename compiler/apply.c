@@ -368,7 +368,9 @@ enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 
 	st = l3_plan_make(&p, cfg, false, diag);
 	if (st == L3_OK && l3_plan_print(&p, o->log) > 0)
-		st = L3_INVALID;
+		st = L3_INVALID;	/* "they differ" */
+	else if (st != L3_OK)
+		st = L3_REFUSED;	/* diff's errors are all 2 */
 	l3_plan_free(&p);
 	return st;
 }

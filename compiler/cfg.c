@@ -686,7 +686,8 @@ struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
 	root = l3_yaml_parse(c.a, buf, len, diag, &failed);
 	if (failed)
 		goto fail;
-	if (!root) {
+	/* "---" alone is a document whose root is null: as empty as "" */
+	if (!root || l3_yaml_is_null(root)) {
 		l3_error(diag, l3_pos_make(1, 1),
 			 "the policy is empty (it needs at least 'version: 1')");
 		goto fail;

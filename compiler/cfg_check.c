@@ -191,7 +191,7 @@ static void l3_check_ids(struct l3_cfg *cfg, struct l3_diag *diag)
 		}
 		if (next == 0 || next > max) {
 			l3_error(diag, ns->pos,
-				 "no id left for namespace '%s': mark_mask 0x%08x allows %u namespaces",
+				 "no id left for namespace '%s': mark_mask 0x%08x allows ids 1..%u only",
 				 ns->name, cfg->mark_mask, max);
 			break;
 		}

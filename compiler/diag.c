@@ -237,15 +237,24 @@ static size_t l3_diag_seek(const struct l3_diag *d, struct l3_diag_cursor *c, in
 	}
 }
 
-/* Prints the source line (unsafe characters shown as '?', long lines cut)
- * and a caret under @col, which counts characters as libyaml does. */
+/* Advances over up to @n characters; returns where it stopped. */
+static const char *l3_diag_skip(const char *p, const char *end, int n)
+{
+	for (; n > 0 && p < end; n--)
+		p += l3_char_len(p, end);
+	return p;
+}
+
+/* Prints the source line (unsafe characters shown as '?') and a caret under
+ * @col, which counts characters as libyaml does. A long line shows a window
+ * of it around the column, with "..." where it was cut. */
 static void l3_diag_print_caret(const struct l3_diag *d, struct l3_diag_cursor *cur,
 				const struct l3_pos *pos, FILE *out)
 {
-	const size_t max = 160;
-	const char *s, *end, *p;
+	const int width = 160;
+	const char *s, *end, *from, *to, *p;
 	size_t len;
-	int col;
+	int first = 1, col;
 
 	if (!d->src || pos->line < cur->line)
 		return;
@@ -259,12 +268,16 @@ static void l3_diag_print_caret(const struct l3_diag *d, struct l3_diag_cursor *
 		len -= 3;
 	}
 	end = s + len;
-	for (p = s, col = 0; p < end && (size_t)(p - s) < max; col++)
-		p += l3_char_len(p, end);
-	fputs("  ", out);
-	l3_diag_put(out, s, (size_t)(p - s), 1);
-	fputs("\n  ", out);
-	for (p = s, col = 1; col < pos->col && p < end && (size_t)(p - s) < max; col++) {
+	if (pos->col > width - 20)
+		first = pos->col - width / 2;
+	from = l3_diag_skip(s, end, first - 1);
+	to = l3_diag_skip(from, end, width);
+	fputs(from > s ? "  ..." : "  ", out);
+	l3_diag_put(out, from, (size_t)(to - from), 1);
+	fputs(to < end ? "...\n  " : "\n  ", out);
+	if (from > s)
+		fputs("   ", out);
+	for (p = from, col = first; col < pos->col && p < to; col++) {
 		fputc(*p == '\t' ? '\t' : ' ', out);
 		p += l3_char_len(p, end);
 	}
@@ -319,7 +332,8 @@ void l3_diag_print(struct l3_diag *d, FILE *out)
 	size_t len = 0;
 	FILE *mem;
 
-	qsort(d->msgs, d->len, sizeof(*d->msgs), l3_diag_cmp);
+	if (d->len)
+		qsort(d->msgs, d->len, sizeof(*d->msgs), l3_diag_cmp);
 	/* stderr is unbuffered: one write instead of one per character */
 	mem = open_memstream(&buf, &len);
 	if (!mem) {

@@ -170,7 +170,7 @@ static int l3_cmd_compile(int argc, char **argv)
 static int l3_cmd_live(int argc, char **argv,
 		       enum l3_status (*op)(const struct l3_cfg *, const struct l3_apply_opts *,
 					    struct l3_diag *),
-		       bool dry_run_ok)
+		       bool dry_run_ok, int invalid)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -197,6 +197,8 @@ static int l3_cmd_live(int argc, char **argv,
 	cfg = l3_main_load(file, &diag, &status);
 	if (cfg)
 		status = (int)op(cfg, &ao, &diag);
+	else if (status == L3_EXIT_INPUT)
+		status = invalid;
 	l3_main_diag_done(&diag);
 	l3_cfg_free(cfg);
 	return status;
@@ -204,17 +206,18 @@ static int l3_cmd_live(int argc, char **argv,
 
 static int l3_cmd_apply(int argc, char **argv)
 {
-	return l3_cmd_live(argc, argv, l3_apply, true);
+	return l3_cmd_live(argc, argv, l3_apply, true, L3_EXIT_INPUT);
 }
 
+/* diff: 0 equal, 1 different, 2 any error (an invalid policy included) */
 static int l3_cmd_diff(int argc, char **argv)
 {
-	return l3_cmd_live(argc, argv, l3_diff, false);
+	return l3_cmd_live(argc, argv, l3_diff, false, L3_EXIT_SYSTEM);
 }
 
 static int l3_cmd_delete(int argc, char **argv)
 {
-	return l3_cmd_live(argc, argv, l3_delete, true);
+	return l3_cmd_live(argc, argv, l3_delete, true, L3_EXIT_INPUT);
 }
 
 static int l3_cmd_status(int argc, char **argv)

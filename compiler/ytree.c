@@ -45,6 +45,21 @@ static struct l3_ynode *l3_yaml_node(struct l3_yaml_ctx *c, enum l3_ynode_kind k
 	return n;
 }
 
+/* The offset of the character that libyaml's reader refused: for a bad
+ * trailing octet it names that octet, but the character starts earlier. */
+static size_t l3_yaml_bad_char(const struct l3_yaml_ctx *c, const yaml_parser_t *p)
+{
+	const unsigned char *u = (const unsigned char *)c->buf;
+	size_t off = p->problem_offset, back;
+
+	if (off > c->len || !p->problem || strcmp(p->problem, "invalid trailing UTF-8 octet"))
+		return off;
+	for (back = 0; back < 3 && off > 0 && u[off - 1] >= 0x80; back++, off--)
+		if (u[off - 1] >= 0xc0)
+			return off - 1;
+	return p->problem_offset;
+}
+
 /* Reports a libyaml error at the place it names. */
 static void l3_yaml_syntax_error(struct l3_yaml_ctx *c)
 {
@@ -57,7 +72,7 @@ static void l3_yaml_syntax_error(struct l3_yaml_ctx *c)
 	}
 	/* the reader (encoding errors) names a byte offset, not a mark */
 	if (p->error == YAML_READER_ERROR)
-		pos = l3_diag_pos_at(c->buf, c->len, p->problem_offset);
+		pos = l3_diag_pos_at(c->buf, c->len, l3_yaml_bad_char(c, p));
 	if (p->context)
 		l3_error(c->diag, pos, "YAML syntax error: %s %s",
 			 p->problem ? p->problem : "invalid input", p->context);

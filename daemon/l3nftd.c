@@ -290,6 +290,16 @@ int main(int argc, char **argv)
 		l3d_usage(stderr);
 		return 1;
 	}
+	/* daemon() moves to /: keep the policy reachable for SIGHUP */
+	{
+		const char *given = d.cfg_file;
+
+		d.cfg_file = realpath(given, NULL);
+		if (!d.cfg_file) {
+			fprintf(stderr, "l3nftd: %s: %s\n", given, strerror(errno));
+			return 2;
+		}
+	}
 	if (l3d_setup(&d) < 0)
 		return 2;
 	if (!foreground && daemon(0, 0) < 0) {

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Live demo of rules/example.yaml in two scratch network namespaces: a
 # "host" (where l3nft applies the policy) and a "peer" across a veth.
-# Shows egress translation and a foreign INADDR_ANY listener refused, then
-# removes everything it made, on every exit path.
+# Shows egress translation, a foreign INADDR_ANY listener refused and one
+# multicast datagram fanned out by l3nftd, then removes everything it
+# made, on every exit path.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 L3NFT=${L3NFT:-$top/l3nft}
@@ -15,6 +16,7 @@ pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	[ -n "${L3NFT_RUNDIR:-}" ] && rm -rf "$L3NFT_RUNDIR"
 	ip netns del "$H" 2>/dev/null || true
 	ip netns del "$P" 2>/dev/null || true
 	for d in $made_cgroups; do rmdir "$d" 2>/dev/null || true; done
@@ -77,6 +79,31 @@ for alias in 192.0.2.11 192.0.2.10; do
 	else
 		printf '  %s:8080 (%s) -> refused: mail may not answer for web\n' "$alias" \
 			"$( [ $alias = 192.0.2.11 ] && echo "mail's alias" || echo "web's alias")"
+	fi
+done
+
+say "multicast: web and mail registered for 239.1.1.1:5000, db did not"
+L3NFT_RUNDIR=$(mktemp -d /tmp/l3demo-run.XXXXXX)
+export L3NFT_RUNDIR
+made_cgroups="$made_cgroups"
+inh "${L3NFTD:-$top/l3nftd}" -f -c "$top/rules/example.yaml" 2>"$L3NFT_RUNDIR/log" &
+pids="$pids $!"
+n=0
+until inh "$L3NFT" listeners >/dev/null 2>&1 || [ $n -ge 50 ]; do sleep 0.1; n=$((n + 1)); done
+inp ip route add 224.0.0.0/4 dev "l3d$$b"
+for who in web:192.0.2.10 mail:192.0.2.11 db:192.0.2.12; do
+	inns "${who%%:*}" timeout 3 socat -u "UDP4-RECV:5000,bind=${who#*:},reuseaddr" \
+		"CREATE:$L3NFT_RUNDIR/${who%%:*}.got" &
+	pids="$pids $!"
+done
+sleep 0.5
+echo "one datagram" | inp socat -u - UDP4-DATAGRAM:239.1.1.1:5000,ip-multicast-if=192.0.2.100
+sleep 0.5
+for who in web mail db; do
+	if [ -s "$L3NFT_RUNDIR/$who.got" ]; then
+		printf '  %-4s received: %s\n' "$who" "$(cat "$L3NFT_RUNDIR/$who.got")"
+	else
+		printf '  %-4s received nothing\n' "$who"
 	fi
 done
 

@@ -29,7 +29,7 @@ if "$L3NFT" --help >"$tmp/help" 2>&1; then
 else
 	not_ok "l3nft --help exits non-zero"
 fi
-sed -n '/^commands:/,/^$/p' "$tmp/help" | sed -n 's/^[[:space:]][[:space:]]*\([a-z][a-z-]*\).*/\1/p' \
+sed -n '/^commands:/,/^$/p' "$tmp/help" | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' \
 	>"$tmp/commands"
 if [ -s "$tmp/commands" ]; then
 	ok "l3nft --help lists $(wc -l <"$tmp/commands" | tr -d ' ') commands"

@@ -305,6 +305,8 @@ END_TEST
 
 START_TEST(test_name_rules)
 {
+	struct l3_cfg *cfg;
+
 	ck_assert(l3_name_valid("a"));
 	ck_assert(l3_name_valid("web-1_x"));
 	ck_assert(l3_name_valid("abcdefghijabcdefghijabcdefghija"));	/* 31 */
@@ -321,6 +323,11 @@ START_TEST(test_name_rules)
 	ck_assert(!l3_nft_keyword("l3nft"));
 	ck_assert(!l3_nft_keyword("filter"));
 	ck_assert(!l3_nft_keyword("Counter"));
+	cfg = l3t_ok("version: 1\ntable: a123456789b123456789b123456789b123456789b123456789b123456789b123\n");
+	ck_assert_uint_eq(strlen(cfg->table), 64);
+	l3_cfg_free(cfg);
+	cfg = l3t_ok("version: 1\ntable: L3_nft\n");
+	l3_cfg_free(cfg);
 }
 END_TEST
 
@@ -571,7 +578,7 @@ START_TEST(test_err_id_range)
 	/* ids run out */
 	l3t_error("version: 1\nmark_mask: 0x80000000\nnamespaces:\n"
 		  "  a: {addresses: [192.0.2.1/24]}\n  b: {addresses: [192.0.2.2/24]}\n", 5, 3,
-		  "no id left for namespace 'b': mark_mask 0x80000000 allows 1 namespaces");
+		  "no id left for namespace 'b': mark_mask 0x80000000 allows ids 1..1 only");
 }
 END_TEST
 
@@ -626,9 +633,9 @@ START_TEST(test_err_table_name)
 		  "table name '' must match [A-Za-z][A-Za-z0-9_]{0,63}");
 	l3t_error("version: 1\ntable: \"t\\u00e9\"\n", 2, 8,
 		  "table name 't\xc3\xa9' must match [A-Za-z][A-Za-z0-9_]{0,63}");
-	l3t_error("version: 1\n"
-		  "table: a123456789b123456789c123456789d123456789e123456789f1234567890\n", 2, 8,
-		  "table name 'a123456789b123456789c123456789d123456789e123456789f1234567890' "
+	l3t_error("version: 1\ntable: a123456789b123456789b123456789b123456789b123456789b123456789b1234\n", 2, 8,
+		  /* names in messages are cut at 64 bytes */
+		  "table name 'a123456789b123456789b123456789b123456789b123456789b123456789b123' "
 		  "must match [A-Za-z][A-Za-z0-9_]{0,63}");
 	l3t_error("version: 1\ntable: counter\n", 2, 8,
 		  "table name 'counter' is an nft keyword, which nft -f refuses as a name");
@@ -741,6 +748,7 @@ START_TEST(test_err_encoding)
 	l3t_error("version: 1\nx: \xff\xfe\n", 2, 4, "YAML syntax error: invalid leading UTF-8 octet");
 	l3t_error("version: 1\n# caf\xc3\xa9 \xc3", 2, 8,
 		  "YAML syntax error: incomplete UTF-8 octet sequence");
+	/* the character that the bad octet (here a newline) cuts short */
 	l3t_error("version: 1\n# caf\xc3\xa9 \xc3\n", 2, 8,
 		  "YAML syntax error: invalid trailing UTF-8 octet");
 	l3t_error("version: 1\nx: a\x01\n", 2, 5,
@@ -1013,18 +1021,18 @@ START_TEST(test_all_cross_errors_reported)
 	ck_assert_ptr_null(l3t_parse(&d, yaml));
 	out = l3t_print(&d);
 	ck_assert_str_eq(out,
-		"t.yaml:4:9: error: id 2 is already used by namespace 'a' (line 3)\n"
+		"t.yaml:4:11: error: id 2 is already used by namespace 'a' (line 3)\n"
 		"    b: {id: 2, cgroup: x, addresses: [192.0.2.1/24]}\n"
-		"          ^\n"
-		"t.yaml:4:23: error: namespace 'b' has the same cgroup 'x' as 'a' (line 3)\n"
+		"            ^\n"
+		"t.yaml:4:22: error: namespace 'b' has the same cgroup 'x' as 'a' (line 3)\n"
 		"    b: {id: 2, cgroup: x, addresses: [192.0.2.1/24]}\n"
-		"                        ^\n"
-		"t.yaml:4:38: error: 192.0.2.1 already belongs to namespace 'a' (line 3)\n"
+		"                       ^\n"
+		"t.yaml:4:37: error: 192.0.2.1 already belongs to namespace 'a' (line 3)\n"
 		"    b: {id: 2, cgroup: x, addresses: [192.0.2.1/24]}\n"
-		"                                       ^\n"
-		"t.yaml:5:16: error: cgroup 'x/y' of namespace 'c' is inside cgroup 'x' of namespace 'a' (line 3)\n"
+		"                                      ^\n"
+		"t.yaml:5:15: error: cgroup 'x/y' of namespace 'c' is inside cgroup 'x' of namespace 'a' (line 3)\n"
 		"    c: {cgroup: x/y, addresses: [192.0.2.3/24], listen: [\"[ff02::1]:1/udp\"]}\n"
-		"                 ^\n"
+		"                ^\n"
 		"t.yaml:5:56: error: namespace 'c' has no IPv6 address to receive this on\n"
 		"    c: {cgroup: x/y, addresses: [192.0.2.3/24], listen: [\"[ff02::1]:1/udp\"]}\n"
 		"                                                         ^\n");
@@ -1046,14 +1054,46 @@ START_TEST(test_many_keys)
 	ck_assert_ptr_nonnull(yaml);
 	len = (size_t)sprintf(yaml, "version: 1\nmark_mask: 0xffffffff\nnamespaces:\n");
 	for (i = 0; i < n; i++)
-		len += (size_t)sprintf(yaml + len, "  n%zu: {addresses: [\"2001:db8::%zx/64\"]}\n",
-				       i, i);
+		len += (size_t)sprintf(yaml + len, "  n%zu: {addresses: [\"2001:db8::%zx:%zx/64\"]}\n",
+				       i, i >> 16, i & 0xffff);
 	len += (size_t)sprintf(yaml + len, "  n7: {addresses: [192.0.2.1/24]}\n");
 	cfg = l3t_parse_n(&d, yaml, len);
 	ck_assert_ptr_null(cfg);
 	ck_assert_uint_eq(d.len, 1);
 	ck_assert_int_eq(d.msgs[0].pos.line, (int)n + 4);
 	ck_assert_str_eq(d.msgs[0].text, "duplicate key 'n7' (first at line 11)");
+	l3_diag_fini(&d);
+	free(yaml);
+}
+END_TEST
+
+/* 50,000 errors: each is printed with its source line, and finding the
+ * lines must not start from the top of the file for every message. */
+START_TEST(test_many_errors)
+{
+	static const char last[] =
+		"t.yaml:50002:24: error: an address needs a prefix length, e.g. 192.0.2.10/24: "
+		"'192.0.2.1'\n"
+		"    n49999: {addresses: [192.0.2.1]}\n"
+		"                         ^\n";
+	const size_t n = 50000;
+	size_t cap = n * 40 + 64, len, i, lines = 0;
+	char *yaml = malloc(cap), *out, *p;
+	struct l3_diag d;
+
+	ck_assert_ptr_nonnull(yaml);
+	len = (size_t)sprintf(yaml, "version: 1\nnamespaces:\n");
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(yaml + len, "  n%zu: {addresses: [192.0.2.1]}\n", i);
+	ck_assert_ptr_null(l3t_parse_n(&d, yaml, len));
+	ck_assert_uint_eq(d.nerrors, n);
+	out = l3t_print(&d);
+	for (p = out; *p; p++)
+		lines += *p == '\n';
+	ck_assert_uint_eq(lines, 3 * n);
+	ck_assert_uint_gt(strlen(out), strlen(last));
+	ck_assert_str_eq(out + strlen(out) - strlen(last), last);
+	free(out);
 	l3_diag_fini(&d);
 	free(yaml);
 }
@@ -1146,6 +1186,7 @@ Suite *l3_suite_cfg(void)
 	tcase_add_test(err, test_all_errors_reported);
 	tcase_add_test(err, test_all_cross_errors_reported);
 	tcase_add_test(err, test_many_keys);
+	tcase_add_test(err, test_many_errors);
 	tcase_add_test(err, test_caret_utf8);
 	tcase_set_timeout(err, 30);
 	suite_add_tcase(s, err);
