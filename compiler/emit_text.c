@@ -302,7 +302,8 @@ static void l3_text_chain(const struct l3_ir *ir, const struct l3_ir_chain *c, F
 static void l3_text_elem(const struct l3_ir *ir, const struct l3_ir_set *s,
 			 const struct l3_ir_elem *e, bool last, FILE *out)
 {
-	char buf[L3_CGROUP_PATH_MAX + 64];
+	/* a cgroup value is the mount prefix (up to a path) plus the path */
+	char buf[4096 + L3_CGROUP_PATH_MAX + 64];
 	int i;
 
 	fputs("\t\t\t", out);
@@ -347,6 +348,15 @@ static void l3_text_set(const struct l3_ir *ir, const struct l3_ir_set *s, FILE 
 static void l3_text_header(const struct l3_ir *ir, FILE *out)
 {
 	const char *base = strrchr(ir->cfg->file, '/');
+	char name[256];
+	size_t i;
+
+	/* the file name is the one thing here not validated by the loader: a
+	 * newline in it must not start a line of nft script */
+	base = base ? base + 1 : ir->cfg->file;
+	for (i = 0; base[i] && i + 1 < sizeof(name); i++)
+		name[i] = base[i] >= 0x20 && base[i] < 0x7f ? base[i] : '?';
+	name[i] = '\0';
 
 	fprintf(out,
 		"#!/usr/sbin/nft -f\n"
@@ -364,7 +374,7 @@ static void l3_text_header(const struct l3_ir *ir, FILE *out)
 		"delete table inet %s\n"
 		"\n"
 		"table inet %s {\n",
-		base ? base + 1 : ir->cfg->file, ir->cfg->mark_mask, ir->table, ir->table,
+		name, ir->cfg->mark_mask, ir->table, ir->table,
 		ir->table);
 }
 
@@ -374,13 +384,14 @@ int l3_emit_text(const struct l3_ir *ir, FILE *out)
 	size_t i;
 
 	l3_text_header(ir, out);
-	for (i = 0; i < ir->counters.len; i++) {
-		if (c[i].comment)
-			fprintf(out, "\t# %s\n", c[i].comment);
-		fprintf(out, "\tcounter %s {\n\t}\n", c[i].name);
-		if (i + 1 == ir->counters.len || c[i + 1].comment)
-			fputc('\n', out);
-	}
+	fputs("\t# Counters: NAME_egress counts the connections and flows translated to\n"
+	      "\t# namespace NAME's address, NAME_accepted the packets accepted for its\n"
+	      "\t# sockets, NAME_refused the packets refused to it (foreign socket, no\n"
+	      "\t# socket, no ping); host_refused and loopback_refused count the host's\n"
+	      "\t# and shared loopback traffic refused to namespace sockets.\n", out);
+	for (i = 0; i < ir->counters.len; i++)
+		fprintf(out, "\tcounter %s { }\n", c[i].name);
+	fputc('\n', out);
 	for (i = 0; i < ir->sets.len; i++)
 		l3_text_set(ir, L3_IR_SET(ir, i), out);
 	for (i = 0; i < ir->chains.len; i++)

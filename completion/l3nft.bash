@@ -125,8 +125,7 @@ _l3nft()
     # The argument of an option.
     case $prev in
         -c | --config)
-            [[ $cmd == exec || $cmd == listen || $cmd == unlisten ]] &&
-                { _l3nft_files "$cur"; return 0; } ;;
+            [[ $cmd == exec ]] && { _l3nft_files "$cur"; return 0; } ;;
         --cgroup-mount)
             [[ $cmd == compile ]] && { _l3nft_dirs "$cur"; return 0; } ;;
         =)
