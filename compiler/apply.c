@@ -13,7 +13,11 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <libmnl/libmnl.h>
 #include "l3nft/alias.h"
 #include "l3nft/apply.h"
@@ -21,6 +25,7 @@
 #include "l3nft/ir.h"
 #include "l3nft/live.h"
 #include "l3nft/nl.h"
+#include "l3nft/status.h"
 
 #define L3_APPLY_MAX_ERRORS 32
 
@@ -316,13 +321,44 @@ static void l3_plan_undo_aliases(struct l3_plan *p, size_t added)
 		l3_alias_del(&p->add[--added]);
 }
 
+/* apply and delete of one host take turns: the second waits for the first,
+ * so neither reads a table the other is about to replace. */
+static int l3_apply_lock(struct l3_diag *diag)
+{
+	char path[4096];
+	int fd;
+
+	if (mkdir(l3_rundir(), 0755) < 0 && errno != EEXIST)
+		goto fail;
+	if (!l3_runpath(path, sizeof(path), "apply.lock")) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			goto fail;
+		}
+	}
+	return fd;
+fail:
+	l3_error(diag, L3_NOPOS, "locking %s/apply.lock: %s", l3_rundir(), strerror(errno));
+	return -1;
+}
+
 enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			struct l3_diag *diag)
 {
 	struct l3_plan p = { 0 };
 	enum l3_status st;
 	size_t added = 0, i;
+	int lock = l3_apply_lock(diag);
 
+	if (lock < 0)
+		return L3_REFUSED;
 	st = l3_plan_make(&p, cfg, !o->dry_run, diag);
 	if (st != L3_OK)
 		goto out;
@@ -357,6 +393,7 @@ enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 		p.ir->table, p.nadd, p.nstale);
 out:
 	l3_plan_free(&p);
+	close(lock);
 	return st;
 }
 
@@ -381,14 +418,19 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 	struct l3_nl_error err;
 	struct l3_aliases now = { 0 };
 	struct l3_nl_batch nb;
-	struct mnl_socket *nl = l3_nl_open();
+	struct mnl_socket *nl;
 	enum l3_status st = L3_OK;
 	size_t nerr = 0, i, removed = 0;
+	int lock = l3_apply_lock(diag);
 
+	if (lock < 0)
+		return L3_REFUSED;
+	nl = l3_nl_open();
 	if (!nl || l3_nl_batch_init(&nb, (uint32_t)time(NULL)) < 0) {
 		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
 		if (nl)
 			mnl_socket_close(nl);
+		close(lock);
 		return L3_REFUSED;
 	}
 	if (l3_nl_emit_delete(&nb, cfg->table) < 0 || l3_nl_batch_end(&nb, !o->dry_run) < 0) {
@@ -399,11 +441,13 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 	}
 	l3_nl_batch_fini(&nb);
 	mnl_socket_close(nl);
-	if (st != L3_OK)
-		return st;
-	if (l3_alias_dump(&now) < 0) {
+	if (st == L3_OK && l3_alias_dump(&now) < 0) {
 		l3_error(diag, L3_NOPOS, "reading addresses: %s", strerror(errno));
-		return L3_REFUSED;
+		st = L3_REFUSED;
+	}
+	if (st != L3_OK) {
+		close(lock);
+		return st;
 	}
 	/* only the addresses l3nft added: a hand-added alias stays */
 	for (i = 0; i < now.n; i++) {
@@ -419,6 +463,7 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 		}
 	}
 	l3_aliases_free(&now);
+	close(lock);
 	fprintf(o->log, "%s table inet %s and %zu addresses\n",
 		o->dry_run ? "would delete" : "deleted", cfg->table, removed);
 	return st;

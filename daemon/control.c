@@ -1,8 +1,8 @@
 /*
  * The control socket: SOCK_SEQPACKET in the runtime directory, one request
  * per message (include/l3nft/ctl.h). Peers are told apart by SO_PEERCRED:
- * root may register for any namespace, anyone else only for the namespace
- * whose cgroup holds the peer process. Replies are sent without blocking;
+ * an administrator (root with CAP_NET_ADMIN) may register for any
+ * namespace, anyone else only for the namespace whose cgroup holds it. Replies are sent without blocking;
  * a client that does not read its replies is dropped, so it cannot stall
  * the daemon.
  */
@@ -87,6 +87,27 @@ static bool l3d_peer_in(const struct l3d *d, pid_t pid, const struct l3_ns *ns)
 	return in;
 }
 
+/* Root with CAP_NET_ADMIN administers the host and may register for any
+ * namespace; root inside a namespace (`l3nft exec` drops that capability)
+ * is a tenant like any other user. */
+static bool l3d_peer_admin(pid_t pid, uid_t uid)
+{
+	char path[64], line[256];
+	unsigned long long eff = 0;
+	FILE *f;
+
+	if (uid != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 12) & 1;		/* CAP_NET_ADMIN */
+}
+
 static void l3d_close_client(struct l3d *d, int fd)
 {
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -139,8 +160,9 @@ static const char *l3d_handle(struct l3d *d, int fd, const struct l3_ctl_req *re
 	ns = l3_cfg_find_ns(d->cfg, req->name);
 	if (!ns)
 		return "no such namespace in the policy";
-	if (cred.uid != 0 && !l3d_peer_in(d, cred.pid, ns))
-		return "permission denied: only root may register for another namespace";
+	if (!l3d_peer_admin(cred.pid, cred.uid) && !l3d_peer_in(d, cred.pid, ns))
+		return "permission denied: only an administrator (root with CAP_NET_ADMIN) "
+		       "may register for another namespace";
 	rc = req->verb == L3_CTL_LISTEN ? l3d_reg_add(d, req->name, &req->spec, true, &why)
 					: l3d_reg_del(d, req->name, &req->spec, &why);
 	if (rc < 0)

@@ -187,6 +187,26 @@ l3_h "$L3NFT" exec nosuch -c "$L3_TMP/base.yaml" -- true 2>"$L3_TMP/exec.err"
 l3_is "exec of an unknown namespace exits 1" "$?" 1
 l3_ok "and lists the names" grep -q 'namespaces in the policy: a b' "$L3_TMP/exec.err"
 
+# ---- two applies at the same time: they take turns, never mix ----
+l3_h "$L3NFT" apply "$L3_TMP/more.yaml" >"$L3_TMP/c1.out" 2>&1 &
+c1=$!
+l3_h "$L3NFT" apply "$L3_TMP/base.yaml" >"$L3_TMP/c2.out" 2>&1 &
+c2=$!
+wait $c1; r1=$?
+wait $c2; r2=$?
+l3_is "two concurrent applies both succeed" "$r1$r2" 00
+d1=0; l3_h "$L3NFT" diff "$L3_TMP/base.yaml" >/dev/null 2>&1 || d1=$?
+d2=0; l3_h "$L3NFT" diff "$L3_TMP/more.yaml" >/dev/null 2>&1 || d2=$?
+l3_ok "the table is exactly one of the two policies ($d1$d2)" sh -c '[ "$1" = 01 ] || [ "$1" = 10 ]' x "$d1$d2"
+l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
+
+# ---- the interface of an alias is down ----
+l3_h ip link set eth0 down
+l3_ok "apply works while the interface is down" l3_h "$L3NFT" apply "$L3_TMP/more.yaml"
+l3_ok "and the alias is there" has_addr 192.0.2.21
+l3_h ip link set eth0 up
+l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
+
 # ---- delete ----
 out=$(l3_h "$L3NFT" delete "$L3_TMP/base.yaml" 2>&1)
 l3_is "delete exits 0" "$?" 0

@@ -2,7 +2,8 @@
  * libFuzzer target: the policy file, end to end as `l3nft compile` runs it
  * (parse, diagnostics with their caret lines, IR, nft text), minus the
  * filesystem. The input is not NUL-terminated, as a file mapped by a
- * caller would not be.
+ * caller would not be. Both outputs go to memory rather than /dev/null so
+ * that what reaches a terminal or nft is checked too.
  */
 #include "config.h"
 
@@ -16,20 +17,68 @@
 #include "l3nft/diag.h"
 #include "l3nft/ir.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static FILE *l3_fuzz_null;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/* Length of the valid UTF-8 sequence at @s and its code point; 0 when the
+ * bytes are not valid UTF-8 (overlong, surrogate, past U+10FFFF). */
+static size_t l3_fuzz_utf8(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	(void)argc;
-	(void)argv;
-	l3_fuzz_null = fopen("/dev/null", "w");
-	if (!l3_fuzz_null)
-		abort();
-	return 0;
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len, i;
+	uint32_t c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	len = s[0] >= 0xf8 ? 0 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	c = s[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min[len] || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
 }
+
+/* What diag.h promises for everything it prints: no control characters
+ * but newline and tab, no invalid UTF-8, no line separators or bidi
+ * overrides that would let a policy file forge or reorder messages. */
+static void l3_fuzz_check_terminal_safe(const char *s, size_t n)
+{
+	size_t i = 0, len;
+	uint32_t c;
+
+	while (i < n) {
+		len = l3_fuzz_utf8((const unsigned char *)s + i, n - i, &c);
+		if (!len)
+			__builtin_trap();
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ||
+		    (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029 ||
+		    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+		    c == 0xfeff)
+			__builtin_trap();
+		i += len;
+	}
+}
+
+/* The nft script is ASCII: every name in it was validated, so a byte
+ * outside printable ASCII, tab and newline means policy text leaked into
+ * the script unchecked. */
+static void l3_fuzz_check_script(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n' || s[i] == '\t'))
+			__builtin_trap();
+}
+
 
 /* Every listen entry of a valid model prints back to itself: the daemon
  * and `l3nft listeners` show entries through l3_listen_format. */
@@ -52,6 +101,20 @@ static void l3_fuzz_check_listens(const struct l3_cfg *cfg)
 		}
 }
 
+static void l3_fuzz_emit(const struct l3_ir *ir)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		abort();
+	if (l3_emit_text(ir, mem) < 0 || fclose(mem) != 0)
+		__builtin_trap();
+	l3_fuzz_check_script(text, len);
+	free(text);
+}
+
 static void l3_fuzz_compile(const struct l3_cfg *cfg)
 {
 	struct l3_ir_opts opts = { .cgroup_mount = "/sys/fs/cgroup" };
@@ -63,9 +126,23 @@ static void l3_fuzz_compile(const struct l3_cfg *cfg)
 		__builtin_trap();
 	if (!ir)
 		return;
-	if (l3_emit_text(ir, l3_fuzz_null) < 0)
-		__builtin_trap();
+	l3_fuzz_emit(ir);
 	l3_ir_free(ir);
+}
+
+static void l3_fuzz_diag(struct l3_diag *diag)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		abort();
+	l3_diag_print(diag, mem);
+	if (fclose(mem) != 0)
+		abort();
+	l3_fuzz_check_terminal_safe(text, len);
+	free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -86,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (!cfg && !diag.nerrors && errno != ENOMEM)
 		__builtin_trap();
-	l3_diag_print(&diag, l3_fuzz_null);
+	l3_fuzz_diag(&diag);
 	if (cfg) {
 		l3_fuzz_check_listens(cfg);
 		l3_fuzz_compile(cfg);

@@ -1,0 +1,41 @@
+/*
+ * The namespaces' addresses on their interfaces, over rtnetlink. Addresses
+ * l3nft adds carry IFA_PROTO = L3_IFA_PROTO, so l3nft can tell them from
+ * the ones a sysadmin added and never touches the latter.
+ */
+#ifndef L3NFT_ALIAS_H
+#define L3NFT_ALIAS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define L3_IFA_PROTO 0x6c	/* 'l': "added by l3nft" */
+
+struct l3_alias {
+	int ifindex;
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} a;
+	int plen;
+	uint8_t proto;		/* IFA_PROTO; 0 when the kernel did not say */
+};
+
+struct l3_aliases {
+	struct l3_alias *v;
+	size_t n, cap;
+};
+
+/* Every address of the network namespace. 0, or -1 with errno. */
+int l3_alias_dump(struct l3_aliases *out);
+void l3_aliases_free(struct l3_aliases *a);
+/* The entry for @family/@addr (any interface), or NULL. */
+const struct l3_alias *l3_alias_find(const struct l3_aliases *a, int family, const void *addr);
+/* Adds @al (IPv6 without duplicate address detection), tagged as ours. */
+int l3_alias_add(const struct l3_alias *al);
+int l3_alias_del(const struct l3_alias *al);
+
+#endif

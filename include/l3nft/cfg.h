@@ -1,0 +1,125 @@
+/*
+ * The policy model: what the YAML file says, validated, with the position
+ * every value came from. Built by l3_cfg_load(); read by the IR builder,
+ * `l3nft exec` and the daemon.
+ */
+#ifndef L3NFT_CFG_H
+#define L3NFT_CFG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <net/if.h>
+#include "l3nft/diag.h"
+#include "l3nft/util.h"
+
+#define L3_CFG_DEFAULT_FILE "/etc/l3nft/l3nft.yaml"
+#define L3_CFG_DEFAULT_TABLE "l3nft"
+#define L3_CFG_DEFAULT_MARK_MASK 0x00ff0000u
+#define L3_CFG_DEFAULT_QUEUE 100
+#define L3_NAME_MAX 31		/* [a-z][a-z0-9_-]{0,30} */
+#define L3_CGROUP_PATH_MAX 1024
+#define L3_CFG_MAX_FILE_SIZE (32u << 20)
+
+/* An address with its prefix length, as written in `addresses:`. */
+struct l3_addr {
+	int family;		/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} a;
+	int plen;
+	struct l3_pos pos;
+};
+
+enum l3_listen_kind {
+	L3_LISTEN_GROUP,	/* a multicast group */
+	L3_LISTEN_BROADCAST,	/* subnet broadcasts of the namespace, and 255.255.255.255 */
+};
+
+/* One `listen:` entry, e.g. 239.1.1.1:5000/udp or broadcast:137/udp. */
+struct l3_listen {
+	enum l3_listen_kind kind;
+	int family;		/* AF_INET or AF_INET6 (GROUP); AF_INET (BROADCAST) */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} group;
+	uint16_t port;		/* host byte order */
+	struct l3_pos pos;
+};
+
+enum l3_loopback {
+	L3_LOOPBACK_ISOLATED,
+	L3_LOOPBACK_SHARED,
+};
+
+struct l3_ns {
+	const char *name;
+	struct l3_pos pos;		/* of the name key */
+	uint32_t id;			/* 1..max; the mark is id << shift(mark_mask) */
+	bool id_explicit;
+	struct l3_pos id_pos;
+	const char *cgroup;		/* normalised: no leading, trailing or double '/' */
+	int cgroup_depth;		/* path components */
+	struct l3_pos cgroup_pos;
+	const char *ifname;		/* NULL when not given */
+	struct l3_pos ifname_pos;
+	struct l3_addr *addrs;
+	size_t naddrs;
+	enum l3_loopback loopback;
+	bool ping;
+	struct l3_listen *listens;
+	size_t nlistens;
+};
+
+struct l3_cfg {
+	struct l3_arena *arena;
+	const char *file;
+	int version;
+	const char *table;
+	struct l3_pos table_pos;
+	uint32_t mark_mask;
+	struct l3_pos mark_mask_pos;
+	uint16_t queue;
+	struct l3_pos queue_pos;
+	bool fail_open;
+	struct l3_ns *ns;		/* in file order */
+	size_t nns;
+};
+
+/*
+ * Reads and validates @path. Returns the model, or NULL when the file has
+ * errors (all of them are in @diag) or memory ran out (errno ENOMEM).
+ * Warnings may be left in @diag either way.
+ */
+struct l3_cfg *l3_cfg_load(const char *path, struct l3_diag *diag);
+/* Same, from a buffer (tests, fuzzing); @name is used in messages. */
+struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
+			    struct l3_diag *diag);
+void l3_cfg_free(struct l3_cfg *cfg);
+
+/* The namespace called @name, or NULL. */
+const struct l3_ns *l3_cfg_find_ns(const struct l3_cfg *cfg, const char *name);
+/* Lowest set bit of the mask: the id is shifted by this much. */
+unsigned l3_cfg_mark_shift(uint32_t mask);
+/* The largest id the mask allows. */
+uint32_t l3_cfg_max_id(uint32_t mask);
+/* The packet mark bits of @ns (already shifted into the mask). */
+uint32_t l3_cfg_ns_mark(const struct l3_cfg *cfg, const struct l3_ns *ns);
+/* The first address of @family in @ns (the egress source), or NULL. */
+const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family);
+
+/*
+ * Parsers shared with the daemon and the control protocol. Each returns 0,
+ * or -1 with a human-readable reason in @why (a static string).
+ */
+int l3_addr_parse(const char *s, struct l3_addr *out, const char **why);
+int l3_listen_parse(const char *s, struct l3_listen *out, const char **why);
+/* Formats @l as the policy file writes it. */
+void l3_listen_format(const struct l3_listen *l, char *buf, size_t len);
+bool l3_name_valid(const char *s);
+/* A word nft reads as a keyword, which cannot name a table in nft text. */
+bool l3_nft_keyword(const char *s);
+
+#endif

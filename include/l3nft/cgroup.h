@@ -1,0 +1,21 @@
+/* Finding the cgroup2 hierarchy and the cgroups in it. */
+#ifndef L3NFT_CGROUP_H
+#define L3NFT_CGROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct l3_cgroup_mount {
+	char path[4096];	/* where cgroup2 is mounted */
+	int root_level;		/* depth of the mount's root (cgroup namespaces) */
+};
+
+/*
+ * Reads mountinfo (from @f, or /proc/self/mountinfo when NULL) and fills
+ * @m with the first cgroup2 mount. 0, or -1 with errno ENOENT when there
+ * is none.
+ */
+int l3_cgroup_find_mount(FILE *f, struct l3_cgroup_mount *m);
+
+#endif

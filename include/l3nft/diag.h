@@ -1,0 +1,70 @@
+/*
+ * Diagnostics: every message carries FILE:LINE:COL and is printed with the
+ * offending source line and a caret, like nftables' erec.c. All messages of
+ * a run are collected and printed together, sorted by position.
+ */
+#ifndef L3NFT_DIAG_H
+#define L3NFT_DIAG_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+/* A position in the policy file; 1-based; line 0 means "no position". */
+struct l3_pos {
+	int line;
+	int col;
+};
+
+/* Safe inside macro arguments, unlike a compound literal with a comma. */
+static inline struct l3_pos l3_pos_make(int line, int col)
+{
+	struct l3_pos p = { line, col };
+
+	return p;
+}
+#define L3_NOPOS l3_pos_make(0, 0)
+
+enum l3_severity {
+	L3_ERROR,
+	L3_WARNING,
+};
+
+struct l3_diag_msg {
+	enum l3_severity sev;
+	struct l3_pos pos;
+	char *text;
+	size_t seq;		/* order found in, to keep the sort stable */
+};
+
+struct l3_diag {
+	const char *file;	/* as the user named it */
+	const char *src;	/* the file's text, for the caret line; may be NULL */
+	size_t src_len;
+	struct l3_diag_msg *msgs;
+	size_t len;
+	size_t cap;
+	size_t nerrors;
+	int oom;		/* a message was lost to ENOMEM */
+	char *owned_src;	/* freed by l3_diag_fini */
+};
+
+void l3_diag_init(struct l3_diag *d, const char *file);
+void l3_diag_fini(struct l3_diag *d);
+void l3_diag_set_source(struct l3_diag *d, const char *src, size_t len);
+/* Same, and the diagnostics free @src (malloc'd) when they are done. */
+void l3_diag_take_source(struct l3_diag *d, char *src, size_t len);
+/* Adds one message; characters of the text that a terminal would not show
+ * as themselves (controls, invalid UTF-8) are replaced by '?'. */
+void l3_diag_add(struct l3_diag *d, enum l3_severity sev, struct l3_pos pos,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define l3_error(d, pos, ...) l3_diag_add((d), L3_ERROR, (pos), __VA_ARGS__)
+#define l3_warn(d, pos, ...) l3_diag_add((d), L3_WARNING, (pos), __VA_ARGS__)
+/* Prints all messages sorted by position (stable), each with its caret.
+ * Text from the file (the source line, names in messages, the file name)
+ * is printed with control characters and invalid UTF-8 shown as '?'. */
+void l3_diag_print(struct l3_diag *d, FILE *out);
+/* The line and column of byte @off of @src, counted as libyaml counts
+ * them (columns in characters; CR, CRLF, LF, NEL, LS and PS end a line). */
+struct l3_pos l3_diag_pos_at(const char *src, size_t len, size_t off);
+
+#endif

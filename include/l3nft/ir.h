@@ -1,0 +1,263 @@
+/*
+ * The IR: one nftables table as data. l3_ir_build() makes it from a policy;
+ * the text emitter (emit_text.c) prints it as an nft script and the netlink
+ * emitter turns the very same structures into a libnftnl batch, so what
+ * `compile` shows is what `apply` loads.
+ *
+ * Rules are written in nftables' own vocabulary (selectors, relations,
+ * statements) rather than as kernel registers: the text emitter prints each
+ * item directly, and the netlink emitter expands each into the expressions
+ * nft itself would generate.
+ */
+#ifndef L3NFT_IR_H
+#define L3NFT_IR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include "l3nft/cfg.h"
+
+/* Data types of set keys, map values and rule operands. */
+enum l3_ir_type {
+	L3_T_NONE,
+	L3_T_MARK,		/* 32-bit packet mark */
+	L3_T_IPV4,
+	L3_T_IPV6,
+	L3_T_CGROUP,		/* cgroupsv2: 64-bit id, printed as a path */
+	L3_T_PORT,		/* inet_service */
+	L3_T_VERDICT,
+	L3_T_COUNTER,		/* objref map value: a counter's name */
+	L3_T_IFINDEX,		/* an interface index, in u.mark; 1 is lo */
+};
+
+enum l3_ir_verdict {
+	L3_V_ACCEPT,
+	L3_V_DROP,
+	L3_V_RETURN,
+	L3_V_JUMP,
+	L3_V_GOTO,
+};
+
+struct l3_ir_cgroup {
+	const char *path;	/* below the cgroup2 mount, e.g. "l3nft/web" */
+	int level;		/* depth below the cgroup2 root */
+	uint64_t id;		/* inode of the directory; 0 = not resolved */
+};
+
+struct l3_ir_value {
+	enum l3_ir_type type;
+	union {
+		uint32_t mark;
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint16_t port;			/* host byte order */
+		struct l3_ir_cgroup cg;
+		struct {
+			enum l3_ir_verdict code;
+			const char *chain;	/* JUMP/GOTO */
+		} verdict;
+		const char *obj;		/* counter name */
+	} u;
+};
+
+struct l3_ir_elem {
+	struct l3_ir_value key[2];	/* concatenation of set->nkey values */
+	struct l3_ir_value data;	/* maps only */
+	const char *comment;		/* printed after the element; may be NULL */
+	const struct l3_ns *ns;		/* the namespace it belongs to, or NULL */
+	struct l3_pos pos;
+};
+
+enum l3_ir_set_flags {
+	L3_SET_MAP = 1 << 0,
+	/* Elements change at run time (cgroup ids, listener registrations):
+	 * l3nftd updates them, and `apply` keeps what is there. */
+	L3_SET_DYNAMIC = 1 << 1,
+};
+
+struct l3_ir_set {
+	const char *name;
+	enum l3_ir_type key[2];
+	int nkey;
+	enum l3_ir_type data;		/* maps only */
+	unsigned flags;
+	const char *comment;
+	struct l3_vec elems;		/* of struct l3_ir_elem */
+	struct l3_pos pos;
+};
+
+struct l3_ir_counter {
+	const char *name;
+	const char *comment;
+	uint64_t packets, bytes;	/* start values (apply keeps the old ones) */
+	const struct l3_ns *ns;
+	struct l3_pos pos;
+};
+
+/* What a rule looks at. */
+enum l3_ir_sel {
+	L3_SEL_MARK,		/* meta mark (and mask, if the expr has one) */
+	L3_SEL_SOCKET_CGROUP,	/* socket cgroupv2 level N */
+	L3_SEL_IP_SADDR,
+	L3_SEL_IP_DADDR,
+	L3_SEL_IP6_SADDR,
+	L3_SEL_IP6_DADDR,
+	L3_SEL_UDP_DPORT,
+	L3_SEL_OIF,		/* compared with an L3_T_IFINDEX */
+	L3_SEL_CT_STATE,
+	L3_SEL_L4PROTO,
+	L3_SEL_NFPROTO,
+	L3_SEL_ICMP_TYPE,
+	L3_SEL_ICMPV6_TYPE,
+};
+
+struct l3_ir_expr {
+	enum l3_ir_sel sel;
+	uint32_t mask;		/* MARK: "and mask"; 0 = the whole mark */
+	int level;		/* SOCKET_CGROUP */
+};
+
+#define L3_IR_KEY_MAX 2
+struct l3_ir_key {
+	struct l3_ir_expr e[L3_IR_KEY_MAX];	/* concatenated in order */
+	int n;
+};
+
+enum l3_ir_op {
+	L3_OP_EQ,		/* key == value */
+	L3_OP_NE,		/* key != value */
+	L3_OP_PREFIX,		/* address key in value/plen */
+	L3_OP_IN_LIST,		/* key in { list } (small anonymous set) */
+	L3_OP_IN_SET,		/* key in @set */
+};
+
+#define L3_IR_LIST_MAX 8
+/* ct state bits, as the kernel numbers them */
+#define L3_CT_ESTABLISHED 0x02u
+#define L3_CT_RELATED 0x04u
+
+struct l3_ir_match {
+	struct l3_ir_key key;
+	enum l3_ir_op op;
+	struct l3_ir_value val;		/* EQ, NE, PREFIX; CT_STATE: a bit mask */
+	int plen;			/* PREFIX */
+	uint32_t list[L3_IR_LIST_MAX];	/* IN_LIST: small integer values */
+	int nlist;
+	const char *set;		/* IN_SET */
+};
+
+enum l3_ir_stmt_kind {
+	L3_STMT_MARK_SET,	/* meta mark set meta mark and ~mask or value */
+	L3_STMT_VMAP,		/* key vmap @set */
+	L3_STMT_COUNTER,	/* anonymous counter */
+	L3_STMT_COUNTER_NAMED,	/* counter name "x" */
+	L3_STMT_COUNTER_MAP,	/* counter name key map @set */
+	L3_STMT_SNAT_MAP,	/* snat ip|ip6 to key map @set */
+	L3_STMT_QUEUE,		/* queue num N [bypass] */
+	L3_STMT_REJECT_TCP_RESET,
+	L3_STMT_REJECT_PORT,	/* reject with icmpx port-unreachable */
+	L3_STMT_REJECT_ADMIN,	/* reject with icmpx admin-prohibited */
+	L3_STMT_VERDICT,
+};
+
+struct l3_ir_stmt {
+	enum l3_ir_stmt_kind kind;
+	struct l3_ir_key key;		/* VMAP, COUNTER_MAP, SNAT_MAP */
+	const char *set;		/* VMAP, COUNTER_MAP, SNAT_MAP */
+	const char *name;		/* COUNTER_NAMED */
+	uint32_t mark_mask;		/* MARK_SET: the bits that are replaced */
+	uint32_t mark_value;		/* MARK_SET: their new value */
+	int family;			/* SNAT_MAP: AF_INET or AF_INET6 */
+	uint16_t queue_num;		/* QUEUE */
+	bool queue_bypass;		/* QUEUE */
+	struct l3_ir_value verdict;	/* VERDICT */
+};
+
+#define L3_IR_MATCH_MAX 4
+#define L3_IR_STMT_MAX 3
+struct l3_ir_rule {
+	struct l3_ir_match m[L3_IR_MATCH_MAX];
+	int nm;
+	struct l3_ir_stmt s[L3_IR_STMT_MAX];
+	int ns;
+	const char *comment;		/* a line printed above the rule */
+	struct l3_pos pos;		/* the policy line that asked for it */
+};
+
+enum l3_ir_hook {
+	L3_HOOK_NONE,			/* a regular chain */
+	L3_HOOK_PREROUTING,
+	L3_HOOK_INPUT,
+	L3_HOOK_OUTPUT,
+	L3_HOOK_POSTROUTING,
+};
+
+enum l3_ir_chain_type {
+	L3_CHAIN_FILTER,
+	L3_CHAIN_ROUTE,
+	L3_CHAIN_NAT,
+};
+
+struct l3_ir_chain {
+	const char *name;
+	enum l3_ir_hook hook;
+	enum l3_ir_chain_type type;
+	int prio;
+	const char *comment;
+	const struct l3_ns *ns;		/* per-namespace chain, or NULL */
+	struct l3_vec rules;		/* of struct l3_ir_rule */
+	struct l3_pos pos;
+};
+
+/* Build options that are facts about the machine, not the policy. */
+struct l3_ir_opts {
+	/* The cgroup2 mount point, e.g. /sys/fs/cgroup/unified; the text form
+	 * writes cgroup paths relative to /sys/fs/cgroup, as nft expects. */
+	const char *cgroup_mount;
+	/* Depth of the mount's root within the cgroup hierarchy (non-zero
+	 * inside a cgroup namespace); added to each path's depth. */
+	int cgroup_root_level;
+	/* Look each cgroup up (apply): elements carry its id, and a cgroup
+	 * that does not exist yet gets no elements (see missing). */
+	bool resolve_cgroups;
+};
+
+#define L3_IR_LEVELS_MAX 16
+
+struct l3_ir {
+	struct l3_arena *arena;
+	const struct l3_cfg *cfg;
+	const char *table;
+	const char *cgroup_prefix;	/* prefix for cgroup paths in nft text */
+	struct l3_vec counters;		/* of struct l3_ir_counter */
+	struct l3_vec sets;		/* of struct l3_ir_set *, declaration order */
+	struct l3_vec chains;		/* of struct l3_ir_chain *, declaration order */
+	int levels[L3_IR_LEVELS_MAX];	/* distinct cgroup levels in use, ascending */
+	int nlevels;
+	struct l3_vec missing;		/* const struct l3_ns *: cgroup not found */
+};
+
+/* Iterating the pointer vectors above. */
+#define L3_IR_SET(ir, i) (((struct l3_ir_set **)(ir)->sets.items)[i])
+#define L3_IR_CHAIN(ir, i) (((struct l3_ir_chain **)(ir)->chains.items)[i])
+
+/* Builds the table for @cfg. NULL with errno set on failure. */
+struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opts);
+void l3_ir_free(struct l3_ir *ir);
+struct l3_ir_set *l3_ir_find_set(const struct l3_ir *ir, const char *name);
+struct l3_ir_chain *l3_ir_find_chain(const struct l3_ir *ir, const char *name);
+
+/* Names the IR gives things, shared with the daemon and `status`. */
+#define L3_IR_SET_CGROUP_FMT "cgroup_l%d"	/* cgroupsv2 : verdict */
+#define L3_IR_SET_MEMBER_FMT "member_l%d"	/* mark . cgroupsv2 */
+#define L3_IR_SET_LISTEN4 "listen4"		/* ipv4_addr . inet_service */
+#define L3_IR_SET_LISTEN6 "listen6"		/* ipv6_addr . inet_service */
+
+/* Emitters */
+/* Prints @ir as an nft script that `nft -f` loads. 0, or -1 on write error. */
+int l3_emit_text(const struct l3_ir *ir, FILE *out);
+/* Formats one value the way the text form writes it. */
+void l3_emit_value(const struct l3_ir *ir, const struct l3_ir_value *v,
+		   char *buf, size_t len);
+
+#endif
