@@ -26,7 +26,10 @@
  *       connection; prints "at N secs T" every 500 and "done N errors E secs T"
  *   listen-lat SOCKPATH CGDIR ADDR PORT NAME SPEC TIMEOUTMS
  *       binds ADDR:PORT in CGDIR, registers NAME SPEC, and prints the time
- *       from the reply to the first datagram: "ms X"; then unregisters
+ *       the reply took, and when the first datagram arrived (the kernel's
+ *       receive timestamp) after the reply and after the request:
+ *       "reply_ms R first_after_reply_ms A first_after_request_ms Q";
+ *       then unregisters
  *
  * Build: cc -O2 -o l3load l3load.c
  */
@@ -502,34 +505,62 @@ static int ctl_bulk(int argc, char **argv)
 	return errs ? 3 : 0;
 }
 
+static double ts_s(const struct timespec *ts)
+{
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+static double real_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts_s(&ts);
+}
+
 static int listen_lat(int argc, char **argv)
 {
-	char req[256];
+	char req[256], b[256], cbuf[256];
+	struct iovec iov = { .iov_base = b, .iov_len = sizeof(b) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
 	struct pollfd p;
-	double t0, t1;
-	int ctl, fd, r;
-	char b[256];
+	double t_req, t_reply, t_first = 0;
+	int ctl, fd, r, on = 1;
 
 	if (argc < 7)
 		return 1;
 	join_cgroup(argv[1]);
 	fd = bound_socket(SOCK_DGRAM, argv[2], atoi(argv[3]));
+	/* the kernel's arrival time of the datagram, not when we look */
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	ctl = ctl_open(argv[0]);
 	snprintf(req, sizeof(req), "listen %s %s", argv[4], argv[5]);
+	t_req = real_s();
 	if (ctl_req(ctl, req) < 0)
 		return 3;
-	t0 = now_s();
+	t_reply = real_s();
 	p.fd = fd;
 	p.events = POLLIN;
 	r = poll(&p, 1, atoi(argv[6]));
-	t1 = now_s();
-	if (r == 1 && recv(fd, b, sizeof(b), 0) > 0)
-		printf("ms %.3f\n", (t1 - t0) * 1e3);
+	if (r == 1 && recvmsg(fd, &mh, 0) > 0) {
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				t_first = ts_s(&ts);
+			}
+	}
+	if (t_first > 0)
+		printf("reply_ms %.3f first_after_reply_ms %.3f first_after_request_ms %.3f\n",
+		       (t_reply - t_req) * 1e3, (t_first - t_reply) * 1e3, (t_first - t_req) * 1e3);
 	else
-		printf("ms timeout\n");
+		printf("reply_ms %.3f timeout\n", (t_reply - t_req) * 1e3);
 	snprintf(req, sizeof(req), "unlisten %s %s", argv[4], argv[5]);
 	ctl_req(ctl, req);
-	return r == 1 ? 0 : 3;
+	return t_first > 0 ? 0 : 3;
 }
 
 int main(int argc, char **argv)

@@ -274,6 +274,7 @@ policy false
 l3_ok "apply with fail_open: false again" l3_h "$L3NFT" apply "$POLICY"
 
 # ---- a cgroup removed while its process has an open connection ----
+l3_kill_pids $(cat "$L3_CG_MOUNT/$PARENT/a/cgroup.procs")
 l3_serve "$PARENT/a" held tcp:192.0.2.10:7700
 GO="$L3_TMP/go"
 l3_p timeout 20 python3 "$L3_SOCK" hold 192.0.2.10 7700 held "$GO" >"$L3_TMP/hold.out" 2>&1 &
@@ -293,7 +294,7 @@ l3_is "but nothing new reaches the moved process through a's alias" \
 mkdir "$L3_CG_MOUNT/$PARENT/a"
 
 # ---- a cgroup removed and created anew ----
-l3_kill_pids $(cat "$L3_CG_MOUNT/$PARENT/a/cgroup.procs")
+l3_kill_pids $(cat "$L3_CG_MOUNT/$PARENT/a/cgroup.procs" "$L3_CG_MOUNT/$PARENT/cgroup.procs")
 rmdir "$L3_CG_MOUNT/$PARENT/a"
 mkdir "$L3_CG_MOUNT/$PARENT/a"
 sleep 0.3
