@@ -14,13 +14,17 @@
  *       sends 64-byte datagrams as fast as it can; prints "sent N"
  *   mc-send GROUP PORT SRCADDR SECONDS RATE...
  *       a paced multicast sender, one step per RATE (each SECONDS long,
- *       0.2 s apart); payload step, seq, send time; prints per step
+ *       0.2 s apart, so a backlog can drain); payload step, seq, send time; prints per step
  *       "step S rate R sent N"
  *   fan-recv PORT MAXSEC IDLEMS READY [--join GROUP IFADDR] ADDR[@CGDIR]...
  *       one socket per ADDR, each created inside cgroup CGDIR (the
  *       process moves itself there first), bound to ADDR:PORT with
  *       SO_REUSEADDR; counts per step and socket, and latency; prints per
  *       step and socket "step S sock I recv N p50us X p99us Y"
+ *   time OUT CMD [ARG...]
+ *       runs CMD (its output passes through) and writes to OUT
+ *       "wall_ms W maxrss_kb M user_ms U sys_ms S status X" (wait4's
+ *       rusage of CMD, so ru_maxrss is its peak RSS); exits as CMD did
  *   ctl-bulk SOCKPATH MAXSEC FILE
  *       sends each line of FILE ("listen NAME SPEC") as one request on one
  *       connection; prints "at N secs T" every 500 and "done N errors E secs T"
@@ -44,8 +48,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -325,7 +331,7 @@ static int mc_send(int argc, char **argv)
 		}
 		printf("step %d rate %.0f sent %u\n", s - 4, rate, seq);
 		fflush(stdout);
-		{
+		if (s + 1 < argc) {
 			struct timespec gap = { 0, 200000000 };
 
 			nanosleep(&gap, NULL);
@@ -563,6 +569,41 @@ static int listen_lat(int argc, char **argv)
 	return t_first > 0 ? 0 : 3;
 }
 
+/* ---- timing a command ---- */
+
+static int time_cmd(int argc, char **argv)
+{
+	struct rusage ru;
+	double t0, t1;
+	pid_t pid;
+	int st = 0;
+	FILE *f;
+
+	if (argc < 2)
+		return 1;
+	t0 = now_s();
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execvp(argv[1], argv + 1);
+		_exit(127);
+	}
+	if (wait4(pid, &st, 0, &ru) < 0)
+		die("wait4");
+	t1 = now_s();
+	f = fopen(argv[0], "we");
+	if (!f)
+		die(argv[0]);
+	fprintf(f, "wall_ms %.3f maxrss_kb %ld user_ms %.1f sys_ms %.1f status %d\n",
+		(t1 - t0) * 1e3, ru.ru_maxrss,
+		(double)ru.ru_utime.tv_sec * 1e3 + (double)ru.ru_utime.tv_usec / 1e3,
+		(double)ru.ru_stime.tv_sec * 1e3 + (double)ru.ru_stime.tv_usec / 1e3,
+		WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	fclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -573,6 +614,7 @@ int main(int argc, char **argv)
 		{ "udp-sink", udp_sink },     { "udp-send", udp_send },
 		{ "mc-send", mc_send },       { "fan-recv", fan_recv },
 		{ "ctl-bulk", ctl_bulk },     { "listen-lat", listen_lat },
+		{ "time", time_cmd },
 	};
 	size_t i;
 

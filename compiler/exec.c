@@ -1,8 +1,15 @@
 /*
- * l3nft exec: enter a namespace. Order matters: join the cgroup first
- * (needs the privileges about to be dropped), then drop CAP_NET_ADMIN and
- * CAP_NET_RAW from the bounding, ambient, inheritable, permitted and
- * effective sets, then no_new_privs so no setuid program gets them back.
+ * l3nft exec: enter a namespace. Order matters:
+ *  1. join the cgroup (needs the privileges about to be dropped);
+ *  2. a mount namespace in which the cgroup2 file system is read-only,
+ *     and a cgroup namespace rooted at the new cgroup: cgroup.procs
+ *     belongs to root, so without this a root process could write itself
+ *     back into the host's cgroup (cgroup namespaces alone stop that only
+ *     on mounts with nsdelegate);
+ *  3. drop CAP_NET_ADMIN, CAP_NET_RAW and CAP_SYS_ADMIN (which could
+ *     remount the file system writable) from the bounding, ambient,
+ *     inheritable, permitted and effective sets;
+ *  4. no_new_privs, so no setuid program gets them back.
  */
 #include "config.h"
 
@@ -10,6 +17,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -72,6 +81,17 @@ static int l3_exec_drop(int cap)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
+/* Step 2 above. Mounts the host makes later still propagate in (slave). */
+static int l3_exec_seal(const char *cgmount)
+{
+	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0)
+		return -1;
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return -1;
+	return mount(NULL, cgmount, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+		     MS_NODEV | MS_NOEXEC, NULL);
+}
+
 enum l3_status l3_exec(const struct l3_cfg *cfg, const struct l3_ns *ns,
 		       const struct l3_exec_opts *o, char **argv, struct l3_diag *diag)
 {
@@ -87,7 +107,13 @@ enum l3_status l3_exec(const struct l3_cfg *cfg, const struct l3_ns *ns,
 			 strerror(errno));
 		return L3_REFUSED;
 	}
-	if (l3_exec_drop(CAP_NET_ADMIN) < 0 || (!o->keep_net_raw && l3_exec_drop(CAP_NET_RAW) < 0)) {
+	if (l3_exec_seal(mnt.path) < 0) {
+		l3_error(diag, L3_NOPOS, "making %s read-only for the command: %s", mnt.path,
+			 strerror(errno));
+		return L3_REFUSED;
+	}
+	if (l3_exec_drop(CAP_NET_ADMIN) < 0 || l3_exec_drop(CAP_SYS_ADMIN) < 0 ||
+	    (!o->keep_net_raw && l3_exec_drop(CAP_NET_RAW) < 0)) {
 		l3_error(diag, L3_NOPOS, "dropping capabilities: %s", strerror(errno));
 		return L3_REFUSED;
 	}

@@ -166,12 +166,27 @@ fi
 l3_netns_del "$X"
 
 # ---- exec ----
+l3_h "$L3NFT" exec a -c "$L3_TMP/base.yaml" -- sh -c 'echo $$ >"$1.tmp"; mv "$1.tmp" "$1"; sleep 2' \
+	x "$L3_TMP/exec.pid" &
+n=0
+while [ ! -s "$L3_TMP/exec.pid" ] && [ $n -lt 50 ]; do sleep 0.05; n=$((n + 1)); done
+l3_is "exec runs the command in a's cgroup (seen from the host)" \
+	"$(grep '^0::' "/proc/$(cat "$L3_TMP/exec.pid")/cgroup")" "0::/$PARENT/a"
+wait
 out=$(l3_h "$L3NFT" exec a -c "$L3_TMP/base.yaml" -- sh -c \
-	'grep "^0::" /proc/self/cgroup; grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status')
-l3_ok "exec runs the command in a's cgroup" contains "$out" "^0::/$PARENT/a\$"
+	'grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status')
 eff=$(printf '%s\n' "$out" | awk '/CapEff/ { print $2 }')
 l3_is "exec drops CAP_NET_ADMIN and CAP_NET_RAW" "$(python3 -c "print((int('$eff', 16) >> 12) & 3)")" 0
 l3_ok "exec sets no_new_privs" contains "$out" 'NoNewPrivs:.1'
+l3_ok "a process under exec cannot move itself to the host's cgroup" \
+	sh -c '! nsenter --net="/run/netns/$1" "$2" exec a -c "$3" -- sh -c "echo \$\$ >$4/cgroup.procs" 2>/dev/null' \
+	x "$L3_H" "$L3NFT" "$L3_TMP/base.yaml" "$L3_CG_MOUNT"
+l3_ok "nor to another namespace's cgroup" \
+	sh -c '! nsenter --net="/run/netns/$1" "$2" exec a -c "$3" -- sh -c "echo \$\$ >$4/cgroup.procs" 2>/dev/null' \
+	x "$L3_H" "$L3NFT" "$L3_TMP/base.yaml" "$L3_CG_MOUNT/$PARENT/b"
+l3_ok "a process under exec cannot open a packet socket" \
+	sh -c '! nsenter --net="/run/netns/$1" "$2" exec a -c "$3" -- python3 -c "import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)" 2>/dev/null' \
+	x "$L3_H" "$L3NFT" "$L3_TMP/base.yaml"
 l3_ok "a process under exec cannot change the table" \
 	sh -c '! nsenter --net="/run/netns/$1" "$2" exec a -c "$3" -- nft delete table inet l3nft 2>/dev/null' \
 	x "$L3_H" "$L3NFT" "$L3_TMP/base.yaml"

@@ -83,7 +83,7 @@ START_TEST(test_sets)
 	l3t_has(t, "\t\t\t0x00030000 : \"db_egress\"\t# db\n");
 	/* an empty set has no elements block */
 	l3t_has(t, "\tset no_ipv4 {\n\t\ttype mark\n\t}\n");
-	l3t_has(t, "\tcounter web_egress {\n\t}\n");
+	l3t_has(t, "\tcounter web_egress { }\n");
 	free(t);
 }
 END_TEST
