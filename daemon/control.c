@@ -55,7 +55,13 @@ void l3d_control_accept(struct l3d *d)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int fd;
 
+	/* room for a whole `list` reply, so a client that reads only after
+	 * its request is answered is not mistaken for a stalled one */
+	int sz = 8 << 20;
+
 	while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 		ev.data.fd = fd;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			close(fd);

@@ -32,11 +32,14 @@ static int l3d_queue_cfg(struct l3d *d, void (*put)(struct nlmsghdr *, struct l3
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	put(nlh, d);
+	ssize_t n;
+
 	if (mnl_socket_sendto(d->nfq, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	if (mnl_socket_recvfrom(d->nfq, buf, sizeof(buf)) < 0)
+	n = mnl_socket_recvfrom(d->nfq, buf, sizeof(buf));
+	if (n < 0)
 		return -1;
-	return mnl_cb_run(buf, sizeof(buf), 0, 0, NULL, NULL) < 0 ? -1 : 0;
+	return mnl_cb_run(buf, (size_t)n, 0, 0, NULL, NULL) < 0 ? -1 : 0;
 }
 
 static void l3d_put_bind(struct nlmsghdr *nlh, struct l3d *d)

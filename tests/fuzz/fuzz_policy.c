@@ -79,7 +79,6 @@ static void l3_fuzz_check_script(const char *s, size_t n)
 			__builtin_trap();
 }
 
-
 /* Every listen entry of a valid model prints back to itself: the daemon
  * and `l3nft listeners` show entries through l3_listen_format. */
 static void l3_fuzz_check_listens(const struct l3_cfg *cfg)
