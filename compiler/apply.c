@@ -189,8 +189,78 @@ static int l3_plan_aliases(struct l3_plan *p, const struct l3_cfg *cfg, struct l
 	return diag->nerrors == errors ? 0 : -1;
 }
 
+/* The id a namespace has in the live table, read from its mark chain
+ * ("rule ns_NAME 0001 [...( reg 1 & ~mask ) ^ MARK ]"); 0 when none. */
+static uint32_t l3_live_id(const struct l3_live *lv, const struct l3_cfg *cfg, const char *name)
+{
+	char prefix[64];
+	const char *x;
+	unsigned long mark;
+	size_t i, n;
+
+	n = (size_t)snprintf(prefix, sizeof(prefix), "rule ns_%s 0001 ", name);
+	for (i = 0; i < lv->nlines; i++) {
+		if (strncmp(lv->lines[i], prefix, n) || !(x = strstr(lv->lines[i], ") ^ 0x")))
+			continue;
+		mark = strtoul(x + 4, NULL, 16);
+		if ((mark & ~(unsigned long)cfg->mark_mask) || !(mark & cfg->mark_mask))
+			return 0;
+		return (uint32_t)(mark >> l3_cfg_mark_shift(cfg->mark_mask));
+	}
+	return 0;
+}
+
+static bool l3_id_taken(const struct l3_cfg *cfg, const uint32_t *ids, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nns; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * A namespace without an explicit id keeps the id (and so the mark) it
+ * has in the live table, so that adding a namespace earlier in the file
+ * does not renumber the others under their established connections. The
+ * rest get the lowest free ids, as check assigns them.
+ */
+static void l3_plan_keep_ids(struct l3_cfg *cfg, const struct l3_live *lv)
+{
+	uint32_t *ids = calloc(cfg->nns + 1, sizeof(*ids)), next = 1, max;
+	size_t i;
+
+	if (!ids || !lv->exists) {
+		free(ids);
+		return;
+	}
+	max = l3_cfg_max_id(cfg->mark_mask);
+	for (i = 0; i < cfg->nns; i++)
+		if (cfg->ns[i].id_explicit)
+			ids[i] = cfg->ns[i].id;
+	for (i = 0; i < cfg->nns; i++) {
+		uint32_t id = cfg->ns[i].id_explicit ? 0 : l3_live_id(lv, cfg, cfg->ns[i].name);
+
+		if (id && id <= max && !l3_id_taken(cfg, ids, id))
+			ids[i] = id;
+	}
+	for (i = 0; i < cfg->nns; i++) {
+		if (ids[i])
+			continue;
+		while (next <= max && l3_id_taken(cfg, ids, next))
+			next++;
+		if (next > max)
+			break;		/* cannot happen: check found room for all */
+		ids[i] = next++;
+	}
+	for (i = 0; i < cfg->nns && ids[i]; i++)
+		cfg->ns[i].id = ids[i];
+	free(ids);
+}
+
 /* Builds the plan; 0, or an l3_status with the reason in @diag. */
-static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg, bool commit,
+static enum l3_status l3_plan_make(struct l3_plan *p, struct l3_cfg *cfg, bool commit,
 				   struct l3_diag *diag)
 {
 	struct l3_cgroup_mount mnt;
@@ -202,18 +272,19 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg, 
 	}
 	iro.cgroup_mount = mnt.path;
 	iro.cgroup_root_level = mnt.root_level;
-	p->ir = l3_ir_build(cfg, &iro);
-	if (!p->ir) {
-		l3_error(diag, L3_NOPOS, "building the table: %s", strerror(errno));
-		return errno == E2BIG ? L3_INVALID : L3_REFUSED;
-	}
-	l3_apply_warn_missing(p->ir, diag);
 	p->nl = l3_nl_open();
 	if (!p->nl || l3_nl_probe(p->nl, &p->f) < 0 ||
 	    l3_live_read(p->nl, cfg->table, &p->have) < 0) {
 		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
 		return L3_REFUSED;
 	}
+	l3_plan_keep_ids(cfg, &p->have);
+	p->ir = l3_ir_build(cfg, &iro);
+	if (!p->ir) {
+		l3_error(diag, L3_NOPOS, "building the table: %s", strerror(errno));
+		return errno == E2BIG ? L3_INVALID : L3_REFUSED;
+	}
+	l3_apply_warn_missing(p->ir, diag);
 	if (l3_plan_keep_listeners(p) < 0)
 		goto oom;
 	l3_plan_keep_counters(p);
@@ -349,7 +420,7 @@ fail:
 	return -1;
 }
 
-enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_apply(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			struct l3_diag *diag)
 {
 	struct l3_plan p = { 0 };
@@ -397,7 +468,7 @@ out:
 	return st;
 }
 
-enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_diff(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 		       struct l3_diag *diag)
 {
 	struct l3_plan p = { 0 };
@@ -412,7 +483,7 @@ enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 	return st;
 }
 
-enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_delete(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			 struct l3_diag *diag)
 {
 	struct l3_nl_error err;

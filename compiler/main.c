@@ -168,7 +168,7 @@ static int l3_cmd_compile(int argc, char **argv)
 
 /* apply, diff and delete share their arguments: [FILE] [--dry-run] [-v]. */
 static int l3_cmd_live(int argc, char **argv,
-		       enum l3_status (*op)(const struct l3_cfg *, const struct l3_apply_opts *,
+		       enum l3_status (*op)(struct l3_cfg *, const struct l3_apply_opts *,
 					    struct l3_diag *),
 		       bool dry_run_ok, int invalid)
 {

@@ -22,17 +22,19 @@ enum l3_status {
 /*
  * Replaces the table with the policy's in one transaction, keeping the
  * listener registrations l3nftd added and the counters' values; adds the
- * aliases that are missing. An unchanged policy changes nothing. Kernel
+ * aliases that are missing. Namespaces without an explicit id keep the id
+ * they have in the live table (@cfg is updated). An unchanged policy
+ * changes nothing. Kernel
  * errors are reported in @diag at the YAML position they came from.
  */
-enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_apply(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			struct l3_diag *diag);
 /* Prints what apply would change; L3_OK when nothing, L3_INVALID when
  * something differs. */
-enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_diff(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 		       struct l3_diag *diag);
 /* Removes the table and the aliases l3nft added. */
-enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_delete(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			 struct l3_diag *diag);
 
 #endif

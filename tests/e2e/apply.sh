@@ -222,6 +222,28 @@ l3_ok "and the alias is there" has_addr 192.0.2.21
 l3_h ip link set eth0 up
 l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
 
+# ---- ids without an explicit id stay with their namespace ----
+ids_policy()
+{
+	{
+		echo "version: 1"
+		echo "namespaces:"
+		[ "$2" = first ] && printf '  z:\n    cgroup: %s/z\n    interface: eth0\n    addresses: [192.0.2.70/24]\n' "$PARENT"
+		printf '  a:\n    cgroup: %s/a\n    interface: eth0\n    addresses: [192.0.2.10/24]\n' "$PARENT"
+		printf '  b:\n    cgroup: %s/b\n    interface: eth0\n    addresses: [192.0.2.11/24]\n' "$PARENT"
+	} >"$L3_TMP/$1.yaml"
+}
+ids_of() { l3_h "$L3NFT" status --json "$1" | python3 -c 'import json,sys; print(" ".join("%s=%d" % (n["name"], n["id"]) for n in json.load(sys.stdin)["namespaces"]))'; }
+ids_policy ids1 no
+ids_policy ids2 first
+l3_ok "apply a policy without ids" l3_h "$L3NFT" apply "$L3_TMP/ids1.yaml"
+l3_ok "apply it with a new namespace first in the file" l3_h "$L3NFT" apply "$L3_TMP/ids2.yaml"
+l3_is "the existing namespaces keep their ids (and marks)" \
+	"$(l3_h nft list chain inet l3nft ns_a | grep -o '0x000[0-9a-f]0000$')" "0x00010000"
+l3_is "the new namespace gets the lowest free id" \
+	"$(l3_h nft list chain inet l3nft ns_z | grep -o '0x000[0-9a-f]0000$')" "0x00030000"
+l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
+
 # ---- delete ----
 out=$(l3_h "$L3NFT" delete "$L3_TMP/base.yaml" 2>&1)
 l3_is "delete exits 0" "$?" 0

@@ -44,7 +44,7 @@ status_field() {
 
 # Prints the sanitizer's summary of a failed run and where the input is.
 report() {
-	grep -E '^(SUMMARY|==[0-9]+==ERROR|==[0-9]+== ERROR)|deadly signal|-timeout|out-of-memory' "$1" |
+	grep -E '^(SUMMARY|==[0-9]+== ?ERROR)|deadly signal' "$1" |
 		head -n 3 | sed 's/^/    /'
 	grep -E 'Test unit written to' "$1" | sed 's/^/    /'
 }
