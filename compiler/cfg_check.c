@@ -220,8 +220,33 @@ static void l3_check_listens(struct l3_cfg *cfg, struct l3_diag *diag)
 
 void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag);
 
+/* The table has a lookup per distinct cgroup depth; sixteen is plenty and
+ * keeps per-packet work bounded (see L3_IR_LEVELS_MAX). */
+#define L3_CFG_LEVELS_MAX 16
+
+static void l3_check_levels(struct l3_cfg *cfg, struct l3_diag *diag)
+{
+	int seen[L3_CFG_LEVELS_MAX], n = 0, j;
+	size_t i;
+
+	for (i = 0; i < cfg->nns; i++) {
+		for (j = 0; j < n && seen[j] != cfg->ns[i].cgroup_depth; j++)
+			;
+		if (j < n)
+			continue;
+		if (n == L3_CFG_LEVELS_MAX) {
+			l3_error(diag, cfg->ns[i].cgroup_pos,
+				 "cgroup '%s' is at a %dth distinct depth; at most %d depths are supported",
+				 cfg->ns[i].cgroup, n + 1, L3_CFG_LEVELS_MAX);
+			return;
+		}
+		seen[n++] = cfg->ns[i].cgroup_depth;
+	}
+}
+
 void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag)
 {
+	l3_check_levels(cfg, diag);
 	l3_check_addresses(cfg, diag);
 	l3_check_cgroups(cfg, diag);
 	l3_check_ids(cfg, diag);

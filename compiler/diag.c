@@ -216,6 +216,11 @@ struct l3_pos l3_diag_pos_at(const char *src, size_t len, size_t off)
 struct l3_diag_cursor {
 	const char *p;		/* start of line @line */
 	int line;
+	size_t len;		/* its length; (size_t)-1 until measured */
+	/* the last window's start on it (NULL for none) and its column:
+	 * messages come sorted by column, so each goes on from there */
+	const char *at;
+	int col;
 };
 
 /* Moves @c to line @line and returns that line's length (without its
@@ -225,15 +230,22 @@ static size_t l3_diag_seek(const struct l3_diag *d, struct l3_diag_cursor *c, in
 	const char *end = d->src + d->src_len, *q;
 	size_t br = 0;
 
+	/* many messages on one long line must not rescan it each time */
+	if (c->line == line && c->len != (size_t)-1)
+		return c->len;
 	for (;;) {
 		for (q = c->p; q < end && !(br = l3_line_break(q, end)); q++)
 			;
-		if (c->line == line)
-			return (size_t)(q - c->p);
+		if (c->line == line) {
+			c->len = (size_t)(q - c->p);
+			return c->len;
+		}
 		if (q == end)
 			return (size_t)-1;
 		c->p = q + br;
 		c->line++;
+		c->len = (size_t)-1;
+		c->at = NULL;
 	}
 }
 
@@ -270,7 +282,14 @@ static void l3_diag_print_caret(const struct l3_diag *d, struct l3_diag_cursor *
 	end = s + len;
 	if (pos->col > width - 20)
 		first = pos->col - width / 2;
-	from = l3_diag_skip(s, end, first - 1);
+	/* go on from the previous message's window, not from the line start */
+	if (!cur->at || cur->at < s || cur->col > first) {
+		cur->at = s;
+		cur->col = 1;
+	}
+	cur->at = l3_diag_skip(cur->at, end, first - cur->col);
+	cur->col = first;
+	from = cur->at;
 	to = l3_diag_skip(from, end, width);
 	fputs(from > s ? "  ..." : "  ", out);
 	l3_diag_put(out, from, (size_t)(to - from), 1);
@@ -305,7 +324,7 @@ static void l3_diag_file(const struct l3_diag *d, FILE *out)
 
 static void l3_diag_print_all(struct l3_diag *d, FILE *out)
 {
-	struct l3_diag_cursor cur = { d->src, 1 };
+	struct l3_diag_cursor cur = { d->src, 1, (size_t)-1, NULL, 0 };
 	size_t i;
 
 	for (i = 0; i < d->len; i++) {

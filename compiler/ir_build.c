@@ -52,19 +52,27 @@ struct l3_irb {
 static const char *l3_irb_printf(struct l3_irb *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Sized to fit: a cgroup path (1024) or mount (4095) must not be cut,
+ * or the text form would name another cgroup. */
 static const char *l3_irb_printf(struct l3_irb *b, const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	const char *s;
+	char *s = NULL;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	s = l3_arena_strdup(b->ir->arena, buf);
-	if (!s)
+	if (n >= 0)
+		s = l3_arena_alloc(b->ir->arena, (size_t)n + 1);
+	if (!s) {
 		b->oom = true;
-	return s ? s : "";
+		return "";
+	}
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 static struct l3_ir_key l3_key(enum l3_ir_sel sel)
@@ -536,51 +544,64 @@ static uint32_t l3_bcast(const struct l3_addr *a)
 	return h | (0xffffffffu >> a->plen);
 }
 
-static struct l3_ir_elem *l3_irb_listen_elem(struct l3_irb *b, struct l3_ir_set *s,
-					     const struct l3_ns *ns, const struct l3_listen *l)
-{
-	struct l3_ir_elem *e;
-	size_t i;
+/* One element a listen set gets: a group, or one broadcast address. */
+struct l3_listen_cand {
+	struct l3_listen l;
+	const struct l3_ns *ns;
+	size_t i;		/* policy order */
+	bool dup;		/* an earlier candidate has the same group and port */
+};
 
-	/* two namespaces may listen to the same group: one element */
-	for (i = 0; s && i < s->elems.len; i++) {
-		e = (struct l3_ir_elem *)s->elems.items + i;
-		if (e->key[1].u.port == l->port &&
-		    !memcmp(&e->key[0].u, &l->group, l->family == AF_INET ? 4 : 16))
-			return NULL;
-	}
-	e = l3_irb_elem(b, s, ns, l->pos);
-	if (e) {
-		e->key[0].type = l->family == AF_INET ? L3_T_IPV4 : L3_T_IPV6;
-		memcpy(&e->key[0].u, &l->group, l->family == AF_INET ? 4 : 16);
-		e->key[1].type = L3_T_PORT;
-		e->key[1].u.port = l->port;
-	}
-	return e;
+static int l3_listen_cand_key(const struct l3_listen_cand *x, const struct l3_listen_cand *y)
+{
+	if (x->l.family != y->l.family)
+		return x->l.family < y->l.family ? -1 : 1;
+	if (x->l.port != y->l.port)
+		return x->l.port < y->l.port ? -1 : 1;
+	return memcmp(&x->l.group, &y->l.group, x->l.family == AF_INET ? 4 : 16);
 }
 
-static void l3_irb_listen_sets(struct l3_irb *b)
+static int l3_listen_cand_cmp(const void *a, const void *b)
 {
-	struct l3_ir_set *s4, *s6;
-	size_t i, j, k;
+	const struct l3_listen_cand *x = *(const struct l3_listen_cand *const *)a;
+	const struct l3_listen_cand *y = *(const struct l3_listen_cand *const *)b;
+	int r = l3_listen_cand_key(x, y);
 
-	s4 = l3_irb_set(b, L3_IR_SET_LISTEN4, L3_T_IPV4, L3_T_PORT, L3_T_NONE, L3_SET_DYNAMIC,
-			"broadcast/multicast destinations someone listens to; l3nftd keeps it "
-			"in step with its registry");
-	s6 = l3_irb_set(b, L3_IR_SET_LISTEN6, L3_T_IPV6, L3_T_PORT, L3_T_NONE, L3_SET_DYNAMIC,
-			"the same for IPv6 multicast");
-	for (i = 0; i < b->cfg->nns; i++) {
-		const struct l3_ns *ns = &b->cfg->ns[i];
+	if (r)
+		return r;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static size_t l3_listen_cand_add(struct l3_listen_cand *out, size_t n,
+				 const struct l3_ns *ns, const struct l3_listen *l)
+{
+	if (out) {
+		out[n].l = *l;
+		out[n].ns = ns;
+		out[n].i = n;
+	}
+	return n + 1;
+}
+
+/* The elements every listen entry asks for, in policy order, repeats
+ * included: a group, or for broadcast 255.255.255.255 and the directed
+ * broadcast of each IPv4 prefix. With @out NULL, only counts them. */
+static size_t l3_listen_cands(const struct l3_cfg *cfg, struct l3_listen_cand *out)
+{
+	size_t n = 0, i, j, k;
+
+	for (i = 0; i < cfg->nns; i++) {
+		const struct l3_ns *ns = &cfg->ns[i];
 
 		for (j = 0; j < ns->nlistens; j++) {
 			struct l3_listen l = ns->listens[j];
 
 			if (l.kind == L3_LISTEN_GROUP) {
-				l3_irb_listen_elem(b, l.family == AF_INET ? s4 : s6, ns, &l);
+				n = l3_listen_cand_add(out, n, ns, &l);
 				continue;
 			}
 			l.group.v4.s_addr = INADDR_BROADCAST;
-			l3_irb_listen_elem(b, s4, ns, &l);
+			n = l3_listen_cand_add(out, n, ns, &l);
 			for (k = 0; k < ns->naddrs; k++) {
 				uint32_t bc;
 
@@ -590,10 +611,60 @@ static void l3_irb_listen_sets(struct l3_irb *b)
 				if (!bc)
 					continue;
 				l.group.v4.s_addr = htonl(bc);
-				l3_irb_listen_elem(b, s4, ns, &l);
+				n = l3_listen_cand_add(out, n, ns, &l);
 			}
 		}
 	}
+	return n;
+}
+
+static void l3_irb_listen_elem(struct l3_irb *b, struct l3_ir_set *s,
+			       const struct l3_listen_cand *c)
+{
+	const struct l3_listen *l = &c->l;
+	struct l3_ir_elem *e = l3_irb_elem(b, s, c->ns, l->pos);
+
+	if (!e)
+		return;
+	e->key[0].type = l->family == AF_INET ? L3_T_IPV4 : L3_T_IPV6;
+	memcpy(&e->key[0].u, &l->group, l->family == AF_INET ? 4 : 16);
+	e->key[1].type = L3_T_PORT;
+	e->key[1].u.port = l->port;
+}
+
+/* Two namespaces may listen to the same group: one element, the first.
+ * Repeats are found by sorting, so that 10,000 namespaces listening to
+ * broadcast do not take a quadratic scan of the set. */
+static void l3_irb_listen_sets(struct l3_irb *b)
+{
+	struct l3_listen_cand *cands, **sorted;
+	struct l3_ir_set *s4, *s6;
+	size_t n = l3_listen_cands(b->cfg, NULL), i;
+
+	s4 = l3_irb_set(b, L3_IR_SET_LISTEN4, L3_T_IPV4, L3_T_PORT, L3_T_NONE, L3_SET_DYNAMIC,
+			"broadcast/multicast destinations someone listens to; l3nftd keeps it "
+			"in step with its registry");
+	s6 = l3_irb_set(b, L3_IR_SET_LISTEN6, L3_T_IPV6, L3_T_PORT, L3_T_NONE, L3_SET_DYNAMIC,
+			"the same for IPv6 multicast");
+	cands = calloc(n + 1, sizeof(*cands));
+	sorted = calloc(n + 1, sizeof(*sorted));
+	if (!cands || !sorted) {
+		b->oom = true;
+		goto out;
+	}
+	l3_listen_cands(b->cfg, cands);
+	for (i = 0; i < n; i++)
+		sorted[i] = &cands[i];
+	qsort(sorted, n, sizeof(*sorted), l3_listen_cand_cmp);
+	for (i = 1; i < n; i++)
+		if (!l3_listen_cand_key(sorted[i - 1], sorted[i]))
+			sorted[i]->dup = true;
+	for (i = 0; i < n; i++)
+		if (!cands[i].dup)
+			l3_irb_listen_elem(b, cands[i].l.family == AF_INET ? s4 : s6, &cands[i]);
+out:
+	free(cands);
+	free(sorted);
 }
 
 /* One namespace's mark chain: the only per-namespace code in the table. */
