@@ -39,9 +39,7 @@ void l3_diag_take_source(struct l3_diag *d, char *src, size_t len)
 
 /* ---- text that is safe to print ---- */
 
-/* Length of the valid UTF-8 sequence at @s (1..4) and its code point in
- * @cp; 0 for a byte that starts no valid sequence. */
-static size_t l3_utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
+size_t l3_utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	size_t len, i;

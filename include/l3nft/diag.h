@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A position in the policy file; 1-based; line 0 means "no position". */
 struct l3_pos {
@@ -59,6 +60,10 @@ void l3_diag_add(struct l3_diag *d, enum l3_severity sev, struct l3_pos pos,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 #define l3_error(d, pos, ...) l3_diag_add((d), L3_ERROR, (pos), __VA_ARGS__)
 #define l3_warn(d, pos, ...) l3_diag_add((d), L3_WARNING, (pos), __VA_ARGS__)
+/* Length of the valid UTF-8 sequence at @s (1..4, at most @n bytes) and
+ * its code point in @cp; 0 for bytes that start no valid sequence
+ * (overlong forms, surrogates, past U+10FFFF). */
+size_t l3_utf8_char(const unsigned char *s, size_t n, uint32_t *cp);
 /* Prints all messages sorted by position (stable), each with its caret.
  * Text from the file (the source line, names in messages, the file name)
  * is printed with control characters and invalid UTF-8 shown as '?'. */

@@ -19,43 +19,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Length of the valid UTF-8 sequence at @s and its code point; 0 when the
- * bytes are not valid UTF-8 (overlong, surrogate, past U+10FFFF). */
-static size_t l3_fuzz_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	len = s[0] >= 0xf8 ? 0 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
-	if (len == 0 || len > n)
-		return 0;
-	c = s[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min[len] || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* What diag.h promises for everything it prints: no control characters
- * but newline and tab, no invalid UTF-8, no line separators or bidi
- * overrides that would let a policy file forge or reorder messages. */
 static void l3_fuzz_check_terminal_safe(const char *s, size_t n)
 {
 	size_t i = 0, len;
 	uint32_t c;
 
 	while (i < n) {
-		len = l3_fuzz_utf8((const unsigned char *)s + i, n - i, &c);
+		len = l3_utf8_char((const unsigned char *)s + i, n - i, &c);
 		if (!len)
 			__builtin_trap();
 		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ||
