@@ -392,16 +392,21 @@ static void l3_plan_undo_aliases(struct l3_plan *p, size_t added)
 		l3_alias_del(&p->add[--added]);
 }
 
-/* apply and delete of one host take turns: the second waits for the first,
- * so neither reads a table the other is about to replace. */
+/* apply and delete in one network namespace take turns: the second waits
+ * for the first, so neither reads a table the other is about to replace.
+ * (Tables are per network namespace; so is the lock.) */
 static int l3_apply_lock(struct l3_diag *diag)
 {
-	char path[4096];
+	char path[4096], name[64];
+	struct stat st;
 	int fd;
 
+	if (stat("/proc/self/ns/net", &st) < 0)
+		st.st_ino = 0;
+	snprintf(name, sizeof(name), "apply-%llu.lock", (unsigned long long)st.st_ino);
 	if (mkdir(l3_rundir(), 0755) < 0 && errno != EEXIST)
 		goto fail;
-	if (!l3_runpath(path, sizeof(path), "apply.lock")) {
+	if (!l3_runpath(path, sizeof(path), name)) {
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
@@ -416,7 +421,7 @@ static int l3_apply_lock(struct l3_diag *diag)
 	}
 	return fd;
 fail:
-	l3_error(diag, L3_NOPOS, "locking %s/apply.lock: %s", l3_rundir(), strerror(errno));
+	l3_error(diag, L3_NOPOS, "locking in %s: %s", l3_rundir(), strerror(errno));
 	return -1;
 }
 
