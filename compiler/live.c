@@ -437,7 +437,8 @@ static int l3_line_cmp(const void *a, const void *b)
 
 void l3_live_sort(struct l3_live *lv)
 {
-	qsort(lv->lines, lv->nlines, sizeof(*lv->lines), l3_line_cmp);
+	if (lv->nlines)		/* qsort(NULL, 0) is undefined */
+		qsort(lv->lines, lv->nlines, sizeof(*lv->lines), l3_line_cmp);
 }
 
 void l3_live_free(struct l3_live *lv)
