@@ -75,6 +75,8 @@ int l3d_reg_load_static(struct l3d *d);
 int l3d_reg_save(const struct l3d *d);
 int l3d_reg_load_dynamic(struct l3d *d);
 void l3d_reg_free(struct l3d_registry *r);
+/* Leaves every multicast group. */
+void l3d_groups_free(struct l3d *d);
 /* Brings the kernel's listen sets and the multicast memberships in line
  * with the registry. */
 int l3d_reg_sync(struct l3d *d);

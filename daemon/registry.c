@@ -413,3 +413,15 @@ int l3d_reg_sync(struct l3d *d)
 	l3d_sync_groups(d);
 	return rc;
 }
+
+void l3d_groups_free(struct l3d *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ngroups; i++)
+		if (d->groups[i].fd >= 0)
+			close(d->groups[i].fd);
+	free(d->groups);
+	d->groups = NULL;
+	d->ngroups = 0;
+}

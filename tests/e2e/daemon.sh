@@ -309,6 +309,7 @@ l3_is "b's INADDR_ANY listener still gets nothing for a's alias" \
 	"$(l3_send peer tcp 192.0.2.10 7601 iso2)" "refused"
 
 kill "$DAEMON" 2>/dev/null
-wait "$DAEMON" 2>/dev/null
+wait "$DAEMON"
+l3_is "l3nftd exits 0 on SIGTERM (and, under the sanitizers, without leaks)" "$?" 0
 l3_ok "l3nftd logs a summary when stopped" grep -q 'stopping: ' "$L3_TMP/l3nftd.log"
 l3_summary
