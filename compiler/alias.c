@@ -35,6 +35,8 @@ static int l3_alias_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+static int l3_alias_cmp(const void *a, const void *b);
+
 static int l3_alias_msg(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
@@ -102,6 +104,8 @@ out:
 	free(buf);
 	if (rc < 0)
 		l3_aliases_free(out);
+	else if (out->n)	/* for l3_alias_find()'s binary search */
+		qsort(out->v, out->n, sizeof(*out->v), l3_alias_cmp);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -111,15 +115,23 @@ void l3_aliases_free(struct l3_aliases *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static int l3_alias_cmp(const void *a, const void *b)
+{
+	const struct l3_alias *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(&x->a, &y->a, x->family == AF_INET ? 4 : 16);
+}
+
 const struct l3_alias *l3_alias_find(const struct l3_aliases *a, int family, const void *addr)
 {
-	size_t i;
+	struct l3_alias key = { .family = family };
 
-	for (i = 0; i < a->n; i++)
-		if (a->v[i].family == family &&
-		    !memcmp(&a->v[i].a, addr, family == AF_INET ? 4 : 16))
-			return &a->v[i];
-	return NULL;
+	if (!a->n)
+		return NULL;
+	memcpy(&key.a, addr, family == AF_INET ? 4 : 16);
+	return bsearch(&key, a->v, a->n, sizeof(*a->v), l3_alias_cmp);
 }
 
 static int l3_alias_request(const struct l3_alias *al, uint16_t type, uint16_t flags)

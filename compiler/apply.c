@@ -65,11 +65,15 @@ static void l3_apply_warn_missing(const struct l3_ir *ir, struct l3_diag *diag)
 	const struct l3_ns *const *ns = ir->missing.items;
 	size_t i;
 
-	for (i = 0; i < ir->missing.len; i++)
+	/* a few by name; thousands of lines would bury everything else */
+	for (i = 0; i < ir->missing.len && i < 5; i++)
 		l3_warn(diag, ns[i]->cgroup_pos,
 			"cgroup '%s' of namespace '%s' does not exist yet: it has no members "
 			"until it does (l3nftd adds it when it appears)", ns[i]->cgroup,
 			ns[i]->name);
+	if (ir->missing.len > 5)
+		l3_warn(diag, L3_NOPOS, "%zu more namespaces have no cgroup yet",
+			ir->missing.len - 5);
 }
 
 /* Listener registrations l3nftd made at run time survive the apply. */
@@ -133,22 +137,50 @@ static int l3_plan_push(struct l3_alias **v, size_t *n, const struct l3_alias *a
 	return 0;
 }
 
-static bool l3_cfg_has_addr(const struct l3_cfg *cfg, const struct l3_alias *al)
+static int l3_addr_ref_cmp(const void *a, const void *b)
 {
-	size_t i, j;
+	const struct l3_addr *x = *(const struct l3_addr *const *)a;
+	const struct l3_addr *y = *(const struct l3_addr *const *)b;
 
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(&x->a, &y->a, x->family == AF_INET ? 4 : 16);
+}
+
+/* The policy's addresses, sorted, so that each of the host's addresses is
+ * looked up in log time (20,000 aliases are a normal case). */
+static const struct l3_addr **l3_cfg_addr_index(const struct l3_cfg *cfg, size_t *n)
+{
+	const struct l3_addr **v;
+	size_t i, j, k = 0;
+
+	for (i = 0, *n = 0; i < cfg->nns; i++)
+		*n += cfg->ns[i].naddrs;
+	v = calloc(*n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
 	for (i = 0; i < cfg->nns; i++)
 		for (j = 0; j < cfg->ns[i].naddrs; j++)
-			if (cfg->ns[i].addrs[j].family == al->family &&
-			    !memcmp(&cfg->ns[i].addrs[j].a, &al->a, al->family == AF_INET ? 4 : 16))
-				return true;
-	return false;
+			v[k++] = &cfg->ns[i].addrs[j];
+	if (*n)
+		qsort(v, *n, sizeof(*v), l3_addr_ref_cmp);
+	return v;
+}
+
+static bool l3_index_has(const struct l3_addr **v, size_t n, const struct l3_alias *al)
+{
+	struct l3_addr key = { .family = al->family };
+	const struct l3_addr *kp = &key;
+
+	memcpy(&key.a, &al->a, sizeof(key.a));
+	return n && bsearch(&kp, v, n, sizeof(*v), l3_addr_ref_cmp);
 }
 
 /* Which aliases to add (missing), and which of ours to remove (stale). */
 static int l3_plan_aliases(struct l3_plan *p, const struct l3_cfg *cfg, struct l3_diag *diag)
 {
-	size_t i, j, errors = diag->nerrors;
+	const struct l3_addr **index;
+	size_t i, j, nindex, errors = diag->nerrors;
 
 	if (l3_alias_dump(&p->now) < 0) {
 		l3_error(diag, L3_NOPOS, "reading addresses: %s", strerror(errno));
@@ -182,42 +214,71 @@ static int l3_plan_aliases(struct l3_plan *p, const struct l3_cfg *cfg, struct l
 				return -1;
 		}
 	}
+	index = l3_cfg_addr_index(cfg, &nindex);
+	if (!index)
+		return -1;
 	for (i = 0; i < p->now.n; i++)
-		if (p->now.v[i].proto == L3_IFA_PROTO && !l3_cfg_has_addr(cfg, &p->now.v[i]) &&
-		    l3_plan_push(&p->stale, &p->nstale, &p->now.v[i]) < 0)
+		if (p->now.v[i].proto == L3_IFA_PROTO && !l3_index_has(index, nindex, &p->now.v[i]) &&
+		    l3_plan_push(&p->stale, &p->nstale, &p->now.v[i]) < 0) {
+			free(index);
 			return -1;
+		}
+	free(index);
 	return diag->nerrors == errors ? 0 : -1;
 }
 
 /* The id a namespace has in the live table, read from its mark chain
- * ("rule ns_NAME 0001 [...( reg 1 & ~mask ) ^ MARK ]"); 0 when none. */
+ * ("rule ns_NAME 0001 [...( reg 1 & ~mask ) ^ MARK ]"); 0 when none. The
+ * lines are sorted: a binary search finds the first one with the prefix. */
 static uint32_t l3_live_id(const struct l3_live *lv, const struct l3_cfg *cfg, const char *name)
 {
 	char prefix[64];
 	const char *x;
 	unsigned long mark;
-	size_t i, n;
+	size_t lo = 0, hi = lv->nlines, n;
 
 	n = (size_t)snprintf(prefix, sizeof(prefix), "rule ns_%s 0001 ", name);
-	for (i = 0; i < lv->nlines; i++) {
-		if (strncmp(lv->lines[i], prefix, n) || !(x = strstr(lv->lines[i], ") ^ 0x")))
-			continue;
-		mark = strtoul(x + 4, NULL, 16);
-		if ((mark & ~(unsigned long)cfg->mark_mask) || !(mark & cfg->mark_mask))
-			return 0;
-		return (uint32_t)(mark >> l3_cfg_mark_shift(cfg->mark_mask));
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(lv->lines[mid], prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return 0;
+	if (lo == lv->nlines || strncmp(lv->lines[lo], prefix, n) ||
+	    !(x = strstr(lv->lines[lo], ") ^ 0x")))
+		return 0;
+	mark = strtoul(x + 4, NULL, 16);
+	if ((mark & ~(unsigned long)cfg->mark_mask) || !(mark & cfg->mark_mask))
+		return 0;
+	return (uint32_t)(mark >> l3_cfg_mark_shift(cfg->mark_mask));
 }
 
-static bool l3_id_taken(const struct l3_cfg *cfg, const uint32_t *ids, uint32_t id)
+/* A set of ids (open addressing; 0 is never an id). */
+struct l3_idset {
+	uint32_t *v;
+	size_t cap;		/* a power of two, more than twice the ids */
+};
+
+static bool l3_idset_has(const struct l3_idset *s, uint32_t id)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->nns; i++)
-		if (ids[i] == id)
+	for (i = (id * 2654435761u) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == id)
 			return true;
 	return false;
+}
+
+static void l3_idset_add(struct l3_idset *s, uint32_t id)
+{
+	size_t i;
+
+	for (i = (id * 2654435761u) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == id)
+			return;
+	s->v[i] = id;
 }
 
 /*
@@ -228,34 +289,40 @@ static bool l3_id_taken(const struct l3_cfg *cfg, const uint32_t *ids, uint32_t 
  */
 static void l3_plan_keep_ids(struct l3_cfg *cfg, const struct l3_live *lv)
 {
-	uint32_t *ids = calloc(cfg->nns + 1, sizeof(*ids)), next = 1, max;
+	struct l3_idset used = { .cap = 16 };
+	uint32_t *ids, next = 1, max = l3_cfg_max_id(cfg->mark_mask);
 	size_t i;
 
-	if (!ids || !lv->exists) {
-		free(ids);
+	if (!lv->exists)
 		return;
-	}
-	max = l3_cfg_max_id(cfg->mark_mask);
+	while (used.cap <= 2 * cfg->nns)
+		used.cap *= 2;
+	used.v = calloc(used.cap, sizeof(*used.v));
+	ids = calloc(cfg->nns + 1, sizeof(*ids));
+	if (!used.v || !ids)
+		goto out;
 	for (i = 0; i < cfg->nns; i++)
 		if (cfg->ns[i].id_explicit)
-			ids[i] = cfg->ns[i].id;
+			l3_idset_add(&used, ids[i] = cfg->ns[i].id);
 	for (i = 0; i < cfg->nns; i++) {
 		uint32_t id = cfg->ns[i].id_explicit ? 0 : l3_live_id(lv, cfg, cfg->ns[i].name);
 
-		if (id && id <= max && !l3_id_taken(cfg, ids, id))
-			ids[i] = id;
+		if (id && id <= max && !l3_idset_has(&used, id))
+			l3_idset_add(&used, ids[i] = id);
 	}
 	for (i = 0; i < cfg->nns; i++) {
 		if (ids[i])
 			continue;
-		while (next <= max && l3_id_taken(cfg, ids, next))
+		while (next <= max && l3_idset_has(&used, next))
 			next++;
 		if (next > max)
-			break;		/* cannot happen: check found room for all */
-		ids[i] = next++;
+			goto out;	/* cannot happen: check found room for all */
+		l3_idset_add(&used, ids[i] = next++);
 	}
-	for (i = 0; i < cfg->nns && ids[i]; i++)
+	for (i = 0; i < cfg->nns; i++)
 		cfg->ns[i].id = ids[i];
+out:
+	free(used.v);
 	free(ids);
 }
 

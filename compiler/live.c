@@ -435,10 +435,16 @@ static int l3_line_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int l3_ctr_cmp(const void *a, const void *b);
+
+/* Lines for diffing, counters for l3_live_counter()'s binary search. */
 void l3_live_sort(struct l3_live *lv)
 {
-	if (lv->nlines)		/* qsort(NULL, 0) is undefined */
+	/* qsort(NULL, 0) is undefined */
+	if (lv->nlines)
 		qsort(lv->lines, lv->nlines, sizeof(*lv->lines), l3_line_cmp);
+	if (lv->nctrs)
+		qsort(lv->ctrs, lv->nctrs, sizeof(*lv->ctrs), l3_ctr_cmp);
 }
 
 void l3_live_free(struct l3_live *lv)
@@ -477,12 +483,18 @@ size_t l3_live_diff(const struct l3_live *have, const struct l3_live *want, FILE
 	return n;
 }
 
+static int l3_ctr_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct l3_live_counter *)a)->name,
+		      ((const struct l3_live_counter *)b)->name);
+}
+
 const struct l3_live_counter *l3_live_counter(const struct l3_live *lv, const char *name)
 {
-	size_t i;
+	struct l3_live_counter key;
 
-	for (i = 0; i < lv->nctrs; i++)
-		if (!strcmp(lv->ctrs[i].name, name))
-			return &lv->ctrs[i];
-	return NULL;
+	if (!lv->nctrs || strlen(name) >= sizeof(key.name))
+		return NULL;
+	strcpy(key.name, name);
+	return bsearch(&key, lv->ctrs, lv->nctrs, sizeof(*lv->ctrs), l3_ctr_cmp);
 }

@@ -29,7 +29,8 @@ struct l3_aliases {
 	size_t n, cap;
 };
 
-/* Every address of the network namespace. 0, or -1 with errno. */
+/* Every address of the network namespace, sorted for l3_alias_find().
+ * 0, or -1 with errno. */
 int l3_alias_dump(struct l3_aliases *out);
 void l3_aliases_free(struct l3_aliases *a);
 /* The entry for @family/@addr (any interface), or NULL. */
