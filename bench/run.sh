@@ -177,6 +177,13 @@ else
 	exit 1
 fi
 L=$T/bin/l3load
+# the binaries under test are copied first: a rebuild of the tree while this
+# runs must not change what is measured half-way
+cp "$L3NFT" "$T/bin/l3nft" && cp "$L3NFTD" "$T/bin/l3nftd" || { not_ok "copying the binaries"; summary; exit 1; }
+GIT_AT_START="$(git -C "$top" rev-parse --short HEAD 2>/dev/null)$(git -C "$top" diff --quiet HEAD -- compiler daemon include 2>/dev/null || echo " with uncommitted changes in compiler/, daemon/ or include/")"
+BIN_ID="l3nft $(sha256sum "$L3NFT" | cut -c1-12), l3nftd $(sha256sum "$L3NFTD" | cut -c1-12), built $(date -u -r "$L3NFT" '+%Y-%m-%d %H:%M UTC')"
+L3NFT=$T/bin/l3nft
+L3NFTD=$T/bin/l3nftd
 
 # ---- policies and cgroups ----------------------------------------------
 # gen_policy N FILE: rules/gen-large.sh N, each namespace's cgroup below our
@@ -606,7 +613,9 @@ report() {
 
 Written by \`sh bench/run.sh\` ($( [ $smoke = 1 ] && echo "smoke mode: one short run each, N=10 only" || echo "full run" )) on
 $(date -u '+%Y-%m-%d %H:%M UTC'), l3nft $("$L3NFT" --version 2>/dev/null | awk '{ print $2 }') at git
-\`$(git -C "$top" rev-parse --short HEAD 2>/dev/null)\`$(git -C "$top" diff --quiet HEAD -- compiler daemon include 2>/dev/null || echo " (with uncommitted changes in compiler/, daemon/ or include/)").
+\`$GIT_AT_START\` (at the start; the binaries need not be built from it:
+they are what \`l3nft\`/\`l3nftd\` were then, copied and used throughout:
+$BIN_ID).
 Machine: $HOSTINFO. Load average $LOAD_START at the start and $LOAD_END at the
 end: **the machine was shared with other work while this ran** (other
 processes kept both CPUs busy), so absolute numbers are noisy; every

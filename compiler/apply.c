@@ -359,7 +359,9 @@ static enum l3_status l3_plan_make(struct l3_plan *p, struct l3_cfg *cfg, bool c
 		goto oom;
 	p->batch_ok = true;
 	p->want.exists = true;
-	p->nb.render = &p->want;
+	/* the canonical lines are only compared with a live table: without
+	 * one, rendering and sorting every element is wasted */
+	p->nb.render = p->have.exists ? &p->want : NULL;
 	if (l3_nl_emit_table(&p->nb, p->ir, &p->f) < 0 || l3_nl_batch_end(&p->nb, commit) < 0)
 		goto oom;
 	if (p->nb.render_err) {

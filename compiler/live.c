@@ -42,13 +42,17 @@ static int l3_live_add(struct l3_live *lv, const char *line)
 
 static void l3_hex(char *out, size_t outlen, const void *data, uint32_t len)
 {
+	static const char digits[] = "0123456789abcdef";
 	const uint8_t *p = data;
 	size_t o = 0;
 	uint32_t i;
 
-	out[0] = '\0';
-	for (i = 0; i < len && o + 3 < outlen; i++)
-		o += (size_t)snprintf(out + o, outlen - o, "%02x", p[i]);
+	/* by hand: snprintf per byte was half of apply's own CPU time */
+	for (i = 0; i < len && o + 3 < outlen; i++) {
+		out[o++] = digits[p[i] >> 4];
+		out[o++] = digits[p[i] & 15];
+	}
+	out[o] = '\0';
 }
 
 /* Anonymous sets are named "__set%d" in a batch and "__setN" live. */

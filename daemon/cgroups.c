@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,50 @@ static uint64_t l3d_cg_id(const struct l3d *d, const struct l3_ns *ns)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? (uint64_t)st.st_ino : 0;
 }
 
+struct l3d_watch {
+	int wd;
+	char *path;
+};
+
+static const char *l3d_watch_path(const struct l3d *d, int wd)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwatches; i++)
+		if (d->watches[i].wd == wd)
+			return d->watches[i].path;
+	return NULL;
+}
+
+static void l3d_watch_forget(struct l3d *d, int wd)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwatches; i++)
+		if (d->watches[i].wd == wd) {
+			free(d->watches[i].path);
+			d->watches[i] = d->watches[--d->nwatches];
+			return;
+		}
+}
+
+static void l3d_watch_add(struct l3d *d, const char *path)
+{
+	int wd = inotify_add_watch(d->ino_fd, path, L3D_INO_MASK);
+	void *p;
+
+	if (wd < 0 || l3d_watch_path(d, wd))
+		return;
+	p = realloc(d->watches, (d->nwatches + 1) * sizeof(*d->watches));
+	if (!p)
+		return;
+	d->watches = p;
+	d->watches[d->nwatches].wd = wd;
+	d->watches[d->nwatches].path = strdup(path);
+	if (d->watches[d->nwatches].path)
+		d->nwatches++;
+}
+
 /* Watches the cgroup and every existing ancestor up to the mount: a
  * change at any of them can make the cgroup appear or go. */
 static void l3d_watch_ns(struct l3d *d, const struct l3_ns *ns)
@@ -37,7 +82,9 @@ static void l3d_watch_ns(struct l3d *d, const struct l3_ns *ns)
 
 	snprintf(path, sizeof(path), "%s/%s", d->mnt.path, ns->cgroup);
 	for (;;) {
-		if (inotify_add_watch(d->ino_fd, path, L3D_INO_MASK) >= 0 || errno != ENOENT) {
+		if (access(path, F_OK) == 0)
+			l3d_watch_add(d, path);
+		if (access(path, F_OK) == 0 || errno != ENOENT) {
 			if (strlen(path) <= strlen(d->mnt.path))
 				break;
 		}
@@ -59,6 +106,8 @@ static void l3d_rearm(struct l3d *d)
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->ino_fd, NULL);
 		close(d->ino_fd);
 	}
+	while (d->nwatches)
+		free(d->watches[--d->nwatches].path);
 	d->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d->ino_fd < 0)
 		return;
@@ -123,34 +172,96 @@ static int l3d_cg_update(struct l3d *d, const struct l3_ns *ns, uint64_t old, ui
 	return 0;
 }
 
+/* Brings namespace @i's elements in line with its cgroup's id now. */
+static int l3d_cg_check(struct l3d *d, size_t i)
+{
+	const struct l3_ns *ns = &d->cfg->ns[i];
+	uint64_t now = l3d_cg_id(d, ns);
+
+	if (now == d->cg_ids[i])
+		return 0;
+	if (l3d_cg_update(d, ns, d->cg_ids[i], now) < 0)
+		return -1;
+	l3d_log("cgroup", "namespace %s: cgroup %s %s", ns->name, ns->cgroup,
+		now ? "is there (again)" : "is gone");
+	d->cg_ids[i] = now;
+	return 0;
+}
+
 int l3d_cgroups_sync(struct l3d *d)
 {
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < d->cfg->nns; i++) {
-		const struct l3_ns *ns = &d->cfg->ns[i];
-		uint64_t now = l3d_cg_id(d, ns);
-
-		if (now == d->cg_ids[i])
-			continue;
-		if (l3d_cg_update(d, ns, d->cg_ids[i], now) < 0) {
+	for (i = 0; i < d->cfg->nns; i++)
+		if (l3d_cg_check(d, i) < 0)
 			rc = -1;
-			continue;
-		}
-		l3d_log("cgroup", "namespace %s: cgroup %s %s", ns->name, ns->cgroup,
-			now ? "is there (again)" : "is gone");
-		d->cg_ids[i] = now;
-	}
 	return rc;
 }
 
+/* Directory @path (below the mount) appeared or went: only the namespaces
+ * whose cgroup is @path or below it are looked at and watched again. */
+static void l3d_cg_changed(struct l3d *d, const char *path)
+{
+	size_t mlen = strlen(d->mnt.path), rlen, i;
+	const char *rel;
+
+	if (strncmp(path, d->mnt.path, mlen) || (path[mlen] != '/' && path[mlen] != '\0'))
+		return;
+	rel = path[mlen] ? path + mlen + 1 : "";
+	rlen = strlen(rel);
+	for (i = 0; i < d->cfg->nns; i++) {
+		const char *cg = d->cfg->ns[i].cgroup;
+
+		if (rlen && (strncmp(cg, rel, rlen) || (cg[rlen] != '\0' && cg[rlen] != '/')))
+			continue;
+		l3d_watch_ns(d, &d->cfg->ns[i]);
+		l3d_cg_check(d, i);
+	}
+}
+
+/* Each event names the watched directory and the entry that changed in it;
+ * a full re-arm and rescan (O(namespaces) system calls) is left for a lost
+ * event (queue overflow). */
 void l3d_cgroups_event(struct l3d *d)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char path[4096 + NAME_MAX + 2];
+	bool full = false;
+	ssize_t n;
 
-	while (read(d->ino_fd, buf, sizeof(buf)) > 0)
-		;
-	l3d_rearm(d);
-	l3d_cgroups_sync(d);
+	while ((n = read(d->ino_fd, buf, sizeof(buf))) > 0) {
+		const char *p = buf;
+
+		while (p < buf + n) {
+			const struct inotify_event *ev = (const void *)p;
+			const char *dir = l3d_watch_path(d, ev->wd);
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				full = true;
+			} else if (ev->mask & IN_IGNORED) {
+				l3d_watch_forget(d, ev->wd);
+			} else if (!dir) {
+				continue;
+			} else if (ev->len) {
+				snprintf(path, sizeof(path), "%s/%s", dir, ev->name);
+				l3d_cg_changed(d, path);
+			} else if (ev->mask & IN_DELETE_SELF) {
+				l3d_cg_changed(d, dir);
+			}
+		}
+	}
+	if (full) {
+		l3d_rearm(d);
+		l3d_cgroups_sync(d);
+	}
+}
+
+void l3d_cgroups_free(struct l3d *d)
+{
+	while (d->nwatches)
+		free(d->watches[--d->nwatches].path);
+	free(d->watches);
+	d->watches = NULL;
 }

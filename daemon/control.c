@@ -173,6 +173,17 @@ static const char *l3d_handle(struct l3d *d, int fd, const struct l3_ctl_req *re
 					: l3d_reg_del(d, req->name, &req->spec, &why);
 	if (rc < 0)
 		return why;
+	/* a new registration only adds: sync and save just that one, instead
+	 * of rebuilding every set element, membership and the whole file */
+	if (req->verb == L3_CTL_LISTEN) {
+		const struct l3d_reg *r = &d->reg.v[d->reg.n - 1];
+
+		if (l3d_reg_sync_one(d, r) < 0)
+			l3d_log("sync", "updating the table after a registration failed");
+		if (l3d_reg_save_one(d, r) < 0)
+			l3d_log("save", "saving registrations: %s", strerror(errno));
+		return NULL;
+	}
 	if (l3d_reg_sync(d) < 0)
 		l3d_log("sync", "updating the table after a registration failed");
 	if (l3d_reg_save(d) < 0)

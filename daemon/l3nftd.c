@@ -113,6 +113,8 @@ static int l3d_read_table(struct l3d *d)
 		d->nkset++;
 	}
 	l3_live_free(&lv);
+	if (d->kset)
+		qsort(d->kset, d->nkset, sizeof(*d->kset), l3d_dest_cmp);
 	return d->kset ? 0 : -1;
 }
 
@@ -261,6 +263,7 @@ static void l3d_free(struct l3d *d)
 	l3d_reg_free(&d->reg);
 	free(d->kset);
 	free(d->cg_ids);
+	l3d_cgroups_free(d);
 	l3_ir_free(d->ir);
 	l3_cfg_free(d->cfg);
 	if (d->nfq)

@@ -17,6 +17,7 @@ struct l3d_reg {
 	char name[L3_NAME_MAX + 1];
 	struct l3_listen spec;
 	bool dynamic;		/* from `l3nft listen`, persisted */
+	const struct l3_ns *ns;	/* in d->cfg: the registry is rebuilt on reload */
 };
 
 /* A destination key of the kernel's listen4/listen6 sets. */
@@ -53,6 +54,8 @@ struct l3d {
 	int ctl_fd;
 	int sig_fd;
 	int ino_fd;
+	struct l3d_watch *watches;	/* inotify watch descriptor -> directory */
+	size_t nwatches;
 	int epfd;
 	struct l3d_stats st;
 	bool stop;
@@ -73,6 +76,8 @@ size_t l3d_reg_match(const struct l3d *d, const struct l3d_dest *dst,
 		     const struct l3_ns **out, size_t max);
 int l3d_reg_load_static(struct l3d *d);
 int l3d_reg_save(const struct l3d *d);
+/* Appends one dynamic registration to the saved file (see l3d_reg_save). */
+int l3d_reg_save_one(const struct l3d *d, const struct l3d_reg *r);
 int l3d_reg_load_dynamic(struct l3d *d);
 void l3d_reg_free(struct l3d_registry *r);
 /* Leaves every multicast group. */
@@ -80,6 +85,11 @@ void l3d_groups_free(struct l3d *d);
 /* Brings the kernel's listen sets and the multicast memberships in line
  * with the registry. */
 int l3d_reg_sync(struct l3d *d);
+/* The same after adding registration @r only: what @r needs that is not
+ * there yet (set elements, a membership). O(log n) lookups, no rescan. */
+int l3d_reg_sync_one(struct l3d *d, const struct l3d_reg *r);
+/* Orders listen set destinations; d->kset is kept sorted by it. */
+int l3d_dest_cmp(const void *a, const void *b);
 
 /* deliver.c */
 int l3d_deliver_open(struct l3d *d);
@@ -101,6 +111,7 @@ void l3d_control_client(struct l3d *d, int fd);
 int l3d_cgroups_open(struct l3d *d);
 int l3d_cgroups_sync(struct l3d *d);	/* re-resolve ids, update the table */
 void l3d_cgroups_event(struct l3d *d);
+void l3d_cgroups_free(struct l3d *d);	/* the watch table */
 
 /* table.c: element updates of the live table */
 int l3d_table_elems(struct l3d *d, const char *set, const struct l3_ir_elem *add,

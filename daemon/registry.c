@@ -40,6 +40,17 @@ static bool l3d_dest_eq(const struct l3d_dest *x, const struct l3d_dest *y)
 	       !memcmp(&x->a, &y->a, x->family == AF_INET ? 4 : 16);
 }
 
+int l3d_dest_cmp(const void *a, const void *b)
+{
+	const struct l3d_dest *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return memcmp(&x->a, &y->a, x->family == AF_INET ? 4 : 16);
+}
+
 /* The datagram destinations @r covers: the group, or for broadcast
  * 255.255.255.255 and the subnet broadcast of each IPv4 address. */
 static size_t l3d_reg_dests(const struct l3_ns *ns, const struct l3d_reg *r,
@@ -76,7 +87,7 @@ size_t l3d_reg_match(const struct l3d *d, const struct l3d_dest *dst,
 
 	for (i = 0; i < d->reg.n && n < max; i++) {
 		const struct l3d_reg *r = &d->reg.v[i];
-		const struct l3_ns *ns = l3_cfg_find_ns(d->cfg, r->name);
+		const struct l3_ns *ns = r->ns;
 		size_t nd;
 
 		if (!ns || r->spec.port != dst->port)
@@ -146,6 +157,7 @@ int l3d_reg_add(struct l3d *d, const char *name, const struct l3_listen *spec, b
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->spec = *spec;
 	r->dynamic = dynamic;
+	r->ns = ns;
 	return 0;
 }
 
@@ -223,6 +235,26 @@ int l3d_reg_save(const struct l3d *d)
 	return 0;
 }
 
+int l3d_reg_save_one(const struct l3d *d, const struct l3d_reg *r)
+{
+	char file[4096], spec[64];
+	FILE *f;
+	int rc = 0;
+
+	if (!l3_runpath(file, sizeof(file), L3D_REG_NAME) || access(file, F_OK) < 0)
+		return l3d_reg_save(d);		/* no file yet: write it whole */
+	f = fopen(file, "ae");
+	if (!f)
+		return -1;
+	l3_listen_format(&r->spec, spec, sizeof(spec));
+	fprintf(f, "%s %s\n", r->name, spec);
+	if (fflush(f) != 0 || fdatasync(fileno(f)) < 0)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
 /* Reloads the file, keeping what is still valid under the current policy. */
 int l3d_reg_load_dynamic(struct l3d *d)
 {
@@ -258,31 +290,27 @@ static struct l3_ir_elem l3d_dest_elem(const struct l3d_dest *x)
 	return e;
 }
 
+/* @v is sorted by l3d_dest_cmp */
 static bool l3d_dest_in(const struct l3d_dest *v, size_t n, const struct l3d_dest *x)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (l3d_dest_eq(&v[i], x))
-			return true;
-	return false;
+	return n && bsearch(x, v, n, sizeof(*v), l3d_dest_cmp);
 }
 
-/* Every destination of every registration, without repeats. */
+/* Every destination of every registration, without repeats, sorted: all
+ * of them, then sort and unique (a scan of the list so far for each one
+ * made every registration cost O(registrations x destinations)). */
 static struct l3d_dest *l3d_reg_all_dests(const struct l3d *d, size_t *count)
 {
 	struct l3d_dest *all = NULL, ds[16];
-	size_t n = 0, cap = 0, i, j, nd;
+	size_t n = 0, cap = 0, i, j, nd, u;
 
 	for (i = 0; i < d->reg.n; i++) {
-		const struct l3_ns *ns = l3_cfg_find_ns(d->cfg, d->reg.v[i].name);
+		const struct l3_ns *ns = d->reg.v[i].ns;
 
 		if (!ns)
 			continue;
 		nd = l3d_reg_dests(ns, &d->reg.v[i], ds, L3_ARRAY_SIZE(ds));
 		for (j = 0; j < nd; j++) {
-			if (l3d_dest_in(all, n, &ds[j]))
-				continue;
 			if (n == cap) {
 				void *p = realloc(all, (cap = cap ? cap * 2 : 32) * sizeof(*all));
 
@@ -292,10 +320,18 @@ static struct l3d_dest *l3d_reg_all_dests(const struct l3d *d, size_t *count)
 				}
 				all = p;
 			}
-			all[n++] = ds[j];
+			memset(&all[n], 0, sizeof(all[n]));
+			all[n].family = ds[j].family;
+			memcpy(&all[n].a, &ds[j].a, ds[j].family == AF_INET ? 4 : 16);
+			all[n++].port = ds[j].port;
 		}
 	}
-	*count = n;
+	if (n > 1)
+		qsort(all, n, sizeof(*all), l3d_dest_cmp);
+	for (i = u = 0; i < n; i++)
+		if (u == 0 || l3d_dest_cmp(&all[u - 1], &all[i]))
+			all[u++] = all[i];
+	*count = u;
 	return all ? all : calloc(1, sizeof(*all));
 }
 
@@ -340,20 +376,39 @@ static int l3d_join(struct l3d_group *g)
 	}
 }
 
+/* if_nametoindex() is a socket, an ioctl and a close: ask once per
+ * interface name, not once per registration */
+static unsigned l3d_ifindex(const char *ifname, const char **names, unsigned *idx, size_t *n,
+			    size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp(names[i], ifname))
+			return idx[i];
+	if (*n == max)
+		return if_nametoindex(ifname);
+	names[*n] = ifname;
+	idx[*n] = if_nametoindex(ifname);
+	return idx[(*n)++];
+}
+
 /* One membership per (group, interface of a registered namespace); a
  * socket each, as a socket holds at most igmp_max_memberships groups. */
 static int l3d_sync_groups(struct l3d *d)
 {
 	struct l3d_group *want = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, i, j, nif = 0;
+	const char *ifn[16];
+	unsigned ifi[16];
 
 	for (i = 0; i < d->reg.n; i++) {
 		const struct l3d_reg *r = &d->reg.v[i];
-		const struct l3_ns *ns = l3_cfg_find_ns(d->cfg, r->name);
+		const struct l3_ns *ns = r->ns;
 		struct l3d_group g = { .family = r->spec.family, .fd = -1 };
 
 		if (!ns || r->spec.kind != L3_LISTEN_GROUP || !ns->ifname ||
-		    !(g.ifindex = if_nametoindex(ns->ifname)))
+		    !(g.ifindex = l3d_ifindex(ns->ifname, ifn, ifi, &nif, 16)))
 			continue;
 		memcpy(&g.a, &r->spec.group, sizeof(g.a));
 		for (j = 0; j < n; j++)
@@ -391,6 +446,69 @@ static int l3d_sync_groups(struct l3d *d)
 	d->groups = want;
 	d->ngroups = n;
 	return 0;
+}
+
+int l3d_reg_sync_one(struct l3d *d, const struct l3d_reg *r)
+{
+	struct l3d_dest ds[16];
+	struct l3_ir_elem add4[16], add6[16];
+	size_t nd, i, n4 = 0, n6 = 0;
+	int rc = 0;
+
+	if (!r->ns)
+		return 0;
+	nd = l3d_reg_dests(r->ns, r, ds, L3_ARRAY_SIZE(ds));
+	for (i = 0; i < nd; i++) {
+		struct l3d_dest x;
+		void *p;
+		size_t at;
+
+		memset(&x, 0, sizeof(x));
+		x.family = ds[i].family;
+		memcpy(&x.a, &ds[i].a, x.family == AF_INET ? 4 : 16);
+		x.port = ds[i].port;
+		if (l3d_dest_in(d->kset, d->nkset, &x))
+			continue;
+		if (x.family == AF_INET)
+			add4[n4++] = l3d_dest_elem(&x);
+		else
+			add6[n6++] = l3d_dest_elem(&x);
+		/* sorted insert into kset */
+		p = realloc(d->kset, (d->nkset + 1) * sizeof(*d->kset));
+		if (!p)
+			return -1;
+		d->kset = p;
+		for (at = d->nkset; at > 0 && l3d_dest_cmp(&d->kset[at - 1], &x) > 0; at--)
+			d->kset[at] = d->kset[at - 1];
+		d->kset[at] = x;
+		d->nkset++;
+	}
+	if ((n4 && l3d_table_elems(d, L3_IR_SET_LISTEN4, add4, n4, NULL, 0) < 0) ||
+	    (n6 && l3d_table_elems(d, L3_IR_SET_LISTEN6, add6, n6, NULL, 0) < 0))
+		rc = -1;
+	/* a membership for the group on the namespace's interface, unless held */
+	if (r->spec.kind == L3_LISTEN_GROUP && r->ns->ifname) {
+		struct l3d_group g = { .family = r->spec.family, .fd = -1 };
+
+		g.ifindex = if_nametoindex(r->ns->ifname);
+		memcpy(&g.a, &r->spec.group, sizeof(g.a));
+		for (i = 0; g.ifindex && i < d->ngroups; i++)
+			if (d->groups[i].family == g.family && d->groups[i].ifindex == g.ifindex &&
+			    !memcmp(&d->groups[i].a, &g.a, sizeof(g.a)))
+				break;
+		if (g.ifindex && i == d->ngroups) {
+			void *p = realloc(d->groups, (d->ngroups + 1) * sizeof(*d->groups));
+
+			if (!p)
+				return -1;
+			d->groups = p;
+			if (l3d_join(&g) < 0)
+				l3d_log("join", "joining a multicast group for %s: %s", r->ns->name,
+					strerror(errno));
+			d->groups[d->ngroups++] = g;
+		}
+	}
+	return rc;
 }
 
 int l3d_reg_sync(struct l3d *d)
