@@ -72,6 +72,19 @@ static int l3_alias_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* An RTM_*ADDR request header in @buf; the caller fills in *@ifa. */
+static struct nlmsghdr *l3_rt_addr_msg(char *buf, uint16_t type, uint16_t flags, uint32_t seq,
+				       struct ifaddrmsg **ifa)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	*ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(**ifa));
+	return nlh;
+}
+
 int l3_alias_dump(struct l3_aliases *out)
 {
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
@@ -85,11 +98,7 @@ int l3_alias_dump(struct l3_aliases *out)
 	memset(out, 0, sizeof(*out));
 	if (!buf || !nl)
 		goto out;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	nlh = l3_rt_addr_msg(buf, RTM_GETADDR, NLM_F_DUMP, seq, &ifa);
 	ifa->ifa_family = AF_UNSPEC;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
@@ -146,11 +155,7 @@ static int l3_alias_request(const struct l3_alias *al, uint16_t type, uint16_t f
 
 	if (!nl)
 		return -1;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = seq;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	nlh = l3_rt_addr_msg(buf, type, NLM_F_ACK | flags, seq, &ifa);
 	ifa->ifa_family = (uint8_t)al->family;
 	ifa->ifa_prefixlen = (uint8_t)al->plen;
 	ifa->ifa_index = (uint32_t)al->ifindex;
