@@ -180,7 +180,7 @@ L=$T/bin/l3load
 # the binaries under test are copied first: a rebuild of the tree while this
 # runs must not change what is measured half-way
 cp "$L3NFT" "$T/bin/l3nft" && cp "$L3NFTD" "$T/bin/l3nftd" || { not_ok "copying the binaries"; summary; exit 1; }
-GIT_AT_START="$(git -C "$top" rev-parse --short HEAD 2>/dev/null)$(git -C "$top" diff --quiet HEAD -- compiler daemon include 2>/dev/null || echo " with uncommitted changes in compiler/, daemon/ or include/")"
+GIT_AT_START="$(git -C "$top" rev-parse --short HEAD 2>/dev/null)$(git -C "$top" diff --quiet HEAD -- compiler kernel cli daemon include 2>/dev/null || echo " with uncommitted changes in compiler/, kernel/, cli/, daemon/ or include/")"
 BIN_ID="l3nft $(sha256sum "$L3NFT" | cut -c1-12), l3nftd $(sha256sum "$L3NFTD" | cut -c1-12), built $(date -u -r "$L3NFT" '+%Y-%m-%d %H:%M UTC')"
 L3NFT=$T/bin/l3nft
 L3NFTD=$T/bin/l3nftd
@@ -813,7 +813,7 @@ EOF
 VmRSS of l3nftd. 10,000 distinct registrations: namespaces ns1..ns10 x ports
 6000..6999 of 239.1.1.1 (udp), with the N=10,000 policy. They were first
 sent one by one through the control socket (a small C client speaking
-include/l3nft/ctl.h, one connection, one request per message, waiting for
+include/l3nft/kernel/ctl.h, one connection, one request per message, waiting for
 each reply), for at most $REG_SECS s. Since that does not reach 10,000 in
 that time, the same 10,000 lines were then written to the daemon's
 registrations file and the daemon was started on it (it restores

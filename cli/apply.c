@@ -13,26 +13,30 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
-#include "l3nft/alias.h"
-#include "l3nft/apply.h"
-#include "l3nft/cgroup.h"
-#include "l3nft/ir.h"
-#include "l3nft/live.h"
-#include "l3nft/nl.h"
-#include "l3nft/status.h"
+#include "l3nft/cli/apply.h"
+#include "l3nft/compiler/emit_nl.h"
+#include "l3nft/compiler/ir.h"
+#include "l3nft/kernel/alias.h"
+#include "l3nft/kernel/cgroup.h"
+#include "l3nft/kernel/live.h"
+#include "l3nft/kernel/nl_sock.h"
+#include "l3nft/kernel/rundir.h"
 
 #define L3_APPLY_MAX_ERRORS 32
 
 /* Everything apply, diff and dry runs compute before changing anything. */
 struct l3_plan {
 	struct mnl_socket *nl;
+	struct l3_rt rt;		/* one rtnetlink socket for every address */
 	struct l3_nl_features f;
+	/* the facts the IR is built from (l3_ir_live) */
+	uint32_t *ids;
+	uint64_t *cgroup_ids;
+	struct l3_ir_listener *listeners;
+	size_t nlisteners;
 	struct l3_ir *ir;
 	struct l3_live have;		/* the table now */
 	struct l3_live want;		/* the table the batch makes */
@@ -50,6 +54,10 @@ static void l3_plan_free(struct l3_plan *p)
 {
 	if (p->nl)
 		mnl_socket_close(p->nl);
+	l3_rt_close(&p->rt);
+	free(p->ids);
+	free(p->cgroup_ids);
+	free(p->listeners);
 	l3_ir_free(p->ir);
 	l3_live_free(&p->have);
 	l3_live_free(&p->want);
@@ -74,56 +82,6 @@ static void l3_apply_warn_missing(const struct l3_ir *ir, struct l3_diag *diag)
 	if (ir->missing.len > 5)
 		l3_warn(diag, L3_NOPOS, "%zu more namespaces have no cgroup yet",
 			ir->missing.len - 5);
-}
-
-/* Listener registrations l3nftd made at run time survive the apply. */
-static int l3_plan_keep_listeners(struct l3_plan *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->have.nelems; i++) {
-		const struct l3_live_elem *le = &p->have.elems[i];
-		struct l3_ir_set *s = l3_ir_find_set(p->ir, le->set);
-		const bool v4 = !strcmp(le->set, L3_IR_SET_LISTEN4);
-		struct l3_ir_elem *e, *old = s ? s->elems.items : NULL;
-		uint16_t port;
-		size_t j;
-
-		if (!s || le->len != (v4 ? 8u : 20u))
-			continue;
-		memcpy(&port, le->key + (v4 ? 4 : 16), 2);
-		for (j = 0; j < s->elems.len; j++)
-			if (old[j].key[1].u.port == ntohs(port) &&
-			    !memcmp(&old[j].key[0].u, le->key, v4 ? 4 : 16))
-				break;
-		if (j < s->elems.len)
-			continue;
-		e = l3_vec_push(p->ir->arena, &s->elems, sizeof(*e));
-		if (!e)
-			return -1;
-		e->key[0].type = v4 ? L3_T_IPV4 : L3_T_IPV6;
-		memcpy(&e->key[0].u, le->key, v4 ? 4 : 16);
-		e->key[1].type = L3_T_PORT;
-		e->key[1].u.port = ntohs(port);
-		e->comment = "registered at run time";
-	}
-	return 0;
-}
-
-/* Counters go on counting across an apply. */
-static void l3_plan_keep_counters(struct l3_plan *p)
-{
-	struct l3_ir_counter *c = p->ir->counters.items;
-	size_t i;
-
-	for (i = 0; i < p->ir->counters.len; i++) {
-		const struct l3_live_counter *lc = l3_live_counter(&p->have, c[i].name);
-
-		if (lc) {
-			c[i].packets = lc->packets;
-			c[i].bytes = lc->bytes;
-		}
-	}
 }
 
 static int l3_plan_push(struct l3_alias **v, size_t *n, const struct l3_alias *al)
@@ -182,7 +140,7 @@ static int l3_plan_aliases(struct l3_plan *p, const struct l3_cfg *cfg, struct l
 	const struct l3_addr **index;
 	size_t i, j, nindex, errors = diag->nerrors;
 
-	if (l3_alias_dump(&p->now) < 0) {
+	if (l3_alias_dump(&p->rt, &p->now) < 0) {
 		l3_error(diag, L3_NOPOS, "reading addresses: %s", strerror(errno));
 		return -1;
 	}
@@ -227,150 +185,70 @@ static int l3_plan_aliases(struct l3_plan *p, const struct l3_cfg *cfg, struct l
 	return diag->nerrors == errors ? 0 : -1;
 }
 
-/* The id a namespace has in the live table, read from its mark chain
- * ("rule ns_NAME 0001 [...( reg 1 & ~mask ) ^ MARK ]"); 0 when none. The
- * lines are sorted: a binary search finds the first one with the prefix. */
-static uint32_t l3_live_id(const struct l3_live *lv, const struct l3_cfg *cfg, const char *name)
+/* What the running system adds to the policy: the ids the live table
+ * gives namespaces without an explicit one, the cgroups' ids, and the
+ * listeners l3nftd registered; counters are read from p->have. */
+static int l3_plan_facts(struct l3_plan *p, const struct l3_cfg *cfg, const char *mount)
 {
-	char prefix[64];
-	const char *x;
-	unsigned long mark;
-	size_t lo = 0, hi = lv->nlines, n;
-
-	n = (size_t)snprintf(prefix, sizeof(prefix), "rule ns_%s 0001 ", name);
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (strcmp(lv->lines[mid], prefix) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == lv->nlines || strncmp(lv->lines[lo], prefix, n) ||
-	    !(x = strstr(lv->lines[lo], ") ^ 0x")))
-		return 0;
-	mark = strtoul(x + 4, NULL, 16);
-	if ((mark & ~(unsigned long)cfg->mark_mask) || !(mark & cfg->mark_mask))
-		return 0;
-	return (uint32_t)(mark >> l3_cfg_mark_shift(cfg->mark_mask));
-}
-
-/* A set of ids (open addressing; 0 is never an id). */
-struct l3_idset {
-	uint32_t *v;
-	size_t cap;		/* a power of two, more than twice the ids */
-};
-
-static bool l3_idset_has(const struct l3_idset *s, uint32_t id)
-{
-	size_t i;
-
-	for (i = (id * 2654435761u) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == id)
-			return true;
-	return false;
-}
-
-static void l3_idset_add(struct l3_idset *s, uint32_t id)
-{
-	size_t i;
-
-	for (i = (id * 2654435761u) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == id)
-			return;
-	s->v[i] = id;
-}
-
-/*
- * A namespace without an explicit id keeps the id (and so the mark) it
- * has in the live table, so that adding a namespace earlier in the file
- * does not renumber the others under their established connections. The
- * rest get the lowest free ids, as check assigns them.
- */
-static void l3_plan_keep_ids(struct l3_cfg *cfg, const struct l3_live *lv)
-{
-	struct l3_idset used = { .cap = 16 };
-	uint32_t *ids, next = 1, max = l3_cfg_max_id(cfg->mark_mask);
-	size_t i;
-
-	if (!lv->exists)
-		return;
-	while (used.cap <= 2 * cfg->nns)
-		used.cap *= 2;
-	used.v = calloc(used.cap, sizeof(*used.v));
-	ids = calloc(cfg->nns + 1, sizeof(*ids));
-	if (!used.v || !ids)
-		goto out;
-	for (i = 0; i < cfg->nns; i++)
-		if (cfg->ns[i].id_explicit)
-			l3_idset_add(&used, ids[i] = cfg->ns[i].id);
-	for (i = 0; i < cfg->nns; i++) {
-		uint32_t id = cfg->ns[i].id_explicit ? 0 : l3_live_id(lv, cfg, cfg->ns[i].name);
-
-		if (id && id <= max && !l3_idset_has(&used, id))
-			l3_idset_add(&used, ids[i] = id);
-	}
-	for (i = 0; i < cfg->nns; i++) {
-		if (ids[i])
-			continue;
-		while (next <= max && l3_idset_has(&used, next))
-			next++;
-		if (next > max)
-			goto out;	/* cannot happen: check found room for all */
-		l3_idset_add(&used, ids[i] = next++);
-	}
-	for (i = 0; i < cfg->nns; i++)
-		cfg->ns[i].id = ids[i];
-out:
-	free(used.v);
-	free(ids);
+	p->ids = calloc(cfg->nns + 1, sizeof(*p->ids));
+	p->cgroup_ids = calloc(cfg->nns + 1, sizeof(*p->cgroup_ids));
+	if (!p->ids || !p->cgroup_ids || l3_live_ids(&p->have, cfg, p->ids) < 0 ||
+	    l3_live_listeners(&p->have, &p->listeners, &p->nlisteners) < 0)
+		return -1;
+	l3_cgroup_ids(mount, cfg, p->cgroup_ids);
+	return 0;
 }
 
 /* Builds the plan; 0, or an l3_status with the reason in @diag. */
-static enum l3_status l3_plan_make(struct l3_plan *p, struct l3_cfg *cfg, bool commit,
+static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg, bool commit,
 				   struct l3_diag *diag)
 {
 	struct l3_cgroup_mount mnt;
-	struct l3_ir_opts iro = { .resolve_cgroups = true };
+	struct l3_ir_opts iro = { 0 };
+	struct l3_ir_live live = { 0 };
 
 	if (l3_cgroup_find_mount(NULL, &mnt) < 0) {
 		l3_error(diag, L3_NOPOS, "no cgroup2 file system is mounted (see /proc/self/mountinfo)");
 		return L3_REFUSED;
 	}
-	iro.cgroup_mount = mnt.path;
-	iro.cgroup_root_level = mnt.root_level;
 	p->nl = l3_nl_open();
 	if (!p->nl || l3_nl_probe(p->nl, &p->f) < 0 ||
 	    l3_live_read(p->nl, cfg->table, &p->have) < 0) {
 		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
 		return L3_REFUSED;
 	}
-	l3_plan_keep_ids(cfg, &p->have);
+	if (l3_plan_facts(p, cfg, mnt.path) < 0)
+		goto oom;
+	live.ids = p->ids;
+	live.cgroup_ids = p->cgroup_ids;
+	live.counters = p->have.ctrs;
+	live.ncounters = p->have.nctrs;
+	live.listeners = p->listeners;
+	live.nlisteners = p->nlisteners;
+	iro.cgroup_mount = mnt.path;
+	iro.cgroup_root_level = mnt.root_level;
+	iro.live = &live;
 	p->ir = l3_ir_build(cfg, &iro);
 	if (!p->ir) {
 		l3_error(diag, L3_NOPOS, "building the table: %s", strerror(errno));
 		return errno == E2BIG ? L3_INVALID : L3_REFUSED;
 	}
 	l3_apply_warn_missing(p->ir, diag);
-	if (l3_plan_keep_listeners(p) < 0)
-		goto oom;
-	l3_plan_keep_counters(p);
 	if (l3_nl_batch_init(&p->nb, (uint32_t)time(NULL)) < 0)
 		goto oom;
 	p->batch_ok = true;
-	p->want.exists = true;
-	/* the canonical lines are only compared with a live table: without
-	 * one, rendering and sorting every element is wasted */
-	p->nb.render = p->have.exists ? &p->want : NULL;
 	if (l3_nl_emit_table(&p->nb, p->ir, &p->f) < 0 || l3_nl_batch_end(&p->nb, commit) < 0)
 		goto oom;
-	if (p->nb.render_err) {
-		errno = p->nb.render_err;
+	/* the canonical lines are only compared with a live table: without
+	 * one, reading back and sorting every element is wasted */
+	if (p->have.exists && l3_live_render(&p->want, p->ir, &p->f) < 0)
 		goto oom;
-	}
-	l3_live_sort(&p->want);
 	p->table_changes = p->have.exists ? l3_live_diff(&p->have, &p->want, NULL)
 					  : p->want.nlines + 1;
+	if (l3_rt_open(&p->rt) < 0) {
+		l3_error(diag, L3_NOPOS, "rtnetlink: %s", strerror(errno));
+		return L3_REFUSED;
+	}
 	if (l3_plan_aliases(p, cfg, diag) < 0)
 		return diag->nerrors ? L3_INVALID : L3_REFUSED;
 	return L3_OK;
@@ -447,7 +325,7 @@ static enum l3_status l3_plan_add_aliases(struct l3_plan *p, size_t *added,
 					  struct l3_diag *diag)
 {
 	for (*added = 0; *added < p->nadd; (*added)++) {
-		if (l3_alias_add(&p->add[*added]) < 0) {
+		if (l3_alias_add(&p->rt, &p->add[*added]) < 0) {
 			l3_alias_error(diag, "adding", &p->add[*added]);
 			return L3_REFUSED;
 		}
@@ -458,43 +336,20 @@ static enum l3_status l3_plan_add_aliases(struct l3_plan *p, size_t *added,
 static void l3_plan_undo_aliases(struct l3_plan *p, size_t added)
 {
 	while (added > 0)
-		l3_alias_del(&p->add[--added]);
+		l3_alias_del(&p->rt, &p->add[--added]);
 }
 
-/* apply and delete in one network namespace take turns: the second waits
- * for the first, so neither reads a table the other is about to replace.
- * (Tables are per network namespace; so is the lock.) */
+/* apply and delete in one network namespace take turns (see rundir.h). */
 static int l3_apply_lock(struct l3_diag *diag)
 {
-	char path[4096], name[64];
-	struct stat st;
-	int fd;
+	int fd = l3_rundir_lock();
 
-	if (stat("/proc/self/ns/net", &st) < 0)
-		st.st_ino = 0;
-	snprintf(name, sizeof(name), "apply-%llu.lock", (unsigned long long)st.st_ino);
-	if (mkdir(l3_rundir(), 0755) < 0 && errno != EEXIST)
-		goto fail;
-	if (!l3_runpath(path, sizeof(path), name)) {
-		errno = ENAMETOOLONG;
-		goto fail;
-	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		goto fail;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			goto fail;
-		}
-	}
+		l3_error(diag, L3_NOPOS, "locking in %s: %s", l3_rundir(), strerror(errno));
 	return fd;
-fail:
-	l3_error(diag, L3_NOPOS, "locking in %s: %s", l3_rundir(), strerror(errno));
-	return -1;
 }
 
-enum l3_status l3_apply(struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			struct l3_diag *diag)
 {
 	struct l3_plan p = { 0 };
@@ -532,7 +387,7 @@ enum l3_status l3_apply(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 		goto out;
 	}
 	for (i = 0; i < p.nstale; i++)
-		if (l3_alias_del(&p.stale[i]) < 0)
+		if (l3_alias_del(&p.rt, &p.stale[i]) < 0)
 			l3_alias_error(diag, "removing", &p.stale[i]);
 	fprintf(o->log, "applied table inet %s (%zu addresses added, %zu removed)\n",
 		p.ir->table, p.nadd, p.nstale);
@@ -542,7 +397,7 @@ out:
 	return st;
 }
 
-enum l3_status l3_diff(struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 		       struct l3_diag *diag)
 {
 	struct l3_plan p = { 0 };
@@ -557,12 +412,13 @@ enum l3_status l3_diff(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 	return st;
 }
 
-enum l3_status l3_delete(struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			 struct l3_diag *diag)
 {
 	struct l3_nl_error err;
 	struct l3_aliases now = { 0 };
 	struct l3_nl_batch nb;
+	struct l3_rt rt = { 0 };
 	struct mnl_socket *nl;
 	enum l3_status st = L3_OK;
 	size_t nerr = 0, i, removed = 0;
@@ -586,11 +442,12 @@ enum l3_status l3_delete(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 	}
 	l3_nl_batch_fini(&nb);
 	mnl_socket_close(nl);
-	if (st == L3_OK && l3_alias_dump(&now) < 0) {
+	if (st == L3_OK && (l3_rt_open(&rt) < 0 || l3_alias_dump(&rt, &now) < 0)) {
 		l3_error(diag, L3_NOPOS, "reading addresses: %s", strerror(errno));
 		st = L3_REFUSED;
 	}
 	if (st != L3_OK) {
+		l3_rt_close(&rt);
 		close(lock);
 		return st;
 	}
@@ -600,7 +457,7 @@ enum l3_status l3_delete(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			continue;
 		if (o->dry_run || o->verbose)
 			l3_print_alias(o->log, '-', &now.v[i], "");
-		if (!o->dry_run && l3_alias_del(&now.v[i]) < 0) {
+		if (!o->dry_run && l3_alias_del(&rt, &now.v[i]) < 0) {
 			l3_alias_error(diag, "removing", &now.v[i]);
 			st = L3_REFUSED;
 		} else {
@@ -608,6 +465,7 @@ enum l3_status l3_delete(struct l3_cfg *cfg, const struct l3_apply_opts *o,
 		}
 	}
 	l3_aliases_free(&now);
+	l3_rt_close(&rt);
 	close(lock);
 	fprintf(o->log, "%s table inet %s and %zu addresses\n",
 		o->dry_run ? "would delete" : "deleted", cfg->table, removed);

@@ -24,8 +24,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
-#include "l3nft/cgroup.h"
-#include "l3nft/status.h"
+#include "l3nft/cli/exec.h"
+#include "l3nft/kernel/cgroup.h"
 
 /* mkdir -p below the cgroup2 mount. */
 static int l3_exec_mkdirs(const char *mount, const char *path)

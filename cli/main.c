@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/apply.h"
-#include "l3nft/cfg.h"
-#include "l3nft/ctl.h"
-#include "l3nft/cgroup.h"
-#include "l3nft/ir.h"
-#include "l3nft/status.h"
+#include "l3nft/cli/apply.h"
+#include "l3nft/cli/exec.h"
+#include "l3nft/cli/status.h"
+#include "l3nft/compiler/cfg.h"
+#include "l3nft/compiler/emit_text.h"
+#include "l3nft/compiler/ir.h"
+#include "l3nft/kernel/cgroup.h"
+#include "l3nft/kernel/ctl.h"
 
 enum { L3_EXIT_OK = 0, L3_EXIT_INPUT = 1, L3_EXIT_SYSTEM = 2 };
 
@@ -83,8 +85,8 @@ static void l3_main_diag_done(struct l3_diag *diag)
 	l3_diag_fini(diag);
 }
 
-/* Parses "[FILE]" plus the options in @longopts; returns the file or NULL
- * after printing a usage error. */
+/* The policy file: the one operand left at @first once getopt has taken
+ * the options, or the default; NULL after printing a usage error. */
 static const char *l3_main_file_arg(int argc, char **argv, int first)
 {
 	if (argc - first > 1) {
@@ -168,7 +170,7 @@ static int l3_cmd_compile(int argc, char **argv)
 
 /* apply, diff and delete share their arguments: [FILE] [--dry-run] [-v]. */
 static int l3_cmd_live(int argc, char **argv,
-		       enum l3_status (*op)(struct l3_cfg *, const struct l3_apply_opts *,
+		       enum l3_status (*op)(const struct l3_cfg *, const struct l3_apply_opts *,
 					    struct l3_diag *),
 		       bool dry_run_ok, int invalid)
 {

@@ -17,11 +17,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
-#include "l3nft/alias.h"
-#include "l3nft/cgroup.h"
-#include "l3nft/live.h"
-#include "l3nft/nl.h"
-#include "l3nft/status.h"
+#include "l3nft/cli/status.h"
+#include "l3nft/compiler/ir.h"
+#include "l3nft/kernel/alias.h"
+#include "l3nft/kernel/cgroup.h"
+#include "l3nft/kernel/live.h"
+#include "l3nft/kernel/nl_sock.h"
+#include "l3nft/kernel/rundir.h"
 
 struct l3_st_addr {
 	char text[INET6_ADDRSTRLEN + 4];
@@ -36,14 +38,13 @@ struct l3_st_ctr {
 
 struct l3_st_ns {
 	const struct l3_ns *ns;
+	uint32_t id;			/* the live table's when loaded */
 	bool cg_exists;
 	uint64_t cg_id;
 	long procs;
 	struct l3_st_addr *addrs;
-	struct l3_st_ctr ctr[3];	/* egress, accepted, refused */
+	struct l3_st_ctr ctr[L3_CTR_KINDS];
 };
-
-static const char *const l3_ctr_kinds[] = { "egress", "accepted", "refused" };
 
 /* Processes in the cgroup and every cgroup below it. */
 static long l3_st_procs(const char *dir, int depth)
@@ -94,14 +95,13 @@ static void l3_st_gather_ns(struct l3_st_ns *s, const struct l3_ns *ns, const ch
 			    const struct l3_aliases *now, const struct l3_live *live)
 {
 	char path[4096 + L3_CGROUP_PATH_MAX + 2], name[80];
-	struct stat st;
 	size_t i;
 
 	s->ns = ns;
-	snprintf(path, sizeof(path), "%s/%s", mount, ns->cgroup);
-	if (mount[0] && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+	s->cg_id = l3_cgroup_id(mount, ns->cgroup);
+	if (s->cg_id) {
 		s->cg_exists = true;
-		s->cg_id = (uint64_t)st.st_ino;
+		snprintf(path, sizeof(path), "%s/%s", mount, ns->cgroup);
 		s->procs = l3_st_procs(path, 0);
 	}
 	for (i = 0; i < ns->naddrs; i++) {
@@ -119,10 +119,10 @@ static void l3_st_gather_ns(struct l3_st_ns *s, const struct l3_ns *ns, const ch
 			snprintf(s->addrs[i].ifname, sizeof(s->addrs[i].ifname), "%s", ns->ifname);
 		}
 	}
-	for (i = 0; i < 3; i++) {
-		const struct l3_live_counter *c;
+	for (i = 0; i < L3_CTR_KINDS; i++) {
+		const struct l3_ir_counter_value *c;
 
-		snprintf(name, sizeof(name), "%s_%s", ns->name, l3_ctr_kinds[i]);
+		snprintf(name, sizeof(name), L3_IR_COUNTER_FMT, ns->name, l3_ir_counter_kinds[i]);
 		if ((c = l3_live_counter(live, name))) {
 			s->ctr[i].known = true;
 			s->ctr[i].packets = c->packets;
@@ -156,8 +156,8 @@ static void l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 
 	fputs("{\"name\":", out);
 	l3_json_str(out, s->ns->name);
-	fprintf(out, ",\"id\":%u,\"mark\":\"0x%08" PRIx32 "\",\"cgroup\":{\"path\":", s->ns->id,
-		l3_cfg_ns_mark(cfg, s->ns));
+	fprintf(out, ",\"id\":%u,\"mark\":\"0x%08" PRIx32 "\",\"cgroup\":{\"path\":", s->id,
+		l3_cfg_mark(cfg, s->id));
 	l3_json_str(out, s->ns->cgroup);
 	fprintf(out, ",\"exists\":%s", s->cg_exists ? "true" : "false");
 	if (s->cg_exists)
@@ -175,8 +175,8 @@ static void l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 			s->addrs[i].present ? "true" : "false", s->addrs[i].ours ? "true" : "false");
 	}
 	fputs("],\"counters\":{", out);
-	for (i = 0; i < 3; i++) {
-		fprintf(out, "%s\"%s\":", i ? "," : "", l3_ctr_kinds[i]);
+	for (i = 0; i < L3_CTR_KINDS; i++) {
+		fprintf(out, "%s\"%s\":", i ? "," : "", l3_ir_counter_kinds[i]);
 		if (s->ctr[i].known)
 			fprintf(out, "{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
 				s->ctr[i].packets, s->ctr[i].bytes);
@@ -197,8 +197,8 @@ static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 	char buf[64];
 	size_t i;
 
-	fprintf(out, "namespace %s (id %u, mark 0x%08" PRIx32 ")\n", s->ns->name, s->ns->id,
-		l3_cfg_ns_mark(cfg, s->ns));
+	fprintf(out, "namespace %s (id %u, mark 0x%08" PRIx32 ")\n", s->ns->name, s->id,
+		l3_cfg_mark(cfg, s->id));
 	if (s->cg_exists)
 		fprintf(out, "  cgroup    %s: id %" PRIu64 ", %ld processes\n", s->ns->cgroup,
 			s->cg_id, s->procs);
@@ -210,10 +210,11 @@ static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 			!s->addrs[i].present ? "missing"
 			: s->addrs[i].ours   ? "present (added by l3nft)"
 					     : "present (added by hand)");
-	if (s->ctr[0].known)
+	if (s->ctr[L3_CTR_EGRESS].known)
 		fprintf(out, "  counters  egress %" PRIu64 " flows, accepted %" PRIu64
 			" packets, refused %" PRIu64 " packets\n",
-			s->ctr[0].packets, s->ctr[1].packets, s->ctr[2].packets);
+			s->ctr[L3_CTR_EGRESS].packets, s->ctr[L3_CTR_ACCEPTED].packets,
+			s->ctr[L3_CTR_REFUSED].packets);
 	else
 		fputs("  counters  none (table not loaded)\n", out);
 	for (i = 0; i < s->ns->nlistens; i++) {
@@ -229,12 +230,16 @@ enum l3_status l3_status_print(const struct l3_cfg *cfg, bool json, FILE *out,
 	struct l3_aliases now = { 0 };
 	struct l3_live live = { 0 };
 	struct l3_st_ns *ns = calloc(cfg->nns + 1, sizeof(*ns));
+	uint32_t *ids = calloc(cfg->nns + 1, sizeof(*ids));
 	struct mnl_socket *nl = l3_nl_open();
+	struct l3_rt rt = { 0 };
 	enum l3_status st = L3_OK;
 	bool daemon = l3_st_daemon_running();
 	size_t i;
 
-	if (!ns || !nl || l3_live_read(nl, cfg->table, &live) < 0 || l3_alias_dump(&now) < 0) {
+	if (!ns || !ids || !nl || l3_live_read(nl, cfg->table, &live) < 0 ||
+	    l3_live_ids(&live, cfg, ids) < 0 || l3_rt_open(&rt) < 0 ||
+	    l3_alias_dump(&rt, &now) < 0) {
 		l3_error(diag, L3_NOPOS, "reading the system's state: %s", strerror(errno));
 		st = L3_REFUSED;
 		goto out;
@@ -247,6 +252,7 @@ enum l3_status l3_status_print(const struct l3_cfg *cfg, bool json, FILE *out,
 			goto out;
 		}
 		l3_st_gather_ns(&ns[i], &cfg->ns[i], mnt.path, &now, &live);
+		ns[i].id = ids[i];
 	}
 	if (json) {
 		fputs("{\"table\":", out);
@@ -268,8 +274,10 @@ out:
 	for (i = 0; ns && i < cfg->nns; i++)
 		free(ns[i].addrs);
 	free(ns);
+	free(ids);
 	if (nl)
 		mnl_socket_close(nl);
+	l3_rt_close(&rt);
 	l3_live_free(&live);
 	l3_aliases_free(&now);
 	return st;

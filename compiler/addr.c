@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/cfg.h"
+#include "l3nft/compiler/addr.h"
+#include "l3nft/compiler/util.h"
 
 bool l3_name_valid(const char *s)
 {
@@ -232,4 +233,12 @@ void l3_listen_format(const struct l3_listen *l, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%u/udp", a, l->port);
 	else
 		snprintf(buf, len, "%s:%u/udp", a, l->port);
+}
+
+bool l3_addr_broadcast(const struct l3_addr *a, struct in_addr *out)
+{
+	if (a->family != AF_INET || a->plen >= 31)
+		return false;
+	out->s_addr = htonl(ntohl(a->a.v4.s_addr) | (0xffffffffu >> a->plen));
+	return true;
 }

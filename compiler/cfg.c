@@ -13,8 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "l3nft/cfg.h"
-#include "ytree.h"
+#include "l3nft/compiler/cfg.h"
+#include "l3nft/compiler/cfg_check.h"
+#include "l3nft/compiler/ytree.h"
 
 struct l3_cfg_ctx {
 	struct l3_cfg *cfg;
@@ -647,7 +648,6 @@ static void l3_cfg_top(struct l3_cfg_ctx *c, const struct l3_ynode *root)
 }
 
 /* ---- cross-namespace checks (cfg_check.c) ---- */
-void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag);
 
 struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
 			    struct l3_diag *diag)
@@ -776,9 +776,16 @@ uint32_t l3_cfg_max_id(uint32_t mask)
 	return mask >> l3_cfg_mark_shift(mask);
 }
 
-uint32_t l3_cfg_ns_mark(const struct l3_cfg *cfg, const struct l3_ns *ns)
+uint32_t l3_cfg_mark(const struct l3_cfg *cfg, uint32_t id)
 {
-	return ns->id << l3_cfg_mark_shift(cfg->mark_mask);
+	return id << l3_cfg_mark_shift(cfg->mark_mask);
+}
+
+uint32_t l3_cfg_mark_id(const struct l3_cfg *cfg, uint32_t mark)
+{
+	if ((mark & ~cfg->mark_mask) || !(mark & cfg->mark_mask))
+		return 0;
+	return mark >> l3_cfg_mark_shift(cfg->mark_mask);
 }
 
 const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family)

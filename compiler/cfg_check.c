@@ -7,9 +7,10 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/cfg.h"
+#include "l3nft/compiler/cfg_check.h"
 
 /* File order; two values on one line (a flow list) differ in column. */
 static int l3_pos_cmp(struct l3_pos a, struct l3_pos b)
@@ -158,17 +159,82 @@ static int l3_ns_id_cmp(const void *a, const void *b)
 	return *x < *y ? -1 : *x > *y;	/* file order */
 }
 
+/* A set of ids (open addressing; 0 is never an id): ids may be anything
+ * up to the mask's 2^32 - 1, so no bitmap. */
+struct l3_idset {
+	uint32_t *v;
+	size_t cap;		/* a power of two, more than twice the ids */
+};
+
+/* The slot of @id, or the empty one where it would go. */
+static size_t l3_idset_slot(const struct l3_idset *s, uint32_t id)
+{
+	size_t i;
+
+	for (i = (id * 2654435761u) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == id)
+			break;
+	return i;
+}
+
+/* Adds @id; false when it was there already. */
+static bool l3_idset_add(struct l3_idset *s, uint32_t id)
+{
+	size_t i = l3_idset_slot(s, id);
+
+	if (s->v[i])
+		return false;
+	s->v[i] = id;
+	return true;
+}
+
+int l3_cfg_ids(const struct l3_cfg *cfg, const uint32_t *keep, uint32_t *ids, size_t *full)
+{
+	struct l3_idset used = { .cap = 16 };
+	uint32_t next = 1, max = l3_cfg_max_id(cfg->mark_mask);
+	size_t i;
+
+	while (used.cap <= 2 * cfg->nns)
+		used.cap *= 2;
+	used.v = calloc(used.cap, sizeof(*used.v));
+	if (!used.v)
+		return -1;
+	for (i = 0; i < cfg->nns; i++) {
+		ids[i] = cfg->ns[i].id_explicit ? cfg->ns[i].id : 0;
+		if (ids[i])
+			l3_idset_add(&used, ids[i]);
+	}
+	for (i = 0; keep && i < cfg->nns; i++)
+		if (!ids[i] && keep[i] && keep[i] <= max && l3_idset_add(&used, keep[i]))
+			ids[i] = keep[i];
+	for (i = 0; i < cfg->nns; i++) {
+		if (ids[i])
+			continue;
+		while (next && next <= max && used.v[l3_idset_slot(&used, next)])
+			next++;
+		if (!next || next > max) {
+			*full = i;
+			free(used.v);
+			errno = ENOSPC;
+			return -1;
+		}
+		l3_idset_add(&used, ids[i] = next++);
+	}
+	free(used.v);
+	return 0;
+}
+
 /* Repeated explicit ids are errors; the others get the lowest free ids in
  * file order. */
 static void l3_check_ids(struct l3_cfg *cfg, struct l3_diag *diag)
 {
 	const struct l3_ns **used = calloc(cfg->nns + 1, sizeof(*used));
-	uint32_t max = l3_cfg_max_id(cfg->mark_mask), next = 1;
-	size_t n = 0, i, k = 0;
+	uint32_t *ids = calloc(cfg->nns + 1, sizeof(*ids));
+	size_t n = 0, i, full = 0;
 
-	if (!used) {
+	if (!used || !ids) {
 		l3_error(diag, L3_NOPOS, "out of memory");
-		return;
+		goto out;
 	}
 	for (i = 0; i < cfg->nns; i++)
 		if (cfg->ns[i].id_explicit)
@@ -179,25 +245,20 @@ static void l3_check_ids(struct l3_cfg *cfg, struct l3_diag *diag)
 			l3_error(diag, used[i]->id_pos,
 				 "id %u is already used by namespace '%s' (line %d)",
 				 used[i]->id, used[i - 1]->name, used[i - 1]->id_pos.line);
-	for (i = 0; i < cfg->nns; i++) {
-		struct l3_ns *ns = &cfg->ns[i];
-
-		if (ns->id_explicit)
-			continue;
-		while (k < n && used[k]->id <= next) {
-			if (used[k]->id == next)
-				next++;
-			k++;
-		}
-		if (next == 0 || next > max) {
-			l3_error(diag, ns->pos,
+	if (l3_cfg_ids(cfg, NULL, ids, &full) < 0) {
+		if (errno == ENOSPC)
+			l3_error(diag, cfg->ns[full].pos,
 				 "no id left for namespace '%s': mark_mask 0x%08x allows ids 1..%u only",
-				 ns->name, cfg->mark_mask, max);
-			break;
-		}
-		ns->id = next++;
+				 cfg->ns[full].name, cfg->mark_mask, l3_cfg_max_id(cfg->mark_mask));
+		else
+			l3_error(diag, L3_NOPOS, "out of memory");
+		goto out;
 	}
+	for (i = 0; i < cfg->nns; i++)
+		cfg->ns[i].id = ids[i];
+out:
 	free(used);
+	free(ids);
 }
 
 static void l3_check_listens(struct l3_cfg *cfg, struct l3_diag *diag)
@@ -217,8 +278,6 @@ static void l3_check_listens(struct l3_cfg *cfg, struct l3_diag *diag)
 		}
 	}
 }
-
-void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag);
 
 /* The table has a lookup per distinct cgroup depth; sixteen is plenty and
  * keeps per-packet work bounded (see L3_IR_LEVELS_MAX). */

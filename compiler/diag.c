@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/diag.h"
+#include "l3nft/compiler/diag.h"
 
 void l3_diag_init(struct l3_diag *d, const char *file)
 {

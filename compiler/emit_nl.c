@@ -25,8 +25,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
-#include "l3nft/live.h"
-#include "l3nft/nl.h"
+#include "l3nft/compiler/emit_nl.h"
 
 /* nft's datatype numbers (what `nft list` reads back from set keys). */
 enum {
@@ -122,14 +121,12 @@ int l3_nl_emit_delete(struct l3_nl_batch *nb, const char *name)
 	return l3_nl_table_msg(nb, name, NFT_MSG_DELTABLE, 0);
 }
 
-static int l3_nl_counter(struct l3_nl_batch *nb, const struct l3_ir *ir,
-			 const struct l3_ir_counter *c)
+struct nftnl_obj *l3_nl_counter_obj(const struct l3_ir *ir, const struct l3_ir_counter *c)
 {
 	struct nftnl_obj *o = nftnl_obj_alloc();
-	struct nlmsghdr *nlh;
 
 	if (!o)
-		return -1;
+		return NULL;
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, ir->table);
 	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, c->name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
@@ -138,8 +135,17 @@ static int l3_nl_counter(struct l3_nl_batch *nb, const struct l3_ir *ir,
 		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, c->packets);
 		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, c->bytes);
 	}
-	if (nb->render && l3_live_obj(nb->render, o) < 0)
-		nb->render_err = errno;
+	return o;
+}
+
+static int l3_nl_counter(struct l3_nl_batch *nb, const struct l3_ir *ir,
+			 const struct l3_ir_counter *c)
+{
+	struct nftnl_obj *o = l3_nl_counter_obj(ir, c);
+	struct nlmsghdr *nlh;
+
+	if (!o)
+		return -1;
 	nlh = l3_nl_msg(nb, NFT_MSG_NEWOBJ, NLM_F_CREATE, c->name, c->pos);
 	if (nlh)
 		nftnl_obj_nlmsg_build_payload(nlh, o);
@@ -284,7 +290,8 @@ static void l3_nl_set_type(struct nftnl_set *s, const struct l3_ir_set *is)
 	l3_nl_set_udata(s, is);
 }
 
-struct nftnl_set_elem *l3_nl_elem(const struct l3_ir_set *is, const struct l3_ir_elem *e)
+static struct nftnl_set_elem *l3_nl_elem(const struct l3_ir_set *is,
+					  const struct l3_ir_elem *e)
 {
 	struct nftnl_set_elem *se = nftnl_set_elem_alloc();
 	uint8_t key[64], buf[16];
@@ -301,9 +308,8 @@ struct nftnl_set_elem *l3_nl_elem(const struct l3_ir_set *is, const struct l3_ir
 	}
 	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, key, n);
 	if (is->data == L3_T_VERDICT) {
-		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT,
-				       e->data.u.verdict.code == L3_V_JUMP ? (uint32_t)NFT_JUMP
-				       : (uint32_t)NFT_GOTO);
+		/* verdict map elements always jump to a namespace's chain */
+		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
 		nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, e->data.u.verdict.chain);
 	} else if (is->data == L3_T_COUNTER) {
 		nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_OBJREF, e->data.u.obj);
@@ -340,8 +346,6 @@ static int l3_nl_elem_msgs(struct l3_nl_batch *nb, const struct l3_ir *ir,
 				nftnl_set_elem_unset(se, NFTNL_SET_ELEM_CHAIN);
 				nftnl_set_elem_unset(se, NFTNL_SET_ELEM_DATA);
 				nftnl_set_elem_unset(se, NFTNL_SET_ELEM_OBJREF);
-			} else if (nb->render && l3_live_elem(nb->render, is->name, se) < 0) {
-				nb->render_err = errno;
 			}
 			nftnl_set_elem_add(s, se);
 		}
@@ -370,17 +374,36 @@ int l3_nl_emit_elems(struct l3_nl_batch *nb, const struct l3_ir *ir, const struc
 			       add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
 }
 
+struct nftnl_set *l3_nl_set_obj(const struct l3_ir *ir, const struct l3_ir_set *is, uint32_t id,
+			       bool elems)
+{
+	struct nftnl_set *s = l3_nl_set_alloc(ir, is->name, id);
+	const struct l3_ir_elem *e = is->elems.items;
+	size_t i;
+
+	if (!s)
+		return NULL;
+	l3_nl_set_type(s, is);
+	for (i = 0; elems && i < is->elems.len; i++) {
+		struct nftnl_set_elem *se = l3_nl_elem(is, &e[i]);
+
+		if (!se) {
+			nftnl_set_free(s);
+			return NULL;
+		}
+		nftnl_set_elem_add(s, se);
+	}
+	return s;
+}
+
 static int l3_nl_set(struct l3_nl_batch *nb, const struct l3_ir *ir, const struct l3_ir_set *is,
 		     uint32_t id)
 {
-	struct nftnl_set *s = l3_nl_set_alloc(ir, is->name, id);
+	struct nftnl_set *s = l3_nl_set_obj(ir, is, id, false);
 	struct nlmsghdr *nlh;
 
 	if (!s)
 		return -1;
-	l3_nl_set_type(s, is);
-	if (nb->render && l3_live_set(nb->render, s) < 0)
-		nb->render_err = errno;
 	nlh = l3_nl_msg(nb, NFT_MSG_NEWSET, NLM_F_CREATE, is->name, is->pos);
 	if (nlh)
 		nftnl_set_nlmsg_build_payload(nlh, s);
@@ -392,8 +415,7 @@ static int l3_nl_set(struct l3_nl_batch *nb, const struct l3_ir *ir, const struc
 
 /* ---- chains ---- */
 
-static int l3_nl_chain(struct l3_nl_batch *nb, const struct l3_ir *ir,
-		       const struct l3_ir_chain *c)
+struct nftnl_chain *l3_nl_chain_obj(const struct l3_ir *ir, const struct l3_ir_chain *c)
 {
 	static const uint32_t hooks[] = {
 		[L3_HOOK_PREROUTING] = NF_INET_PRE_ROUTING, [L3_HOOK_INPUT] = NF_INET_LOCAL_IN,
@@ -401,10 +423,9 @@ static int l3_nl_chain(struct l3_nl_batch *nb, const struct l3_ir *ir,
 	};
 	static const char *const types[] = { "filter", "route", "nat" };
 	struct nftnl_chain *ch = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
 
 	if (!ch)
-		return -1;
+		return NULL;
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, ir->table);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
 	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
@@ -414,8 +435,17 @@ static int l3_nl_chain(struct l3_nl_batch *nb, const struct l3_ir *ir,
 		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, types[c->type]);
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	if (nb->render && l3_live_chain(nb->render, ch) < 0)
-		nb->render_err = errno;
+	return ch;
+}
+
+static int l3_nl_chain(struct l3_nl_batch *nb, const struct l3_ir *ir,
+		       const struct l3_ir_chain *c)
+{
+	struct nftnl_chain *ch = l3_nl_chain_obj(ir, c);
+	struct nlmsghdr *nlh;
+
+	if (!ch)
+		return -1;
 	nlh = l3_nl_msg(nb, NFT_MSG_NEWCHAIN, NLM_F_CREATE, c->name, c->pos);
 	if (nlh)
 		nftnl_chain_nlmsg_build_payload(nlh, ch);
@@ -427,7 +457,8 @@ static int l3_nl_chain(struct l3_nl_batch *nb, const struct l3_ir *ir,
 
 struct l3_nl_rule {
 	struct nftnl_rule *r;
-	struct l3_nl_batch *nb;
+	struct l3_nl_batch *nb;		/* NULL: anonymous sets are not sent */
+	uint32_t anon_sets;		/* without a batch: ids of anonymous sets */
 	const struct l3_ir *ir;
 	int nfproto;		/* the family already matched, 0 if none */
 	bool oom;
@@ -620,7 +651,9 @@ static int l3_nl_anon_set(struct l3_nl_rule *x, const struct l3_ir_match *m, uin
 	struct nlmsghdr *nlh;
 	int i;
 
-	*id = 0x40000000u + ++nb->anon_sets;
+	*id = 0x40000000u + (nb ? ++nb->anon_sets : ++x->anon_sets);
+	if (!nb)
+		return 0;	/* the rule refers to it; nothing to send */
 	s = l3_nl_set_alloc(x->ir, "__set%d", *id);
 	if (!s)
 		return -1;
@@ -691,10 +724,9 @@ static void l3_nl_match(struct l3_nl_rule *x, const struct l3_ir_match *m)
 
 	switch (m->op) {
 	case L3_OP_EQ:
-	case L3_OP_NE:
 		l3_nl_key(x, &m->key);
 		n = l3_nl_value_bytes(&m->val, buf, false);
-		l3_nl_cmp(x, m->op == L3_OP_EQ ? NFT_CMP_EQ : NFT_CMP_NEQ, buf, n);
+		l3_nl_cmp(x, NFT_CMP_EQ, buf, n);
 		break;
 	case L3_OP_PREFIX:
 		/* byte-aligned prefixes compare the leading bytes only, as nft does */
@@ -717,7 +749,7 @@ static void l3_nl_verdict(struct l3_nl_rule *x, const struct l3_ir_value *v)
 {
 	static const int codes[] = {
 		[L3_V_ACCEPT] = NF_ACCEPT, [L3_V_DROP] = NF_DROP, [L3_V_RETURN] = NFT_RETURN,
-		[L3_V_JUMP] = NFT_JUMP, [L3_V_GOTO] = NFT_GOTO,
+		[L3_V_JUMP] = NFT_JUMP,
 	};
 	struct nftnl_expr *e = l3_nl_expr(x, "immediate");
 
@@ -784,9 +816,6 @@ static void l3_nl_stmt(struct l3_nl_rule *x, const struct l3_ir_stmt *s,
 		l3_nl_key(x, &s->key);
 		l3_nl_lookup(x, s->set, 0, NFT_REG_VERDICT);
 		break;
-	case L3_STMT_COUNTER:
-		l3_nl_expr(x, "counter");
-		break;
 	case L3_STMT_COUNTER_NAMED:
 		e = l3_nl_expr(x, "objref");
 		if (e) {
@@ -840,18 +869,16 @@ static void l3_nl_stmt(struct l3_nl_rule *x, const struct l3_ir_stmt *s,
 	}
 }
 
-static int l3_nl_rule(struct l3_nl_batch *nb, const struct l3_ir *ir,
-		      const struct l3_ir_chain *c, const struct l3_ir_rule *ir_rule,
-		      size_t index, const struct l3_nl_features *f)
+struct nftnl_rule *l3_nl_rule_obj(struct l3_nl_batch *nb, const struct l3_ir *ir,
+				  const struct l3_ir_chain *c, const struct l3_ir_rule *ir_rule,
+				  const struct l3_nl_features *f)
 {
 	struct l3_nl_rule x = { .nb = nb, .ir = ir };
-	struct nlmsghdr *nlh;
-	const char *what;
 	int i;
 
 	x.r = nftnl_rule_alloc();
 	if (!x.r)
-		return -1;
+		return NULL;
 	nftnl_rule_set_str(x.r, NFTNL_RULE_TABLE, ir->table);
 	nftnl_rule_set_str(x.r, NFTNL_RULE_CHAIN, c->name);
 	nftnl_rule_set_u32(x.r, NFTNL_RULE_FAMILY, NFPROTO_INET);
@@ -859,15 +886,30 @@ static int l3_nl_rule(struct l3_nl_batch *nb, const struct l3_ir *ir,
 		l3_nl_match(&x, &ir_rule->m[i]);
 	for (i = 0; i < ir_rule->ns; i++)
 		l3_nl_stmt(&x, &ir_rule->s[i], f);
-	if (nb->render && !x.oom && l3_live_rule(nb->render, x.r) < 0)
-		nb->render_err = errno;
+	if (x.oom) {
+		nftnl_rule_free(x.r);
+		return NULL;
+	}
+	return x.r;
+}
+
+static int l3_nl_rule(struct l3_nl_batch *nb, const struct l3_ir *ir,
+		      const struct l3_ir_chain *c, const struct l3_ir_rule *ir_rule,
+		      size_t index, const struct l3_nl_features *f)
+{
+	struct nftnl_rule *r = l3_nl_rule_obj(nb, ir, c, ir_rule, f);
+	struct nlmsghdr *nlh;
+	const char *what;
+
+	if (!r)
+		return -1;
 	what = l3_arena_printf(ir->arena, "chain %s, rule %zu", c->name, index + 1);
-	nlh = x.oom || !what ? NULL
-			     : l3_nl_msg(nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what,
-					 ir_rule->pos.line ? ir_rule->pos : c->pos);
+	nlh = !what ? NULL
+		    : l3_nl_msg(nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what,
+				ir_rule->pos.line ? ir_rule->pos : c->pos);
 	if (nlh)
-		nftnl_rule_nlmsg_build_payload(nlh, x.r);
-	nftnl_rule_free(x.r);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
 	return nlh ? nftnl_batch_update(nb->b) : -1;
 }
 

@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include "l3nft/ir.h"
+#include "l3nft/compiler/emit_text.h"
 
 static const char *l3_text_type(enum l3_ir_type t)
 {
@@ -40,7 +40,7 @@ static const char *l3_text_verdict(enum l3_ir_verdict v)
 {
 	static const char *const names[] = {
 		[L3_V_ACCEPT] = "accept", [L3_V_DROP] = "drop", [L3_V_RETURN] = "return",
-		[L3_V_JUMP] = "jump", [L3_V_GOTO] = "goto",
+		[L3_V_JUMP] = "jump",
 	};
 	return names[v];
 }
@@ -161,9 +161,8 @@ static void l3_text_match(const struct l3_ir *ir, const struct l3_ir_match *m, F
 	l3_text_key(&m->key, out);
 	switch (m->op) {
 	case L3_OP_EQ:
-	case L3_OP_NE:
 		l3_emit_value(ir, &m->val, buf, sizeof(buf));
-		fprintf(out, m->op == L3_OP_EQ ? " == %s" : " != %s", buf);
+		fprintf(out, " == %s", buf);
 		break;
 	case L3_OP_PREFIX:
 		l3_emit_value(ir, &m->val, buf, sizeof(buf));
@@ -201,9 +200,6 @@ static void l3_text_stmt(const struct l3_ir *ir, const struct l3_ir_stmt *s, FIL
 	case L3_STMT_VMAP:
 		l3_text_key(&s->key, out);
 		fprintf(out, " vmap @%s", s->set);
-		break;
-	case L3_STMT_COUNTER:
-		fputs("counter", out);
 		break;
 	case L3_STMT_COUNTER_NAMED:
 		fprintf(out, "counter name \"%s\"", s->name);

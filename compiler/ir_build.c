@@ -29,8 +29,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include "l3nft/ir.h"
+#include "l3nft/compiler/ir.h"
 
 #define L3_PRIO_MANGLE (-150)
 #define L3_PRIO_FILTER 0
@@ -46,6 +45,35 @@ struct l3_irb {
 	uint32_t mask;
 	bool oom;
 };
+
+uint32_t l3_ir_ns_id(const struct l3_ir *ir, const struct l3_ns *ns)
+{
+	return ir->ids[ns - ir->cfg->ns];
+}
+
+uint32_t l3_ir_ns_mark(const struct l3_ir *ir, const struct l3_ns *ns)
+{
+	return l3_cfg_mark(ir->cfg, l3_ir_ns_id(ir, ns));
+}
+
+static uint32_t l3_irb_mark(const struct l3_irb *b, const struct l3_ns *ns)
+{
+	return l3_ir_ns_mark(b->ir, ns);
+}
+
+/* The ids: the caller's (kept from the live table), or the policy's. */
+static int l3_irb_ids(struct l3_irb *b)
+{
+	const struct l3_ir_live *lv = b->opts ? b->opts->live : NULL;
+	size_t i;
+
+	b->ir->ids = l3_arena_alloc(b->ir->arena, (b->cfg->nns + 1) * sizeof(*b->ir->ids));
+	if (!b->ir->ids)
+		return -1;
+	for (i = 0; i < b->cfg->nns; i++)
+		b->ir->ids[i] = lv && lv->ids ? lv->ids[i] : b->cfg->ns[i].id;
+	return 0;
+}
 
 /* ---- small constructors ---- */
 
@@ -322,10 +350,37 @@ static int l3_irb_levels(struct l3_irb *b, int root_level)
 	return 0;
 }
 
+const char *const l3_ir_counter_kinds[L3_CTR_KINDS] = {
+	[L3_CTR_EGRESS] = "egress",
+	[L3_CTR_ACCEPTED] = "accepted",
+	[L3_CTR_REFUSED] = "refused",
+};
+
+/* The value a counter starts from: what the live table counted so far. */
+static void l3_irb_counter_start(const struct l3_irb *b, struct l3_ir_counter *c)
+{
+	const struct l3_ir_live *lv = b->opts ? b->opts->live : NULL;
+	size_t lo = 0, hi = lv ? lv->ncounters : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(lv->counters[mid].name, c->name);
+
+		if (r == 0) {
+			c->packets = lv->counters[mid].packets;
+			c->bytes = lv->counters[mid].bytes;
+			return;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+}
+
 static void l3_irb_counters(struct l3_irb *b)
 {
-	static const char *const kinds[] = { "egress", "accepted", "refused" };
-	static const char *const what[] = {
+	static const char *const what[L3_CTR_KINDS] = {
 		"connections and flows translated to the namespace's address",
 		"packets accepted for the namespace's sockets",
 		"packets refused to the namespace (foreign socket, no socket, or no ping)",
@@ -333,7 +388,7 @@ static void l3_irb_counters(struct l3_irb *b)
 	size_t i, k;
 
 	for (i = 0; i < b->cfg->nns; i++)
-		for (k = 0; k < L3_ARRAY_SIZE(kinds); k++) {
+		for (k = 0; k < L3_CTR_KINDS; k++) {
 			struct l3_ir_counter *c = l3_vec_push(b->ir->arena, &b->ir->counters,
 							      sizeof(*c));
 			if (!c) {
@@ -342,8 +397,10 @@ static void l3_irb_counters(struct l3_irb *b)
 			}
 			c->ns = &b->cfg->ns[i];
 			c->pos = c->ns->pos;
-			c->name = l3_irb_printf(b, "%s_%s", c->ns->name, kinds[k]);
+			c->name = l3_irb_printf(b, L3_IR_COUNTER_FMT, c->ns->name,
+						l3_ir_counter_kinds[k]);
 			c->comment = i == 0 ? what[k] : NULL;
+			l3_irb_counter_start(b, c);
 		}
 	for (k = 0; k < 2; k++) {
 		struct l3_ir_counter *c = l3_vec_push(b->ir->arena, &b->ir->counters, sizeof(*c));
@@ -352,9 +409,10 @@ static void l3_irb_counters(struct l3_irb *b)
 			b->oom = true;
 			return;
 		}
-		c->name = k == 0 ? "host_refused" : "loopback_refused";
+		c->name = k == 0 ? L3_IR_COUNTER_HOST_REFUSED : L3_IR_COUNTER_LOOPBACK_REFUSED;
 		c->comment = k == 0 ? "the host's traffic refused to namespace sockets"
 				    : "loopback from shared namespaces refused to other namespaces";
+		l3_irb_counter_start(b, c);
 	}
 }
 
@@ -371,19 +429,20 @@ static void l3_irb_addr_value(struct l3_ir_value *v, const struct l3_addr *a)
 	memcpy(&v->u, &a->a, a->family == AF_INET ? 4 : 16);
 }
 
-/* The cgroup's id (the inode of its directory), 0 when it does not exist;
- * without resolve_cgroups, 1 for all (the text form prints paths). */
+/* The cgroup's id as the caller read it, 0 when the cgroup does not exist
+ * (noted in ir->missing); without live facts, 1 for all (the text form
+ * prints paths). */
 static uint64_t l3_irb_cgroup_id(struct l3_irb *b, const struct l3_ns *ns)
 {
+	const struct l3_ir_live *lv = b->opts ? b->opts->live : NULL;
 	const struct l3_ns **slot;
-	struct stat st;
-	char path[4096 + L3_CGROUP_PATH_MAX + 2];
+	uint64_t id;
 
-	if (!b->opts || !b->opts->resolve_cgroups)
+	if (!lv || !lv->cgroup_ids)
 		return 1;
-	snprintf(path, sizeof(path), "%s/%s", b->opts->cgroup_mount, ns->cgroup);
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return (uint64_t)st.st_ino;
+	id = lv->cgroup_ids[ns - b->cfg->ns];
+	if (id)
+		return id;
 	slot = l3_vec_push(b->ir->arena, &b->ir->missing, sizeof(*slot));
 	if (!slot)
 		b->oom = true;
@@ -410,10 +469,10 @@ static void l3_irb_cgroup_elems(struct l3_irb *b, struct l3_ir_set *vm, struct l
 		if ((e = l3_irb_elem(b, vm, ns, ns->cgroup_pos))) {
 			l3_irb_cgroup_value(&e->key[0], ns, root_level);
 			e->key[0].u.cg.id = id;
-			e->data = l3_val_verdict(L3_V_JUMP, l3_irb_printf(b, "ns_%s", ns->name));
+			e->data = l3_val_verdict(L3_V_JUMP, l3_irb_printf(b, L3_IR_CHAIN_NS_FMT, ns->name));
 		}
 		if ((e = l3_irb_elem(b, mem, ns, ns->cgroup_pos))) {
-			e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
 			l3_irb_cgroup_value(&e->key[1], ns, root_level);
 			e->key[1].u.cg.id = id;
 		}
@@ -449,7 +508,7 @@ static void l3_irb_addr_sets(struct l3_irb *b, int family)
 	struct l3_ir_set *dst, *own, *snat, *none;
 	size_t i, j;
 
-	dst = l3_irb_set(b, v4 ? "dst4" : "dst6", t, L3_T_NONE, L3_T_VERDICT, 0,
+	dst = l3_irb_set(b, v4 ? L3_IR_SET_DST4 : L3_IR_SET_DST6, t, L3_T_NONE, L3_T_VERDICT, 0,
 			 "namespace address -> its mark chain (ingress)");
 	own = l3_irb_set(b, v4 ? "own4" : "own6", L3_T_MARK, t, L3_T_NONE, 0,
 			 "addresses a namespace may already send from");
@@ -461,7 +520,7 @@ static void l3_irb_addr_sets(struct l3_irb *b, int family)
 	for (i = 0; i < b->cfg->nns; i++) {
 		const struct l3_ns *ns = &b->cfg->ns[i];
 		const struct l3_addr *src = l3_cfg_ns_source(ns, family);
-		uint32_t mark = l3_cfg_ns_mark(b->cfg, ns);
+		uint32_t mark = l3_irb_mark(b, ns);
 		struct l3_ir_elem *e;
 
 		for (j = 0; j < ns->naddrs; j++) {
@@ -472,7 +531,7 @@ static void l3_irb_addr_sets(struct l3_irb *b, int family)
 			if ((e = l3_irb_elem(b, dst, ns, a->pos))) {
 				l3_irb_addr_value(&e->key[0], a);
 				e->data = l3_val_verdict(L3_V_JUMP,
-							 l3_irb_printf(b, "ns_%s", ns->name));
+							 l3_irb_printf(b, L3_IR_CHAIN_NS_FMT, ns->name));
 			}
 			if ((e = l3_irb_elem(b, own, ns, a->pos))) {
 				e->key[0] = l3_val_mark(mark);
@@ -503,23 +562,23 @@ static void l3_irb_mark_sets(struct l3_irb *b)
 		struct l3_ir_elem *e;
 
 		if (ns->loopback == L3_LOOPBACK_SHARED && (e = l3_irb_elem(b, shared, ns, ns->pos)))
-			e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
 		if (ns->ping && (e = l3_irb_elem(b, ping, ns, ns->pos)))
-			e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
 	}
 }
 
 /* Objref maps: namespace mark -> its named counter. */
 static void l3_irb_counter_maps(struct l3_irb *b)
 {
-	static const char *const kinds[] = { "egress", "accepted", "refused" };
 	size_t i, k;
 
-	for (k = 0; k < L3_ARRAY_SIZE(kinds); k++) {
-		struct l3_ir_set *m = l3_irb_set(b, l3_irb_printf(b, "%s_ctr", kinds[k]),
+	for (k = 0; k < L3_CTR_KINDS; k++) {
+		const char *kind = l3_ir_counter_kinds[k];
+		struct l3_ir_set *m = l3_irb_set(b, l3_irb_printf(b, L3_IR_COUNTER_MAP_FMT, kind),
 						 L3_T_MARK, L3_T_NONE, L3_T_COUNTER, 0,
 						 l3_irb_printf(b, "namespace mark -> its %s counter",
-							       kinds[k]));
+							       kind));
 
 		for (i = 0; i < b->cfg->nns; i++) {
 			const struct l3_ns *ns = &b->cfg->ns[i];
@@ -527,21 +586,11 @@ static void l3_irb_counter_maps(struct l3_irb *b)
 
 			if (!e)
 				continue;
-			e->key[0] = l3_val_mark(l3_cfg_ns_mark(b->cfg, ns));
+			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
 			e->data.type = L3_T_COUNTER;
-			e->data.u.obj = l3_irb_printf(b, "%s_%s", ns->name, kinds[k]);
+			e->data.u.obj = l3_irb_printf(b, L3_IR_COUNTER_FMT, ns->name, kind);
 		}
 	}
-}
-
-/* Directed broadcast address of @a, or 0 when the prefix has none. */
-static uint32_t l3_bcast(const struct l3_addr *a)
-{
-	uint32_t h = ntohl(a->a.v4.s_addr);
-
-	if (a->plen >= 31)
-		return 0;
-	return h | (0xffffffffu >> a->plen);
 }
 
 /* One element a listen set gets: a group, or one broadcast address. */
@@ -583,11 +632,30 @@ static size_t l3_listen_cand_add(struct l3_listen_cand *out, size_t n,
 	return n + 1;
 }
 
+/* Listeners l3nftd registered at run time, after the policy's: they stay
+ * in the table across an apply (ns NULL). */
+static size_t l3_listen_cands_live(const struct l3_ir_live *lv, struct l3_listen_cand *out,
+				   size_t n)
+{
+	size_t i;
+
+	for (i = 0; lv && i < lv->nlisteners; i++) {
+		struct l3_listen l = { .kind = L3_LISTEN_GROUP, .family = lv->listeners[i].family,
+				       .port = lv->listeners[i].port };
+
+		memcpy(&l.group, &lv->listeners[i].a, sizeof(l.group));
+		n = l3_listen_cand_add(out, n, NULL, &l);
+	}
+	return n;
+}
+
 /* The elements every listen entry asks for, in policy order, repeats
  * included: a group, or for broadcast 255.255.255.255 and the directed
- * broadcast of each IPv4 prefix. With @out NULL, only counts them. */
-static size_t l3_listen_cands(const struct l3_cfg *cfg, struct l3_listen_cand *out)
+ * broadcast of each IPv4 prefix; then the run-time ones. With @out NULL,
+ * only counts them. */
+static size_t l3_listen_cands(const struct l3_irb *b, struct l3_listen_cand *out)
 {
+	const struct l3_cfg *cfg = b->cfg;
 	size_t n = 0, i, j, k;
 
 	for (i = 0; i < cfg->nns; i++) {
@@ -602,20 +670,12 @@ static size_t l3_listen_cands(const struct l3_cfg *cfg, struct l3_listen_cand *o
 			}
 			l.group.v4.s_addr = INADDR_BROADCAST;
 			n = l3_listen_cand_add(out, n, ns, &l);
-			for (k = 0; k < ns->naddrs; k++) {
-				uint32_t bc;
-
-				if (ns->addrs[k].family != AF_INET)
-					continue;
-				bc = l3_bcast(&ns->addrs[k]);
-				if (!bc)
-					continue;
-				l.group.v4.s_addr = htonl(bc);
-				n = l3_listen_cand_add(out, n, ns, &l);
-			}
+			for (k = 0; k < ns->naddrs; k++)
+				if (l3_addr_broadcast(&ns->addrs[k], &l.group.v4))
+					n = l3_listen_cand_add(out, n, ns, &l);
 		}
 	}
-	return n;
+	return l3_listen_cands_live(b->opts ? b->opts->live : NULL, out, n);
 }
 
 static void l3_irb_listen_elem(struct l3_irb *b, struct l3_ir_set *s,
@@ -630,6 +690,8 @@ static void l3_irb_listen_elem(struct l3_irb *b, struct l3_ir_set *s,
 	memcpy(&e->key[0].u, &l->group, l->family == AF_INET ? 4 : 16);
 	e->key[1].type = L3_T_PORT;
 	e->key[1].u.port = l->port;
+	if (!c->ns)
+		e->comment = "registered at run time";
 }
 
 /* Two namespaces may listen to the same group: one element, the first.
@@ -639,7 +701,7 @@ static void l3_irb_listen_sets(struct l3_irb *b)
 {
 	struct l3_listen_cand *cands, **sorted;
 	struct l3_ir_set *s4, *s6;
-	size_t n = l3_listen_cands(b->cfg, NULL), i;
+	size_t n = l3_listen_cands(b, NULL), i;
 
 	s4 = l3_irb_set(b, L3_IR_SET_LISTEN4, L3_T_IPV4, L3_T_PORT, L3_T_NONE, L3_SET_DYNAMIC,
 			"broadcast/multicast destinations someone listens to; l3nftd keeps it "
@@ -652,7 +714,7 @@ static void l3_irb_listen_sets(struct l3_irb *b)
 		b->oom = true;
 		goto out;
 	}
-	l3_listen_cands(b->cfg, cands);
+	l3_listen_cands(b, cands);
 	for (i = 0; i < n; i++)
 		sorted[i] = &cands[i];
 	qsort(sorted, n, sizeof(*sorted), l3_listen_cand_cmp);
@@ -677,17 +739,17 @@ static void l3_irb_ns_chains(struct l3_irb *b)
 		struct l3_ir_chain *c;
 		struct l3_ir_rule *r;
 
-		c = l3_irb_chain(b, l3_irb_printf(b, "ns_%s", ns->name), L3_HOOK_NONE,
+		c = l3_irb_chain(b, l3_irb_printf(b, L3_IR_CHAIN_NS_FMT, ns->name), L3_HOOK_NONE,
 				 L3_CHAIN_FILTER, 0,
 				 l3_irb_printf(b, "namespace %s: id %u, cgroup %s", ns->name,
-					       ns->id, ns->cgroup));
+					       l3_ir_ns_id(b->ir, ns), ns->cgroup));
 		if (!c)
 			return;
 		c->ns = ns;
 		c->pos = ns->pos;
 		r = l3_irb_rule(b, c, NULL);
 		r->pos = ns->pos;
-		l3_s_mark(r, b->mask, l3_cfg_ns_mark(b->cfg, ns));
+		l3_s_mark(r, b->mask, l3_irb_mark(b, ns));
 	}
 }
 
@@ -707,9 +769,9 @@ static void l3_irb_prerouting(struct l3_irb *b)
 	r = l3_irb_rule(b, c, "anything else starts as the host's (mark 0 in mark_mask)");
 	l3_s_mark(r, b->mask, 0);
 	r = l3_irb_rule(b, c, NULL);
-	l3_s_keyed(r, L3_STMT_VMAP, l3_key(L3_SEL_IP_DADDR), "dst4");
+	l3_s_keyed(r, L3_STMT_VMAP, l3_key(L3_SEL_IP_DADDR), L3_IR_SET_DST4);
 	r = l3_irb_rule(b, c, NULL);
-	l3_s_keyed(r, L3_STMT_VMAP, l3_key(L3_SEL_IP6_DADDR), "dst6");
+	l3_s_keyed(r, L3_STMT_VMAP, l3_key(L3_SEL_IP6_DADDR), L3_IR_SET_DST6);
 }
 
 static void l3_irb_output(struct l3_irb *b)
@@ -913,7 +975,7 @@ static void l3_irb_host_in(struct l3_irb *b)
 		l3_s_verdict(r, L3_V_ACCEPT, NULL);
 	}
 	r = l3_irb_rule(b, c, NULL);
-	l3_s(r, L3_STMT_COUNTER_NAMED)->name = "host_refused";
+	l3_s(r, L3_STMT_COUNTER_NAMED)->name = L3_IR_COUNTER_HOST_REFUSED;
 	l3_irb_refuse(b, c);
 }
 
@@ -930,7 +992,7 @@ static void l3_irb_lo_shared(struct l3_irb *b)
 	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
 	l3_s_verdict(r, L3_V_ACCEPT, NULL);
 	r = l3_irb_rule(b, c, NULL);
-	l3_s(r, L3_STMT_COUNTER_NAMED)->name = "loopback_refused";
+	l3_s(r, L3_STMT_COUNTER_NAMED)->name = L3_IR_COUNTER_LOOPBACK_REFUSED;
 	l3_irb_refuse(b, c);
 }
 
@@ -964,7 +1026,7 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	b.ir->cfg = cfg;
 	b.ir->table = cfg->table;
 	b.ir->cgroup_prefix = l3_irb_cgroup_prefix(&b, opts ? opts->cgroup_mount : NULL);
-	if (l3_irb_levels(&b, root) < 0) {
+	if (l3_irb_ids(&b) < 0 || l3_irb_levels(&b, root) < 0) {
 		l3_ir_free(b.ir);
 		return NULL;
 	}

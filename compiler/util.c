@@ -1,4 +1,4 @@
-/* Arena and growable arrays: see include/l3nft/util.h. */
+/* Arena and growable arrays: see include/l3nft/compiler/util.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/util.h"
+#include "l3nft/compiler/util.h"
 
 struct l3_chunk {
 	struct l3_chunk *next;

@@ -1,10 +1,10 @@
-/* YAML event stream → struct l3_ynode tree; see yaml.h. */
+/* YAML event stream → struct l3_ynode tree; see include/l3nft/compiler/ytree.h. */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 #include <yaml.h>
-#include "ytree.h"
+#include "l3nft/compiler/ytree.h"
 
 struct l3_yaml_ctx {
 	struct l3_arena *arena;

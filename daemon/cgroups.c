@@ -20,15 +20,6 @@
 #define L3D_INO_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVED_FROM | \
 		      IN_MOVED_TO | IN_ONLYDIR)
 
-static uint64_t l3d_cg_id(const struct l3d *d, const struct l3_ns *ns)
-{
-	char path[4096 + L3_CGROUP_PATH_MAX + 2];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%s", d->mnt.path, ns->cgroup);
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? (uint64_t)st.st_ino : 0;
-}
-
 struct l3d_watch {
 	int wd;
 	char *path;
@@ -119,6 +110,9 @@ static void l3d_rearm(struct l3d *d)
 
 int l3d_cgroups_open(struct l3d *d)
 {
+	/* a new policy: its ids come with the next read of the table */
+	free(d->ids);
+	d->ids = NULL;
 	free(d->cg_ids);
 	d->cg_ids = calloc(d->cfg->nns + 1, sizeof(*d->cg_ids));
 	if (!d->cg_ids)
@@ -126,6 +120,13 @@ int l3d_cgroups_open(struct l3d *d)
 	d->ino_fd = -1;
 	l3d_rearm(d);
 	return d->ino_fd < 0 ? -1 : 0;
+}
+
+/* The namespace's mark as the table has it (ids are read with the table;
+ * until then, the policy's). */
+static uint32_t l3d_ns_mark(const struct l3d *d, const struct l3_ns *ns)
+{
+	return l3_cfg_mark(d->cfg, d->ids ? d->ids[ns - d->cfg->ns] : ns->id);
 }
 
 static struct l3_ir_elem l3d_cg_elem(const struct l3d *d, const struct l3_ns *ns, uint64_t id,
@@ -139,13 +140,13 @@ static struct l3_ir_elem l3d_cg_elem(const struct l3d *d, const struct l3_ns *ns
 	cg.u.cg.level = ns->cgroup_depth + d->mnt.root_level;
 	if (member) {
 		e.key[0].type = L3_T_MARK;
-		e.key[0].u.mark = l3_cfg_ns_mark(d->cfg, ns);
+		e.key[0].u.mark = l3d_ns_mark(d, ns);
 		e.key[1] = cg;
 	} else {
 		e.key[0] = cg;
 		e.data.type = L3_T_VERDICT;
 		e.data.u.verdict.code = L3_V_JUMP;
-		e.data.u.verdict.chain = l3_arena_printf(d->ir->arena, "ns_%s", ns->name);
+		e.data.u.verdict.chain = l3_arena_printf(d->ir->arena, L3_IR_CHAIN_NS_FMT, ns->name);
 	}
 	return e;
 }
@@ -176,7 +177,7 @@ static int l3d_cg_update(struct l3d *d, const struct l3_ns *ns, uint64_t old, ui
 static int l3d_cg_check(struct l3d *d, size_t i)
 {
 	const struct l3_ns *ns = &d->cfg->ns[i];
-	uint64_t now = l3d_cg_id(d, ns);
+	uint64_t now = l3_cgroup_id(d->mnt.path, ns->cgroup);
 
 	if (now == d->cg_ids[i])
 		return 0;

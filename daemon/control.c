@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "l3nft/ctl.h"
-#include "l3nft/status.h"
+#include "l3nft/kernel/ctl.h"
+#include "l3nft/kernel/rundir.h"
 #include "l3nftd.h"
 
 int l3d_control_open(struct l3d *d)

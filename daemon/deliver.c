@@ -73,16 +73,13 @@ static uint16_t l3d_udp_csum(const void *src, const void *dst, size_t alen,
 static const struct l3_addr *l3d_target(const struct l3_ns *ns, const struct l3d_dest *dst)
 {
 	uint32_t d = ntohl(dst->a.v4.s_addr);
+	struct in_addr bc;
 	size_t i;
 
 	if (dst->family == AF_INET && d != INADDR_BROADCAST && !IN_MULTICAST(d)) {
-		for (i = 0; i < ns->naddrs; i++) {
-			const struct l3_addr *a = &ns->addrs[i];
-			uint32_t h = a->family == AF_INET ? ntohl(a->a.v4.s_addr) : 0;
-
-			if (a->family == AF_INET && a->plen < 31 && (h | (0xffffffffu >> a->plen)) == d)
-				return a;
-		}
+		for (i = 0; i < ns->naddrs; i++)
+			if (l3_addr_broadcast(&ns->addrs[i], &bc) && bc.s_addr == dst->a.v4.s_addr)
+				return &ns->addrs[i];
 		return NULL;
 	}
 	return l3_cfg_ns_source(ns, dst->family);

@@ -18,9 +18,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
-#include "l3nft/live.h"
-#include "l3nft/nl.h"
-#include "l3nft/status.h"
+#include "l3nft/kernel/live.h"
+#include "l3nft/kernel/nl_sock.h"
+#include "l3nft/kernel/rundir.h"
 #include "l3nftd.h"
 
 #define L3D_RESYNC_MS 5000	/* cgroup re-check even without inotify events */
@@ -49,7 +49,7 @@ static void l3d_notify(const char *state)
 /* Loads the policy and its table layout; NULL-safe replacement of d->cfg. */
 static int l3d_load(struct l3d *d)
 {
-	struct l3_ir_opts iro = { .resolve_cgroups = false };
+	struct l3_ir_opts iro = { 0 };
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	struct l3_ir *ir;
@@ -74,7 +74,8 @@ static int l3d_load(struct l3d *d)
 	return 0;
 }
 
-/* What the table holds now: listen elements and the cgroup ids. */
+/* What the table holds now: the namespaces' ids, listen elements and the
+ * cgroup ids. */
 static int l3d_read_table(struct l3d *d)
 {
 	struct l3_live lv;
@@ -87,6 +88,12 @@ static int l3d_read_table(struct l3d *d)
 		errno = ENOENT;
 		return -1;
 	}
+	free(d->ids);
+	d->ids = calloc(d->cfg->nns + 1, sizeof(*d->ids));
+	if (!d->ids || l3_live_ids(&lv, d->cfg, d->ids) < 0) {
+		l3_live_free(&lv);
+		return -1;
+	}
 	free(d->kset);
 	d->kset = calloc(lv.nelems + 1, sizeof(*d->kset));
 	d->nkset = 0;
@@ -96,11 +103,12 @@ static int l3d_read_table(struct l3d *d)
 		uint32_t mark;
 		uint64_t id;
 
-		if (!strncmp(e->set, "member_l", 8) && e->len == 12) {
+		if (!strncmp(e->set, L3_IR_SET_MEMBER_PREFIX, sizeof(L3_IR_SET_MEMBER_PREFIX) - 1) &&
+		    e->len == 12) {
 			memcpy(&mark, e->key, 4);
 			memcpy(&id, e->key + 4, 8);
 			for (j = 0; j < d->cfg->nns; j++)
-				if (l3_cfg_ns_mark(d->cfg, &d->cfg->ns[j]) == mark)
+				if (l3_cfg_mark(d->cfg, d->ids[j]) == mark)
 					d->cg_ids[j] = id;
 			continue;
 		}
@@ -263,6 +271,7 @@ static void l3d_free(struct l3d *d)
 	l3d_reg_free(&d->reg);
 	free(d->kset);
 	free(d->cg_ids);
+	free(d->ids);
 	l3d_cgroups_free(d);
 	l3_ir_free(d->ir);
 	l3_cfg_free(d->cfg);

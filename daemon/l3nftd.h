@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
-#include "l3nft/cfg.h"
-#include "l3nft/cgroup.h"
-#include "l3nft/ir.h"
+#include "l3nft/compiler/cfg.h"
+#include "l3nft/compiler/ir.h"
+#include "l3nft/kernel/cgroup.h"
 
 struct mnl_socket;
 
@@ -48,6 +48,7 @@ struct l3d {
 	struct l3d_dest *kset;		/* listen set elements as the kernel has them */
 	size_t nkset;
 	uint64_t *cg_ids;		/* per namespace: the cgroup id in the table */
+	uint32_t *ids;			/* per namespace: its id in the table */
 	struct mnl_socket *nfq;
 	struct mnl_socket *nft;
 	int raw4, raw6;

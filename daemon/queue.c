@@ -64,7 +64,7 @@ int l3d_queue_open(struct l3d *d)
 {
 	int sz = L3D_RCVBUF;
 
-	d->nfq = mnl_socket_open(NETLINK_NETFILTER);
+	d->nfq = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!d->nfq || mnl_socket_bind(d->nfq, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -1;
 	/* room for a burst of the queue's whole length */

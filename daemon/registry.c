@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "l3nft/status.h"
+#include "l3nft/kernel/rundir.h"
 #include "l3nftd.h"
 
 #define L3D_REG_NAME "registrations"
@@ -68,12 +68,9 @@ static size_t l3d_reg_dests(const struct l3_ns *ns, const struct l3d_reg *r,
 	out[n].a.v4.s_addr = htonl(INADDR_BROADCAST);
 	out[n++].port = r->spec.port;
 	for (i = 0; i < ns->naddrs && n < max; i++) {
-		const struct l3_addr *a = &ns->addrs[i];
-
-		if (a->family != AF_INET || a->plen >= 31)
+		if (!l3_addr_broadcast(&ns->addrs[i], &out[n].a.v4))
 			continue;
 		out[n].family = AF_INET;
-		out[n].a.v4.s_addr = htonl(ntohl(a->a.v4.s_addr) | (0xffffffffu >> a->plen));
 		out[n++].port = r->spec.port;
 	}
 	return n;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <libmnl/libmnl.h>
-#include "l3nft/nl.h"
+#include "l3nft/kernel/nl_sock.h"
 #include "l3nftd.h"
 
 int l3d_table_elems(struct l3d *d, const char *set, const struct l3_ir_elem *add,

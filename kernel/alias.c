@@ -6,23 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
-#include "l3nft/alias.h"
+#include "l3nft/kernel/alias.h"
 
-static struct mnl_socket *l3_rt_open(void)
+int l3_rt_open(struct l3_rt *rt)
 {
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-
-	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	rt->seq = (uint32_t)time(NULL);
+	rt->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (rt->nl && mnl_socket_bind(rt->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int e = errno;
 
-		mnl_socket_close(nl);
+		mnl_socket_close(rt->nl);
+		rt->nl = NULL;
 		errno = e;
-		return NULL;
 	}
-	return nl;
+	return rt->nl ? 0 : -1;
+}
+
+void l3_rt_close(struct l3_rt *rt)
+{
+	if (rt->nl)
+		mnl_socket_close(rt->nl);
+	rt->nl = NULL;
 }
 
 static int l3_alias_attr(const struct nlattr *attr, void *data)
@@ -85,18 +93,18 @@ static struct nlmsghdr *l3_rt_addr_msg(char *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-int l3_alias_dump(struct l3_aliases *out)
+int l3_alias_dump(struct l3_rt *rt, struct l3_aliases *out)
 {
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
-	struct mnl_socket *nl = l3_rt_open();
+	struct mnl_socket *nl = rt->nl;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	uint32_t seq = (uint32_t)time(NULL);
+	uint32_t seq = ++rt->seq;
 	int rc = -1;
 	ssize_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (!buf || !nl)
+	if (!buf)
 		goto out;
 	nlh = l3_rt_addr_msg(buf, RTM_GETADDR, NLM_F_DUMP, seq, &ifa);
 	ifa->ifa_family = AF_UNSPEC;
@@ -108,8 +116,6 @@ int l3_alias_dump(struct l3_aliases *out)
 			break;
 	}
 out:
-	if (nl)
-		mnl_socket_close(nl);
 	free(buf);
 	if (rc < 0)
 		l3_aliases_free(out);
@@ -143,18 +149,17 @@ const struct l3_alias *l3_alias_find(const struct l3_aliases *a, int family, con
 	return bsearch(&key, a->v, a->n, sizeof(*a->v), l3_alias_cmp);
 }
 
-static int l3_alias_request(const struct l3_alias *al, uint16_t type, uint16_t flags)
+static int l3_alias_request(struct l3_rt *rt, const struct l3_alias *al, uint16_t type,
+			    uint16_t flags)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = l3_rt_open();
+	struct mnl_socket *nl = rt->nl;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	uint32_t seq = (uint32_t)time(NULL);
+	uint32_t seq = ++rt->seq;
 	int rc = -1;
 	ssize_t n;
 
-	if (!nl)
-		return -1;
 	nlh = l3_rt_addr_msg(buf, type, NLM_F_ACK | flags, seq, &ifa);
 	ifa->ifa_family = (uint8_t)al->family;
 	ifa->ifa_prefixlen = (uint8_t)al->plen;
@@ -181,16 +186,15 @@ static int l3_alias_request(const struct l3_alias *al, uint16_t type, uint16_t f
 		if (n >= 0)
 			rc = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), NULL, NULL);
 	}
-	mnl_socket_close(nl);
 	return rc < 0 ? -1 : 0;
 }
 
-int l3_alias_add(const struct l3_alias *al)
+int l3_alias_add(struct l3_rt *rt, const struct l3_alias *al)
 {
-	return l3_alias_request(al, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	return l3_alias_request(rt, al, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 }
 
-int l3_alias_del(const struct l3_alias *al)
+int l3_alias_del(struct l3_rt *rt, const struct l3_alias *al)
 {
-	return l3_alias_request(al, RTM_DELADDR, 0);
+	return l3_alias_request(rt, al, RTM_DELADDR, 0);
 }

@@ -5,7 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/cgroup.h"
+#include <sys/stat.h>
+#include "l3nft/kernel/cgroup.h"
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static void l3_mountinfo_unescape(char *s)
@@ -84,4 +85,22 @@ int l3_cgroup_find_mount(FILE *f, struct l3_cgroup_mount *m)
 	if (rc < 0)
 		errno = ENOENT;
 	return rc;
+}
+
+uint64_t l3_cgroup_id(const char *mount, const char *path)
+{
+	char buf[4096 + L3_CGROUP_PATH_MAX + 2];
+	struct stat st;
+
+	if (!mount[0] || (size_t)snprintf(buf, sizeof(buf), "%s/%s", mount, path) >= sizeof(buf))
+		return 0;
+	return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? (uint64_t)st.st_ino : 0;
+}
+
+void l3_cgroup_ids(const char *mount, const struct l3_cfg *cfg, uint64_t *ids)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nns; i++)
+		ids[i] = l3_cgroup_id(mount, cfg->ns[i].cgroup);
 }

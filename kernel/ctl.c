@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
-#include "l3nft/ctl.h"
+#include "l3nft/kernel/ctl.h"
 
 /* Splits off the next space-separated word of @s[0..len); NULL at the end. */
 static const char *l3_ctl_word(const char **s, const char *end, size_t *n)
@@ -110,7 +110,7 @@ size_t l3_ctl_format(const struct l3_ctl_req *req, char *buf)
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "l3nft/status.h"
+#include "l3nft/kernel/rundir.h"
 
 int l3_ctl_request(const struct l3_ctl_req *req, FILE *out, char *err, size_t errlen)
 {
@@ -155,18 +155,4 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
-}
-
-const char *l3_rundir(void)
-{
-	const char *dir = getenv("L3NFT_RUNDIR");
-
-	return dir && dir[0] == '/' ? dir : L3_RUNDIR;
-}
-
-const char *l3_runpath(char *buf, size_t len, const char *name)
-{
-	size_t n = (size_t)snprintf(buf, len, "%s/%s", l3_rundir(), name);
-
-	return n < len ? buf : NULL;
 }

@@ -1,4 +1,4 @@
-/* Reading the live table and reducing tables to canonical lines. */
+/* Reading the live table, and reducing it and the table an IR would make to canonical lines. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,22 +17,32 @@
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
-#include "l3nft/ir.h"
-#include "l3nft/live.h"
+#include "l3nft/compiler/cfg_check.h"
+#include "l3nft/compiler/emit_nl.h"
+#include "l3nft/kernel/live.h"
+
+/* @v when it has room for item @n; else @v grown (doubled), with *@cap
+ * updated; NULL when memory ran out (@v is still valid then). */
+static void *l3_live_room(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 64;
+
+	if (n < *cap)
+		return v;
+	v = realloc(v, c * size);
+	if (v)
+		*cap = c;
+	return v;
+}
 
 static int l3_live_add(struct l3_live *lv, const char *line)
 {
 	char *copy;
+	void *p;
 
-	if (lv->nlines == lv->cap) {
-		size_t cap = lv->cap ? lv->cap * 2 : 256;
-		char **p = realloc(lv->lines, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		lv->lines = p;
-		lv->cap = cap;
-	}
+	if (!(p = l3_live_room(lv->lines, lv->nlines, &lv->cap, sizeof(*lv->lines))))
+		return -1;
+	lv->lines = p;
 	copy = strdup(line);
 	if (!copy)
 		return -1;
@@ -72,7 +82,7 @@ static void l3_live_unanon(char *s)
 
 /* ---- one object → lines ---- */
 
-int l3_live_chain(struct l3_live *lv, const struct nftnl_chain *c)
+static int l3_live_chain(struct l3_live *lv, const struct nftnl_chain *c)
 {
 	char line[256];
 
@@ -88,7 +98,7 @@ int l3_live_chain(struct l3_live *lv, const struct nftnl_chain *c)
 	return l3_live_add(lv, line);
 }
 
-int l3_live_set(struct l3_live *lv, const struct nftnl_set *s)
+static int l3_live_set(struct l3_live *lv, const struct nftnl_set *s)
 {
 	char line[256];
 
@@ -106,24 +116,19 @@ int l3_live_set(struct l3_live *lv, const struct nftnl_set *s)
 static bool l3_live_dynamic(const char *set)
 {
 	return !strcmp(set, L3_IR_SET_LISTEN4) || !strcmp(set, L3_IR_SET_LISTEN6) ||
-	       !strncmp(set, "member_l", 8);
+	       !strncmp(set, L3_IR_SET_MEMBER_PREFIX, sizeof(L3_IR_SET_MEMBER_PREFIX) - 1);
 }
 
 static int l3_live_keep_elem(struct l3_live *lv, const char *set, const void *key, uint32_t len)
 {
 	struct l3_live_elem *e;
+	void *p;
 
 	if (len > sizeof(e->key) || strlen(set) >= sizeof(e->set))
 		return 0;
-	if (lv->nelems == lv->elems_cap) {
-		size_t cap = lv->elems_cap ? lv->elems_cap * 2 : 64;
-		void *p = realloc(lv->elems, cap * sizeof(*lv->elems));
-
-		if (!p)
-			return -1;
-		lv->elems = p;
-		lv->elems_cap = cap;
-	}
+	if (!(p = l3_live_room(lv->elems, lv->nelems, &lv->elems_cap, sizeof(*lv->elems))))
+		return -1;
+	lv->elems = p;
 	e = &lv->elems[lv->nelems++];
 	strcpy(e->set, set);
 	memcpy(e->key, key, len);
@@ -131,7 +136,7 @@ static int l3_live_keep_elem(struct l3_live *lv, const char *set, const void *ke
 	return 0;
 }
 
-int l3_live_elem(struct l3_live *lv, const char *set, struct nftnl_set_elem *e)
+static int l3_live_elem(struct l3_live *lv, const char *set, struct nftnl_set_elem *e)
 {
 	char key[160], data[160] = "", line[400];
 	const void *p;
@@ -158,6 +163,11 @@ int l3_live_elem(struct l3_live *lv, const char *set, struct nftnl_set_elem *e)
 	return l3_live_add(lv, line);
 }
 
+static bool l3_live_anon(const char *set)
+{
+	return set && !strncmp(set, "__set", 5);
+}
+
 static int l3_live_elems(struct l3_live *lv, struct nftnl_set *s)
 {
 	const char *name = nftnl_set_get_str(s, NFTNL_SET_NAME);
@@ -165,7 +175,7 @@ static int l3_live_elems(struct l3_live *lv, struct nftnl_set *s)
 	struct nftnl_set_elem *e;
 	int rc = 0;
 
-	if (!name || !strncmp(name, "__set", 5))
+	if (!name || l3_live_anon(name))
 		return 0;
 	it = nftnl_set_elems_iter_create(s);
 	if (!it)
@@ -200,7 +210,41 @@ static int l3_live_expr(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r)
+/* The value a namespace chain's bitwise expression sets the mark to. */
+static int l3_live_xor(struct nftnl_expr *e, void *data)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint32_t len = 0;
+	const void *x;
+
+	if (name && !strcmp(name, "bitwise") &&
+	    (x = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &len)) && len == sizeof(uint32_t))
+		memcpy(data, x, sizeof(uint32_t));
+	return 0;
+}
+
+static int l3_live_note_mark(struct l3_live *lv, struct nftnl_rule *r, const char *chain)
+{
+	struct l3_live_mark *m;
+	uint32_t mark = 0;
+	void *p;
+
+	if (strncmp(chain, L3_IR_CHAIN_NS_PREFIX, sizeof(L3_IR_CHAIN_NS_PREFIX) - 1) ||
+	    strlen(chain) >= sizeof(m->chain))
+		return 0;
+	nftnl_expr_foreach(r, l3_live_xor, &mark);
+	if (!mark)
+		return 0;
+	if (!(p = l3_live_room(lv->marks, lv->nmarks, &lv->marks_cap, sizeof(*lv->marks))))
+		return -1;
+	lv->marks = p;
+	m = &lv->marks[lv->nmarks++];
+	strcpy(m->chain, chain);
+	m->mark = mark;
+	return 0;
+}
+
+static int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r)
 {
 	struct l3_live_rule_index *idx = &lv->idx;
 	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
@@ -213,6 +257,10 @@ int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r)
 	if (strcmp(idx->chain, chain)) {
 		snprintf(idx->chain, sizeof(idx->chain), "%s", chain);
 		idx->n = 0;
+	}
+	if (l3_live_note_mark(lv, r, chain) < 0) {
+		free(t);
+		return -1;
 	}
 	nftnl_expr_foreach(r, l3_live_expr, t);
 	l3_live_unanon(t->buf);
@@ -228,23 +276,18 @@ int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r)
 	return rc;
 }
 
-int l3_live_obj(struct l3_live *lv, struct nftnl_obj *o)
+static int l3_live_obj(struct l3_live *lv, struct nftnl_obj *o)
 {
-	struct l3_live_counter *c;
+	struct l3_ir_counter_value *c;
 	char line[128];
+	void *p;
 
 	snprintf(line, sizeof(line), "counter %s", nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
 	if (l3_live_add(lv, line) < 0)
 		return -1;
-	if (lv->nctrs == lv->ctrs_cap) {
-		size_t cap = lv->ctrs_cap ? lv->ctrs_cap * 2 : 64;
-		void *p = realloc(lv->ctrs, cap * sizeof(*lv->ctrs));
-
-		if (!p)
-			return -1;
-		lv->ctrs = p;
-		lv->ctrs_cap = cap;
-	}
+	if (!(p = l3_live_room(lv->ctrs, lv->nctrs, &lv->ctrs_cap, sizeof(*lv->ctrs))))
+		return -1;
+	lv->ctrs = p;
 	c = &lv->ctrs[lv->nctrs++];
 	snprintf(c->name, sizeof(c->name), "%s", nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
 	c->packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
@@ -252,7 +295,7 @@ int l3_live_obj(struct l3_live *lv, struct nftnl_obj *o)
 	return 0;
 }
 
-/* One nf_tables message of a dump or a batch → lines. */
+/* One nf_tables message of a dump → lines. */
 struct l3_live_ctx {
 	struct l3_live *lv;
 	struct mnl_socket *nl;
@@ -265,16 +308,11 @@ struct l3_live_ctx {
 static int l3_live_note_set(struct l3_live_ctx *c, const char *name)
 {
 	char *copy;
+	void *p;
 
-	if (c->nsets == c->sets_cap) {
-		size_t cap = c->sets_cap ? c->sets_cap * 2 : 32;
-		void *p = realloc(c->sets, cap * sizeof(*c->sets));
-
-		if (!p)
-			return -1;
-		c->sets = p;
-		c->sets_cap = cap;
-	}
+	if (!(p = l3_live_room(c->sets, c->nsets, &c->sets_cap, sizeof(*c->sets))))
+		return -1;
+	c->sets = p;
 	copy = strdup(name);
 	if (!copy)
 		return -1;
@@ -293,6 +331,8 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 	struct l3_live_ctx *c = data;
 	int type = NFNL_MSG_TYPE(nlh->nlmsg_type), rc = 0;
 
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+		return MNL_CB_OK;
 	switch (type) {
 	case NFT_MSG_NEWCHAIN: {
 		struct nftnl_chain *ch = nftnl_chain_alloc();
@@ -403,6 +443,70 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
+static void l3_live_sort(struct l3_live *lv);
+
+/* Sets, then rules chain by chain in order (they are numbered per chain). */
+static int l3_live_render_ir(struct l3_live *lv, const struct l3_ir *ir,
+			     const struct l3_nl_features *f)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < ir->sets.len; i++) {
+		struct nftnl_set *s = l3_nl_set_obj(ir, L3_IR_SET(ir, i), 0, true);
+
+		rc = !s ? -1 : l3_live_set(lv, s) < 0 ? -1 : l3_live_elems(lv, s);
+		if (s)
+			nftnl_set_free(s);
+	}
+	for (i = 0; rc == 0 && i < ir->chains.len; i++) {
+		const struct l3_ir_chain *c = L3_IR_CHAIN(ir, i);
+
+		for (j = 0; rc == 0 && j < c->rules.len; j++) {
+			struct nftnl_rule *r = l3_nl_rule_obj(NULL, ir, c,
+							      (const struct l3_ir_rule *)c->rules.items + j, f);
+
+			rc = r ? l3_live_rule(lv, r) : -1;
+			if (r)
+				nftnl_rule_free(r);
+		}
+	}
+	return rc;
+}
+
+int l3_live_render(struct l3_live *lv, const struct l3_ir *ir, const struct l3_nl_features *f)
+{
+	const struct l3_ir_counter *ctr = ir->counters.items;
+	size_t i;
+	int rc = 0;
+
+	memset(lv, 0, sizeof(*lv));
+	lv->exists = true;
+	for (i = 0; rc == 0 && i < ir->counters.len; i++) {
+		struct nftnl_obj *o = l3_nl_counter_obj(ir, &ctr[i]);
+
+		rc = o ? l3_live_obj(lv, o) : -1;
+		if (o)
+			nftnl_obj_free(o);
+	}
+	for (i = 0; rc == 0 && i < ir->chains.len; i++) {
+		struct nftnl_chain *c = l3_nl_chain_obj(ir, L3_IR_CHAIN(ir, i));
+
+		rc = c ? l3_live_chain(lv, c) : -1;
+		if (c)
+			nftnl_chain_free(c);
+	}
+	if (rc == 0)
+		rc = l3_live_render_ir(lv, ir, f);
+	if (rc < 0) {
+		if (!errno)
+			errno = ENOMEM;
+		return -1;
+	}
+	l3_live_sort(lv);
+	return 0;
+}
+
 int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv)
 {
 	struct l3_live_ctx c = { .lv = lv, .nl = nl, .table = table };
@@ -441,14 +545,22 @@ static int l3_line_cmp(const void *a, const void *b)
 
 static int l3_ctr_cmp(const void *a, const void *b);
 
-/* Lines for diffing, counters for l3_live_counter()'s binary search. */
-void l3_live_sort(struct l3_live *lv)
+static int l3_mark_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct l3_live_mark *)a)->chain,
+		      ((const struct l3_live_mark *)b)->chain);
+}
+
+/* Lines for diffing, counters and marks for binary searches. */
+static void l3_live_sort(struct l3_live *lv)
 {
 	/* qsort(NULL, 0) is undefined */
 	if (lv->nlines)
 		qsort(lv->lines, lv->nlines, sizeof(*lv->lines), l3_line_cmp);
 	if (lv->nctrs)
 		qsort(lv->ctrs, lv->nctrs, sizeof(*lv->ctrs), l3_ctr_cmp);
+	if (lv->nmarks)
+		qsort(lv->marks, lv->nmarks, sizeof(*lv->marks), l3_mark_cmp);
 }
 
 void l3_live_free(struct l3_live *lv)
@@ -459,6 +571,7 @@ void l3_live_free(struct l3_live *lv)
 		free(lv->lines[i]);
 	free(lv->lines);
 	free(lv->ctrs);
+	free(lv->marks);
 	free(lv->elems);
 	memset(lv, 0, sizeof(*lv));
 }
@@ -489,16 +602,72 @@ size_t l3_live_diff(const struct l3_live *have, const struct l3_live *want, FILE
 
 static int l3_ctr_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct l3_live_counter *)a)->name,
-		      ((const struct l3_live_counter *)b)->name);
+	return strcmp(((const struct l3_ir_counter_value *)a)->name,
+		      ((const struct l3_ir_counter_value *)b)->name);
 }
 
-const struct l3_live_counter *l3_live_counter(const struct l3_live *lv, const char *name)
+const struct l3_ir_counter_value *l3_live_counter(const struct l3_live *lv, const char *name)
 {
-	struct l3_live_counter key;
+	struct l3_ir_counter_value key;
 
 	if (!lv->nctrs || strlen(name) >= sizeof(key.name))
 		return NULL;
 	strcpy(key.name, name);
 	return bsearch(&key, lv->ctrs, lv->nctrs, sizeof(*lv->ctrs), l3_ctr_cmp);
+}
+
+/* The mark that the chain of namespace @name sets in the live table (read
+ * from its bitwise expression); 0 when there is no such chain. */
+static uint32_t l3_live_ns_mark(const struct l3_live *lv, const char *name)
+{
+	struct l3_live_mark key;
+	const struct l3_live_mark *m;
+
+	if (!lv->nmarks ||
+	    (size_t)snprintf(key.chain, sizeof(key.chain), L3_IR_CHAIN_NS_FMT, name) >=
+		    sizeof(key.chain))
+		return 0;
+	m = bsearch(&key, lv->marks, lv->nmarks, sizeof(*lv->marks), l3_mark_cmp);
+	return m ? m->mark : 0;
+}
+
+int l3_live_listeners(const struct l3_live *lv, struct l3_ir_listener **out, size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	*out = calloc(lv->nelems + 1, sizeof(**out));
+	if (!*out)
+		return -1;
+	for (i = 0; i < lv->nelems; i++) {
+		const struct l3_live_elem *e = &lv->elems[i];
+		const int family = !strcmp(e->set, L3_IR_SET_LISTEN4) ? AF_INET
+				   : !strcmp(e->set, L3_IR_SET_LISTEN6) ? AF_INET6 : 0;
+		const uint32_t alen = family == AF_INET ? 4 : 16;
+		struct l3_ir_listener *l = &(*out)[*n];
+
+		/* address, then the port in network order, padded to 4 bytes */
+		if (!family || e->len != alen + 4)
+			continue;
+		l->family = family;
+		memcpy(&l->a, e->key, alen);
+		l->port = (uint16_t)(e->key[alen] << 8 | e->key[alen + 1]);
+		(*n)++;
+	}
+	return 0;
+}
+
+int l3_live_ids(const struct l3_live *lv, const struct l3_cfg *cfg, uint32_t *ids)
+{
+	uint32_t *keep = calloc(cfg->nns + 1, sizeof(*keep));
+	size_t i, full;
+	int rc;
+
+	if (!keep)
+		return -1;
+	for (i = 0; lv->exists && i < cfg->nns; i++)
+		keep[i] = l3_cfg_mark_id(cfg, l3_live_ns_mark(lv, cfg->ns[i].name));
+	rc = l3_cfg_ids(cfg, keep, ids, &full);
+	free(keep);
+	return rc;
 }

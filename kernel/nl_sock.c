@@ -17,11 +17,11 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
-#include "l3nft/nl.h"
+#include "l3nft/kernel/nl_sock.h"
 
 struct mnl_socket *l3_nl_open(void)
 {
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 
 	if (!nl)
 		return NULL;
@@ -111,50 +111,47 @@ struct l3_nl_reader {
 	struct l3_nl_error *errs;
 	size_t max, n;
 	uint32_t fence;
-	bool done;
 };
 
-static int l3_nl_read_one(struct l3_nl_reader *rd, const struct nlmsghdr *nlh)
+/* The kernel acks each message it refuses (and the fence) with an
+ * NLMSG_ERROR: collect the refusals, stop at the fence's. */
+static int l3_nl_read_error(const struct nlmsghdr *nlh, void *data)
 {
-	if (nlh->nlmsg_seq == rd->fence) {
-		if (nlh->nlmsg_type == NLMSG_ERROR)
-			rd->done = true;
-		return 0;
-	}
-	if (nlh->nlmsg_type == NLMSG_ERROR &&
-	    nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct nlmsgerr)) {
-		const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	struct l3_nl_reader *rd = data;
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
 
-		if (err->error && rd->n < rd->max) {
-			rd->errs[rd->n].err = -err->error;
-			rd->errs[rd->n].origin = l3_nl_find_origin(rd->nb, nlh->nlmsg_seq);
-			rd->n++;
-		}
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
 	}
-	return 0;
+	if (nlh->nlmsg_seq == rd->fence)
+		return MNL_CB_STOP;
+	if (err->error && rd->n < rd->max) {
+		rd->errs[rd->n].err = -err->error;
+		rd->errs[rd->n].origin = l3_nl_find_origin(rd->nb, nlh->nlmsg_seq);
+		rd->n++;
+	}
+	return MNL_CB_OK;
 }
 
 static int l3_nl_read(struct mnl_socket *nl, struct l3_nl_reader *rd)
 {
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = l3_nl_read_error };
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
-	int rc = 0;
+	unsigned portid = mnl_socket_get_portid(nl);
+	int rc = -1;
+	ssize_t n;
 
 	if (!buf)
 		return -1;
-	while (!rd->done) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE * 4);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		int len = (int)n;
-
-		if (n < 0) {
-			rc = -1;
+	/* sequence 0: the answers carry the sequence of each message */
+	while ((n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE * 4)) > 0) {
+		rc = mnl_cb_run2(buf, (size_t)n, 0, portid, NULL, rd, ctl, NLMSG_MIN_TYPE);
+		if (rc <= 0)
 			break;
-		}
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
-			l3_nl_read_one(rd, nlh);
 	}
 	free(buf);
-	return rc;
+	return n < 0 || rc < 0 ? -1 : 0;
 }
 
 int l3_nl_send(struct mnl_socket *nl, struct l3_nl_batch *nb, struct l3_nl_error *errs,

@@ -26,7 +26,7 @@ TARGETS="fuzz_policy fuzz_listen fuzz_ctl"
 
 # UBSan must abort, not print and go on, or libFuzzer never sees the bug.
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-cflags="-g -O1 -std=gnu11 $san -I $builddir -I $srcdir/include -I $srcdir/compiler"
+cflags="-g -O1 -std=gnu11 $san -I $builddir -I $srcdir/include"
 libs="-lyaml -lnftnl -lmnl"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -35,15 +35,15 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 mkdir -p "$bindir/obj"
 
-# The library once, instrumented for coverage but without libFuzzer's main;
-# each target then links it with -fsanitize=fuzzer.
+# The parsers once, instrumented for coverage but without libFuzzer's
+# main: the compiler layer and the control-protocol codec, nothing that
+# talks to the system. Each target then links them with -fsanitize=fuzzer.
 objs=
-for src in "$srcdir"/compiler/*.c; do
+for src in "$srcdir"/compiler/*.c "$srcdir"/kernel/ctl.c "$srcdir"/kernel/rundir.c; do
 	name=$(basename "$src" .c)
-	[ "$name" = main ] && continue
 	obj=$bindir/obj/$name.o
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$builddir/config.h" -nt "$obj" ] ||
-	   [ -n "$(find "$srcdir/include" "$srcdir/compiler" -name '*.h' -newer "$obj")" ]; then
+	   [ -n "$(find "$srcdir/include" -name '*.h' -newer "$obj")" ]; then
 		$CC $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
 	fi
 	objs="$objs $obj"

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/cfg.h"
+#include "l3nft/compiler/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

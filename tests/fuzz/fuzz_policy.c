@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/cfg.h"
-#include "l3nft/diag.h"
-#include "l3nft/ir.h"
+#include "l3nft/compiler/cfg.h"
+#include "l3nft/compiler/diag.h"
+#include "l3nft/compiler/emit_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

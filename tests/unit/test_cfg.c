@@ -86,7 +86,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(ns->addrs[0].pos.line, 4);
 	ck_assert_int_eq(ns->addrs[0].pos.col, 17);
 	ck_assert_uint_eq(ns->nlistens, 0);
-	ck_assert_uint_eq(l3_cfg_ns_mark(cfg, ns), 0x00010000u);
+	ck_assert_uint_eq(l3_cfg_mark(cfg, ns->id), 0x00010000u);
 	l3_cfg_free(cfg);
 }
 END_TEST
@@ -115,7 +115,7 @@ START_TEST(test_all_keys)
 	ck_assert(web->id_explicit);
 	ck_assert_int_eq(web->id_pos.line, 8);
 	ck_assert_int_eq(web->id_pos.col, 9);
-	ck_assert_uint_eq(l3_cfg_ns_mark(cfg, web), 0x00000500u);
+	ck_assert_uint_eq(l3_cfg_mark(cfg, web->id), 0x00000500u);
 	/* leading, trailing and doubled slashes go */
 	ck_assert_str_eq(web->cgroup, "system.slice/nginx.service");
 	ck_assert_int_eq(web->cgroup_depth, 2);
@@ -191,7 +191,7 @@ START_TEST(test_number_forms)
 	ck_assert_uint_eq(cfg->mark_mask, 0xff000000u);
 	ck_assert_uint_eq(cfg->queue, 16);
 	ck_assert_uint_eq(cfg->ns[0].id, 255);
-	ck_assert_uint_eq(l3_cfg_ns_mark(cfg, &cfg->ns[0]), 0xff000000u);
+	ck_assert_uint_eq(l3_cfg_mark(cfg, cfg->ns[0].id), 0xff000000u);
 	l3_cfg_free(cfg);
 }
 END_TEST

@@ -8,7 +8,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include "tests.h"
-#include "l3nft/ir.h"
+#include "l3nft/compiler/cfg_check.h"
+#include "l3nft/compiler/ir.h"
 
 static const struct l3_ir_opts l3t_opts = {
 	.cgroup_mount = "/sys/fs/cgroup",
@@ -594,6 +595,84 @@ START_TEST(test_positions)
 }
 END_TEST
 
+/* Facts of the running system are inputs: kept ids, cgroup ids (a missing
+ * cgroup gets no elements), counter start values, run-time listeners. */
+START_TEST(test_live_inputs)
+{
+	static const uint32_t ids[] = { 7, 2, 9 };
+	static const uint64_t cg[] = { 1001, 0, 1003 };
+	static const struct l3_ir_counter_value ctrs[] = {
+		{ "mail_refused", 5, 500 }, { "web_egress", 3, 300 },
+	};
+	struct l3_ir_listener lis[2] = { { .family = AF_INET, .port = 6000 },
+					 { .family = AF_INET, .port = 5000 } };
+	struct l3_ir_live live = { .ids = ids, .cgroup_ids = cg, .counters = ctrs,
+				   .ncounters = 2, .listeners = lis, .nlisteners = 2 };
+	struct l3_ir_opts o = l3t_opts;
+	const struct l3_ir_counter *c;
+	const struct l3_ir_set *s;
+	struct l3t_built b;
+	size_t i;
+
+	inet_pton(AF_INET, "239.9.9.9", &lis[0].a.v4);
+	inet_pton(AF_INET, "239.1.1.1", &lis[1].a.v4);	/* the policy has it already */
+	o.live = &live;
+	b = l3t_build_opts(l3t_policy, &o);
+	for (i = 0; i < 3; i++) {
+		ck_assert_uint_eq(l3_ir_ns_id(b.ir, &b.cfg->ns[i]), ids[i]);
+		ck_assert_uint_eq(l3t_rule(l3_ir_find_chain(b.ir, L3_IR_CHAIN(b.ir, i)->name), 0)
+					  ->s[0].mark_value, ids[i] << 16);
+	}
+	/* the policy is not written */
+	ck_assert_uint_eq(b.cfg->ns[0].id, 1);
+	s = l3t_set(b.ir, "cgroup_l2");
+	ck_assert_uint_eq(s->elems.len, 1);
+	ck_assert_uint_eq(l3t_elem(s, 0)->key[0].u.cg.id, 1001);
+	ck_assert_uint_eq(b.ir->missing.len, 1);
+	ck_assert_ptr_eq(((const struct l3_ns **)b.ir->missing.items)[0], &b.cfg->ns[1]);
+	ck_assert_uint_eq(l3t_elem(l3t_set(b.ir, "member_l2"), 0)->key[0].u.mark, 7u << 16);
+	c = b.ir->counters.items;
+	for (i = 0; i < b.ir->counters.len; i++) {
+		uint64_t want = !strcmp(c[i].name, "web_egress") ? 3
+				: !strcmp(c[i].name, "mail_refused") ? 5 : 0;
+
+		ck_assert_uint_eq(c[i].packets, want);
+	}
+	s = l3t_set(b.ir, L3_IR_SET_LISTEN4);
+	ck_assert_str_eq(l3t_elem(s, s->elems.len - 1)->comment, "registered at run time");
+	ck_assert_uint_eq(l3t_elem(s, s->elems.len - 1)->key[1].u.port, 6000);
+	for (i = 0; i + 1 < s->elems.len; i++)
+		ck_assert_ptr_nonnull(l3t_elem(s, i)->ns);
+	l3t_free(&b);
+}
+END_TEST
+
+/* The one id allocator: explicit ids, then kept ones, then lowest free. */
+START_TEST(test_cfg_ids_keep)
+{
+	struct l3_cfg *cfg = l3t_ok("version: 1\nmark_mask: 0x7\nnamespaces:\n"
+				    "  a: {addresses: [192.0.2.1/24]}\n"
+				    "  b: {id: 2, addresses: [192.0.2.2/24]}\n"
+				    "  c: {addresses: [192.0.2.3/24]}\n"
+				    "  d: {addresses: [192.0.2.4/24]}\n");
+	static const uint32_t keep[] = { 5, 0, 2, 99 };
+	uint32_t ids[4];
+	size_t full = 0;
+
+	ck_assert_int_eq(l3_cfg_ids(cfg, keep, ids, &full), 0);
+	/* a keeps 5; b is explicit; c's 2 is taken, 99 is past the mask */
+	ck_assert_uint_eq(ids[0], 5);
+	ck_assert_uint_eq(ids[1], 2);
+	ck_assert_uint_eq(ids[2], 1);
+	ck_assert_uint_eq(ids[3], 3);
+	ck_assert_int_eq(l3_cfg_ids(cfg, NULL, ids, &full), 0);
+	ck_assert_uint_eq(ids[0], 1);
+	ck_assert_uint_eq(ids[2], 3);
+	ck_assert_uint_eq(ids[3], 4);
+	l3_cfg_free(cfg);
+}
+END_TEST
+
 Suite *l3_suite_ir(void)
 {
 	Suite *s = suite_create("ir");
@@ -606,6 +685,8 @@ Suite *l3_suite_ir(void)
 	tcase_add_test(tc, test_marks);
 	tcase_add_test(tc, test_marks_other_mask);
 	tcase_add_test(tc, test_ids_auto);
+	tcase_add_test(tc, test_live_inputs);
+	tcase_add_test(tc, test_cfg_ids_keep);
 	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_levels_root_level);
 	tcase_add_test(tc, test_levels_too_many);

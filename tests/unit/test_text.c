@@ -7,7 +7,7 @@
 
 #include <arpa/inet.h>
 #include "tests.h"
-#include "l3nft/ir.h"
+#include "l3nft/compiler/emit_text.h"
 
 static const char l3t_policy[] =
 	"version: 1\n"
@@ -195,10 +195,10 @@ START_TEST(test_values)
 	l3_emit_value(ir, &v, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "\"unified/a/b\"");
 	v.type = L3_T_VERDICT;
-	v.u.verdict.code = L3_V_GOTO;
+	v.u.verdict.code = L3_V_JUMP;
 	v.u.verdict.chain = "ns_web";
 	l3_emit_value(ir, &v, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "goto ns_web");
+	ck_assert_str_eq(buf, "jump ns_web");
 	v.u.verdict.code = L3_V_DROP;
 	v.u.verdict.chain = NULL;
 	l3_emit_value(ir, &v, buf, sizeof(buf));

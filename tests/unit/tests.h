@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "l3nft/cfg.h"
-#include "l3nft/diag.h"
+#include "l3nft/compiler/cfg.h"
+#include "l3nft/compiler/diag.h"
 
 Suite *l3_suite_cfg(void);
 Suite *l3_suite_ir(void);

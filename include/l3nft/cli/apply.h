@@ -1,10 +1,11 @@
 /* `l3nft apply`, `diff` and `delete`: the policy onto the running kernel. */
-#ifndef L3NFT_APPLY_H
-#define L3NFT_APPLY_H
+#ifndef L3NFT_CLI_APPLY_H
+#define L3NFT_CLI_APPLY_H
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "l3nft/cfg.h"
+#include "l3nft/compiler/cfg.h"
+#include "l3nft/compiler/result.h"
 
 struct l3_apply_opts {
 	bool dry_run;		/* check everything with the kernel, change nothing */
@@ -12,29 +13,21 @@ struct l3_apply_opts {
 	FILE *log;		/* progress and diffs for people (stdout) */
 };
 
-/* Result classes, as the command's exit status. */
-enum l3_status {
-	L3_OK = 0,
-	L3_INVALID = 1,		/* the policy or the usage; for diff: they differ */
-	L3_REFUSED = 2,		/* the kernel or the system said no */
-};
-
 /*
  * Replaces the table with the policy's in one transaction, keeping the
  * listener registrations l3nftd added and the counters' values; adds the
  * aliases that are missing. Namespaces without an explicit id keep the id
- * they have in the live table (@cfg is updated). An unchanged policy
- * changes nothing. Kernel
+ * they have in the live table. An unchanged policy changes nothing. Kernel
  * errors are reported in @diag at the YAML position they came from.
  */
-enum l3_status l3_apply(struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			struct l3_diag *diag);
 /* Prints what apply would change; L3_OK when nothing, L3_INVALID when
  * something differs. */
-enum l3_status l3_diff(struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 		       struct l3_diag *diag);
 /* Removes the table and the aliases l3nft added. */
-enum l3_status l3_delete(struct l3_cfg *cfg, const struct l3_apply_opts *o,
+enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			 struct l3_diag *diag);
 
 #endif

@@ -3,51 +3,23 @@
  * every value came from. Built by l3_cfg_load(); read by the IR builder,
  * `l3nft exec` and the daemon.
  */
-#ifndef L3NFT_CFG_H
-#define L3NFT_CFG_H
+#ifndef L3NFT_COMPILER_CFG_H
+#define L3NFT_COMPILER_CFG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include <net/if.h>
-#include "l3nft/diag.h"
-#include "l3nft/util.h"
+#include "l3nft/compiler/addr.h"
+#include "l3nft/compiler/diag.h"
+#include "l3nft/compiler/util.h"
 
 #define L3_CFG_DEFAULT_FILE "/etc/l3nft/l3nft.yaml"
 #define L3_CFG_DEFAULT_TABLE "l3nft"
 #define L3_CFG_DEFAULT_MARK_MASK 0x00ff0000u
 #define L3_CFG_DEFAULT_QUEUE 100
-#define L3_NAME_MAX 31		/* [a-z][a-z0-9_-]{0,30} */
 #define L3_CGROUP_PATH_MAX 1024
 #define L3_CFG_MAX_FILE_SIZE (32u << 20)
-
-/* An address with its prefix length, as written in `addresses:`. */
-struct l3_addr {
-	int family;		/* AF_INET or AF_INET6 */
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} a;
-	int plen;
-	struct l3_pos pos;
-};
-
-enum l3_listen_kind {
-	L3_LISTEN_GROUP,	/* a multicast group */
-	L3_LISTEN_BROADCAST,	/* subnet broadcasts of the namespace, and 255.255.255.255 */
-};
-
-/* One `listen:` entry, e.g. 239.1.1.1:5000/udp or broadcast:137/udp. */
-struct l3_listen {
-	enum l3_listen_kind kind;
-	int family;		/* AF_INET or AF_INET6 (GROUP); AF_INET (BROADCAST) */
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} group;
-	uint16_t port;		/* host byte order */
-	struct l3_pos pos;
-};
 
 enum l3_loopback {
 	L3_LOOPBACK_ISOLATED,
@@ -105,21 +77,11 @@ const struct l3_ns *l3_cfg_find_ns(const struct l3_cfg *cfg, const char *name);
 unsigned l3_cfg_mark_shift(uint32_t mask);
 /* The largest id the mask allows. */
 uint32_t l3_cfg_max_id(uint32_t mask);
-/* The packet mark bits of @ns (already shifted into the mask). */
-uint32_t l3_cfg_ns_mark(const struct l3_cfg *cfg, const struct l3_ns *ns);
+/* The packet mark bits of namespace id @id (shifted into the mask). */
+uint32_t l3_cfg_mark(const struct l3_cfg *cfg, uint32_t id);
+/* The id whose mark is @mark; 0 when @mark is no namespace's. */
+uint32_t l3_cfg_mark_id(const struct l3_cfg *cfg, uint32_t mark);
 /* The first address of @family in @ns (the egress source), or NULL. */
 const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family);
-
-/*
- * Parsers shared with the daemon and the control protocol. Each returns 0,
- * or -1 with a human-readable reason in @why (a static string).
- */
-int l3_addr_parse(const char *s, struct l3_addr *out, const char **why);
-int l3_listen_parse(const char *s, struct l3_listen *out, const char **why);
-/* Formats @l as the policy file writes it. */
-void l3_listen_format(const struct l3_listen *l, char *buf, size_t len);
-bool l3_name_valid(const char *s);
-/* A word nft reads as a keyword, which cannot name a table in nft text. */
-bool l3_nft_keyword(const char *s);
 
 #endif

@@ -1,18 +1,21 @@
 /*
  * The netlink emitter: the IR as one nf_tables transaction (libnftnl
- * batch), plus the socket work to send it and read the kernel's answer.
+ * batch). Nothing here opens a socket: kernel/nl_sock.c sends the batch.
  */
-#ifndef L3NFT_NL_H
-#define L3NFT_NL_H
+#ifndef L3NFT_COMPILER_EMIT_NL_H
+#define L3NFT_COMPILER_EMIT_NL_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "l3nft/ir.h"
+#include "l3nft/compiler/ir.h"
 
 struct mnl_socket;
 struct nftnl_batch;
 struct nftnl_set_elem;
-struct l3_live;
+struct nftnl_obj;
+struct nftnl_chain;
+struct nftnl_set;
+struct nftnl_rule;
 
 /* What the running kernel can do; see l3_nl_probe(). */
 struct l3_nl_features {
@@ -34,13 +37,6 @@ struct l3_nl_batch {
 	size_t norigins;
 	size_t cap;
 	uint32_t anon_sets;	/* ids for anonymous sets of this batch */
-	struct l3_live *render;	/* when set, every object is also rendered here */
-	int render_err;
-};
-
-enum l3_nl_mode {
-	L3_NL_REPLACE,		/* create-if-missing, delete, then define the table */
-	L3_NL_DELETE,		/* delete the table only */
 };
 
 /*
@@ -53,8 +49,22 @@ void l3_nl_batch_fini(struct l3_nl_batch *nb);
 /* Adds the whole table in @ir to the batch. */
 int l3_nl_emit_table(struct l3_nl_batch *nb, const struct l3_ir *ir,
 		     const struct l3_nl_features *f);
-/* One IR element as libnftnl builds it into a message (caller frees). */
-struct nftnl_set_elem *l3_nl_elem(const struct l3_ir_set *is, const struct l3_ir_elem *e);
+/*
+ * The objects of the table as libnftnl builds them, one at a time: what
+ * l3_nl_emit_table() serialises into the batch, and what kernel/live.c
+ * renders with the reader it runs over the kernel's dump, so `diff`
+ * compares both through one code path. Each is the caller's to free; NULL
+ * on ENOMEM. A set carries its elements when @elems; a rule built without
+ * a batch (@nb NULL) refers to anonymous sets it does not send.
+ */
+struct nftnl_obj *l3_nl_counter_obj(const struct l3_ir *ir, const struct l3_ir_counter *c);
+struct nftnl_chain *l3_nl_chain_obj(const struct l3_ir *ir, const struct l3_ir_chain *c);
+struct nftnl_set *l3_nl_set_obj(const struct l3_ir *ir, const struct l3_ir_set *is, uint32_t id,
+			       bool elems);
+struct nftnl_rule *l3_nl_rule_obj(struct l3_nl_batch *nb, const struct l3_ir *ir,
+				  const struct l3_ir_chain *c, const struct l3_ir_rule *r,
+				  const struct l3_nl_features *f);
+
 /* Adds (or, with @add false, deletes) @n elements of set @is of the live
  * table: what l3nftd changes at run time. */
 int l3_nl_emit_elems(struct l3_nl_batch *nb, const struct l3_ir *ir, const struct l3_ir_set *is,
@@ -64,25 +74,5 @@ int l3_nl_emit_delete(struct l3_nl_batch *nb, const char *name);
 /* Closes the batch; with @commit false the kernel checks every message and
  * then aborts the transaction (a dry run that changes nothing). */
 int l3_nl_batch_end(struct l3_nl_batch *nb, bool commit);
-
-/* One error the kernel answered with. */
-struct l3_nl_error {
-	int err;			/* positive errno */
-	const struct l3_nl_origin *origin;	/* NULL when not ours */
-};
-
-/*
- * Sends the batch on @nl and reads every answer. Returns 0 when the kernel
- * took all of it; -1 otherwise, with up to @max errors in @errs (*@nerrs
- * says how many) and errno set to the first.
- */
-int l3_nl_send(struct mnl_socket *nl, struct l3_nl_batch *nb, struct l3_nl_error *errs,
-	       size_t max, size_t *nerrs);
-
-/* Opens a netfilter netlink socket. */
-struct mnl_socket *l3_nl_open(void);
-
-/* Asks the kernel, with a transaction it then aborts, what it supports. */
-int l3_nl_probe(struct mnl_socket *nl, struct l3_nl_features *f);
 
 #endif

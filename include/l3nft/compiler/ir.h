@@ -9,13 +9,13 @@
  * item directly, and the netlink emitter expands each into the expressions
  * nft itself would generate.
  */
-#ifndef L3NFT_IR_H
-#define L3NFT_IR_H
+#ifndef L3NFT_COMPILER_IR_H
+#define L3NFT_COMPILER_IR_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
-#include "l3nft/cfg.h"
+#include "l3nft/compiler/cfg.h"
 
 /* Data types of set keys, map values and rule operands. */
 enum l3_ir_type {
@@ -35,7 +35,6 @@ enum l3_ir_verdict {
 	L3_V_DROP,
 	L3_V_RETURN,
 	L3_V_JUMP,
-	L3_V_GOTO,
 };
 
 struct l3_ir_cgroup {
@@ -54,7 +53,7 @@ struct l3_ir_value {
 		struct l3_ir_cgroup cg;
 		struct {
 			enum l3_ir_verdict code;
-			const char *chain;	/* JUMP/GOTO */
+			const char *chain;	/* JUMP */
 		} verdict;
 		const char *obj;		/* counter name */
 	} u;
@@ -125,7 +124,6 @@ struct l3_ir_key {
 
 enum l3_ir_op {
 	L3_OP_EQ,		/* key == value */
-	L3_OP_NE,		/* key != value */
 	L3_OP_PREFIX,		/* address key in value/plen */
 	L3_OP_IN_LIST,		/* key in { list } (small anonymous set) */
 	L3_OP_IN_SET,		/* key in @set */
@@ -149,7 +147,6 @@ struct l3_ir_match {
 enum l3_ir_stmt_kind {
 	L3_STMT_MARK_SET,	/* meta mark set meta mark and ~mask or value */
 	L3_STMT_VMAP,		/* key vmap @set */
-	L3_STMT_COUNTER,	/* anonymous counter */
 	L3_STMT_COUNTER_NAMED,	/* counter name "x" */
 	L3_STMT_COUNTER_MAP,	/* counter name key map @set */
 	L3_STMT_SNAT_MAP,	/* snat ip|ip6 to key map @set */
@@ -209,6 +206,43 @@ struct l3_ir_chain {
 	struct l3_pos pos;
 };
 
+/* A counter's value, to carry it over into a new table. */
+struct l3_ir_counter_value {
+	char name[64];
+	uint64_t packets, bytes;
+};
+
+/* A listen set element that l3nftd added at run time. */
+struct l3_ir_listener {
+	int family;			/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} a;
+	uint16_t port;			/* host byte order */
+};
+
+/*
+ * Facts about the running system that the table carries, read by the
+ * caller (apply, the daemon) before building: the IR is complete when
+ * l3_ir_build() returns, and the policy is never written.
+ */
+struct l3_ir_live {
+	/* Per namespace (policy order): the id to use, e.g. the one the live
+	 * table already has. NULL: the ids of the policy. */
+	const uint32_t *ids;
+	/* Per namespace: its cgroup's id, 0 when the cgroup does not exist
+	 * yet (it then gets no elements and is listed in ir->missing). NULL:
+	 * not resolved, as in the text form, which prints paths. */
+	const uint64_t *cgroup_ids;
+	/* Values the named counters start from, sorted by name (strcmp). */
+	const struct l3_ir_counter_value *counters;
+	size_t ncounters;
+	/* Listen set elements registered at run time, kept in the table. */
+	const struct l3_ir_listener *listeners;
+	size_t nlisteners;
+};
+
 /* Build options that are facts about the machine, not the policy. */
 struct l3_ir_opts {
 	/* The cgroup2 mount point, e.g. /sys/fs/cgroup/unified; the text form
@@ -217,9 +251,8 @@ struct l3_ir_opts {
 	/* Depth of the mount's root within the cgroup hierarchy (non-zero
 	 * inside a cgroup namespace); added to each path's depth. */
 	int cgroup_root_level;
-	/* Look each cgroup up (apply): elements carry its id, and a cgroup
-	 * that does not exist yet gets no elements (see missing). */
-	bool resolve_cgroups;
+	/* What the running system has; NULL for none (compile). */
+	const struct l3_ir_live *live;
 };
 
 #define L3_IR_LEVELS_MAX 16
@@ -235,6 +268,7 @@ struct l3_ir {
 	int levels[L3_IR_LEVELS_MAX];	/* distinct cgroup levels in use, ascending */
 	int nlevels;
 	struct l3_vec missing;		/* const struct l3_ns *: cgroup not found */
+	uint32_t *ids;			/* per namespace (policy order): its id */
 };
 
 /* Iterating the pointer vectors above. */
@@ -247,17 +281,37 @@ void l3_ir_free(struct l3_ir *ir);
 struct l3_ir_set *l3_ir_find_set(const struct l3_ir *ir, const char *name);
 struct l3_ir_chain *l3_ir_find_chain(const struct l3_ir *ir, const char *name);
 
-/* Names the IR gives things, shared with the daemon and `status`. */
+/* l3_ir_build()'s result for namespace @ns: its id and its packet mark. */
+uint32_t l3_ir_ns_id(const struct l3_ir *ir, const struct l3_ns *ns);
+uint32_t l3_ir_ns_mark(const struct l3_ir *ir, const struct l3_ns *ns);
+
+/*
+ * The table's vocabulary: every name the compiler gives a table object
+ * that someone else (the daemon, status, the live-table reader) looks up
+ * again. Defined here once.
+ */
+#define L3_IR_CHAIN_NS_PREFIX "ns_"		/* a namespace's mark chain */
+#define L3_IR_CHAIN_NS_FMT L3_IR_CHAIN_NS_PREFIX "%s"
 #define L3_IR_SET_CGROUP_FMT "cgroup_l%d"	/* cgroupsv2 : verdict */
-#define L3_IR_SET_MEMBER_FMT "member_l%d"	/* mark . cgroupsv2 */
+#define L3_IR_SET_MEMBER_PREFIX "member_l"	/* mark . cgroupsv2 */
+#define L3_IR_SET_MEMBER_FMT L3_IR_SET_MEMBER_PREFIX "%d"
 #define L3_IR_SET_LISTEN4 "listen4"		/* ipv4_addr . inet_service */
 #define L3_IR_SET_LISTEN6 "listen6"		/* ipv6_addr . inet_service */
+#define L3_IR_SET_DST4 "dst4"			/* ipv4_addr : verdict */
+#define L3_IR_SET_DST6 "dst6"			/* ipv6_addr : verdict */
+#define L3_IR_COUNTER_HOST_REFUSED "host_refused"
+#define L3_IR_COUNTER_LOOPBACK_REFUSED "loopback_refused"
 
-/* Emitters */
-/* Prints @ir as an nft script that `nft -f` loads. 0, or -1 on write error. */
-int l3_emit_text(const struct l3_ir *ir, FILE *out);
-/* Formats one value the way the text form writes it. */
-void l3_emit_value(const struct l3_ir *ir, const struct l3_ir_value *v,
-		   char *buf, size_t len);
+/* The named counters of each namespace, "NAME_KIND", and the objref maps
+ * "KIND_ctr" from a namespace's mark to them. */
+enum l3_ir_counter_kind {
+	L3_CTR_EGRESS,		/* connections and flows translated */
+	L3_CTR_ACCEPTED,	/* packets accepted for its sockets */
+	L3_CTR_REFUSED,		/* packets refused to it */
+	L3_CTR_KINDS,
+};
+#define L3_IR_COUNTER_FMT "%s_%s"		/* namespace, kind */
+#define L3_IR_COUNTER_MAP_FMT "%s_ctr"		/* kind */
+extern const char *const l3_ir_counter_kinds[L3_CTR_KINDS];
 
 #endif

@@ -9,8 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "l3nft/diag.h"
-#include "l3nft/util.h"
+#include "l3nft/compiler/diag.h"
+#include "l3nft/compiler/util.h"
 
 #define L3_YAML_MAX_DEPTH 32
 #define L3_YAML_MAX_NODES (4u << 20)

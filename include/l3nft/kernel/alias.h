@@ -3,8 +3,8 @@
  * l3nft adds carry IFA_PROTO = L3_IFA_PROTO, so l3nft can tell them from
  * the ones a sysadmin added and never touches the latter.
  */
-#ifndef L3NFT_ALIAS_H
-#define L3NFT_ALIAS_H
+#ifndef L3NFT_KERNEL_ALIAS_H
+#define L3NFT_KERNEL_ALIAS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,14 +29,25 @@ struct l3_aliases {
 	size_t n, cap;
 };
 
+/* One rtnetlink socket (close-on-exec) for a whole plan of requests. */
+struct mnl_socket;
+struct l3_rt {
+	struct mnl_socket *nl;
+	uint32_t seq;
+};
+
+/* 0, or -1 with errno. */
+int l3_rt_open(struct l3_rt *rt);
+void l3_rt_close(struct l3_rt *rt);
+
 /* Every address of the network namespace, sorted for l3_alias_find().
  * 0, or -1 with errno. */
-int l3_alias_dump(struct l3_aliases *out);
+int l3_alias_dump(struct l3_rt *rt, struct l3_aliases *out);
 void l3_aliases_free(struct l3_aliases *a);
 /* The entry for @family/@addr (any interface), or NULL. */
 const struct l3_alias *l3_alias_find(const struct l3_aliases *a, int family, const void *addr);
 /* Adds @al (IPv6 without duplicate address detection), tagged as ours. */
-int l3_alias_add(const struct l3_alias *al);
-int l3_alias_del(const struct l3_alias *al);
+int l3_alias_add(struct l3_rt *rt, const struct l3_alias *al);
+int l3_alias_del(struct l3_rt *rt, const struct l3_alias *al);
 
 #endif

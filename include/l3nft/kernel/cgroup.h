@@ -1,10 +1,11 @@
 /* Finding the cgroup2 hierarchy and the cgroups in it. */
-#ifndef L3NFT_CGROUP_H
-#define L3NFT_CGROUP_H
+#ifndef L3NFT_KERNEL_CGROUP_H
+#define L3NFT_KERNEL_CGROUP_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "l3nft/compiler/cfg.h"
 
 struct l3_cgroup_mount {
 	char path[4096];	/* where cgroup2 is mounted */
@@ -17,5 +18,13 @@ struct l3_cgroup_mount {
  * is none.
  */
 int l3_cgroup_find_mount(FILE *f, struct l3_cgroup_mount *m);
+
+/* The id of cgroup @path below mount @mount (the inode of its directory,
+ * what the kernel's socket cgroup lookups compare); 0 when it does not
+ * exist. */
+uint64_t l3_cgroup_id(const char *mount, const char *path);
+
+/* The cgroup id of each namespace of @cfg into @ids (policy order). */
+void l3_cgroup_ids(const char *mount, const struct l3_cfg *cfg, uint64_t *ids);
 
 #endif

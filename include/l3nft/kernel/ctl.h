@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "l3nft/cfg.h"
+#include "l3nft/compiler/cfg.h"
 
 #define L3_CTL_MAX 512
 #define L3_CTL_REPLY_MAX 4096

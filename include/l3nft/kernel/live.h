@@ -1,20 +1,25 @@
 /*
  * The table as the kernel has it, and the table a batch would make, both
- * reduced to canonical lines by the same code (libnftnl's parsers), so
- * `apply` can tell "unchanged" and `diff` can say what differs.
+ * reduced to canonical lines by the same reader (libnftnl's parsers run
+ * over netlink messages), so `apply` can tell "unchanged" and `diff` can
+ * say what differs.
  */
-#ifndef L3NFT_LIVE_H
-#define L3NFT_LIVE_H
+#ifndef L3NFT_KERNEL_LIVE_H
+#define L3NFT_KERNEL_LIVE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "l3nft/nl.h"
+#include "l3nft/compiler/cfg.h"
+#include "l3nft/compiler/ir.h"
 
-struct l3_live_counter {
-	char name[64];
-	uint64_t packets;
-	uint64_t bytes;
+struct mnl_socket;
+struct l3_nl_features;
+
+/* A namespace chain's mark, read with libnftnl's getters. */
+struct l3_live_mark {
+	char chain[64];
+	uint32_t mark;
 };
 
 /* A set element read back: its set and raw key. */
@@ -34,8 +39,10 @@ struct l3_live {
 	struct l3_live_rule_index idx;	/* numbering rules while rendering */
 	char **lines;			/* sorted by l3_live_sort() */
 	size_t nlines, cap;
-	struct l3_live_counter *ctrs;
+	struct l3_ir_counter_value *ctrs;	/* sorted by name */
 	size_t nctrs, ctrs_cap;
+	struct l3_live_mark *marks;	/* of the namespace chains, sorted */
+	size_t nmarks, marks_cap;
 	struct l3_live_elem *elems;	/* elements of the dynamic sets */
 	size_t nelems, elems_cap;
 };
@@ -43,25 +50,27 @@ struct l3_live {
 /* Reads table @table (family inet). A missing table is not an error:
  * lv->exists is false. 0, or -1 with errno. */
 int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv);
-/*
- * Renderers, one per kind of object, used on what the kernel dumps and on
- * what the emitter builds (l3_nl_batch.render): one code path for both.
- * Rules must come chain by chain, in order.
- */
-struct nftnl_chain;
-struct nftnl_set;
-struct nftnl_rule;
-struct nftnl_obj;
-int l3_live_chain(struct l3_live *lv, const struct nftnl_chain *c);
-int l3_live_set(struct l3_live *lv, const struct nftnl_set *s);
-int l3_live_elem(struct l3_live *lv, const char *set, struct nftnl_set_elem *e);
-int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r);
-int l3_live_obj(struct l3_live *lv, struct nftnl_obj *o);
-void l3_live_sort(struct l3_live *lv);
+/* Renders the table @ir would make into @lv: the emitter's libnftnl
+ * objects go through the same renderers as the kernel's dump in
+ * l3_live_read(), so both sides of a diff come from one code path. 0, or
+ * -1 with errno. */
+int l3_live_render(struct l3_live *lv, const struct l3_ir *ir, const struct l3_nl_features *f);
+
 void l3_live_free(struct l3_live *lv);
 /* Lines only in @have ("-") and only in @want ("+") go to @out when not
  * NULL; returns how many lines differ. Both must be sorted. */
 size_t l3_live_diff(const struct l3_live *have, const struct l3_live *want, FILE *out);
-const struct l3_live_counter *l3_live_counter(const struct l3_live *lv, const char *name);
+const struct l3_ir_counter_value *l3_live_counter(const struct l3_live *lv, const char *name);
+
+/* The listener elements of the listen sets, for l3_ir_live (malloc'd;
+ * the caller frees *@out). 0, or -1 with errno. */
+int l3_live_listeners(const struct l3_live *lv, struct l3_ir_listener **out, size_t *n);
+
+/*
+ * The ids the namespaces of @cfg get in a table that replaces @lv: each
+ * keeps the id its chain has in @lv unless the policy sets one (see
+ * l3_cfg_ids()). Fills @ids (policy order). 0, or -1 with errno.
+ */
+int l3_live_ids(const struct l3_live *lv, const struct l3_cfg *cfg, uint32_t *ids);
 
 #endif
