@@ -134,49 +134,123 @@ static bool l3_index_has(const struct l3_addr **v, size_t n, const struct l3_ali
 	return n && bsearch(&kp, v, n, sizeof(*v), l3_addr_ref_cmp);
 }
 
+/* A table of l3nft 0.1, which did not record the addresses it added: its
+ * owner is taken to own every address l3nft added (a sysadmin's table
+ * replaced with --force owns none). */
+static bool l3_table_legacy(const struct l3_live *lv)
+{
+	return lv->exists && l3_live_is_ours(lv) && !l3_live_owned_known(lv);
+}
+
+/* Whether the live table owns @al (added by l3nft for it). */
+static bool l3_table_owns(const struct l3_live *lv, const struct l3_alias *al)
+{
+	return al->proto == L3_IFA_PROTO &&
+	       (l3_table_legacy(lv) || l3_live_owns(lv, al->family, &al->a));
+}
+
+/* An address the host has already: the namespace's only when this table
+ * added it, or when the policy adopts it; never the host's own or another
+ * table's (taking it would move the host's traffic on it, e.g. its SSH,
+ * into the namespace). 0, or -1 with the reason in @diag. */
+static int l3_plan_present(const struct l3_plan *p, const struct l3_ns *ns,
+			   const struct l3_addr *a, const struct l3_alias *al, struct l3_diag *diag)
+{
+	char txt[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE] = "?";
+
+	if (a->adopt || l3_table_owns(&p->have, al))
+		return 0;
+	inet_ntop(a->family, &a->a, txt, sizeof(txt));
+	if_indextoname((unsigned)al->ifindex, ifname);
+	if (al->proto == L3_IFA_PROTO)
+		l3_error(diag, a->pos,
+			 "address %s (dev %s) was added by l3nft for another table, or for a table "
+			 "that is gone: namespace '%s' cannot take it; write {address: %s/%d, "
+			 "adopt: true} to give it to the namespace as it is", txt, ifname,
+			 ns->name, txt, a->plen);
+	else
+		l3_error(diag, a->pos,
+			 "address %s is the host's (dev %s, not added by l3nft): giving it to "
+			 "namespace '%s' would take the host's traffic on it; if that is meant, "
+			 "write {address: %s/%d, adopt: true} (delete then leaves it)", txt,
+			 ifname, ns->name, txt, a->plen);
+	return -1;
+}
+
+/* The aliases of @ns to add. A missing interface is a warning: the table
+ * is loaded, and l3nftd adds the addresses when the interface appears. */
+static int l3_plan_ns_aliases(struct l3_plan *p, const struct l3_ns *ns, struct l3_diag *diag)
+{
+	unsigned ifindex = 0;
+	bool warned = false;
+	size_t j;
+
+	for (j = 0; j < ns->naddrs; j++) {
+		const struct l3_addr *a = &ns->addrs[j];
+		const struct l3_alias *now = l3_alias_find(&p->now, a->family, &a->a);
+		struct l3_alias al = { .family = a->family, .plen = a->plen,
+				       .proto = L3_IFA_PROTO };
+
+		if (now) {
+			l3_plan_present(p, ns, a, now, diag);
+			continue;
+		}
+		if (a->adopt) {
+			l3_warn(diag, a->pos, "adopted address is not on the host: l3nft does not "
+				"add adopted addresses; namespace '%s' has it once the host does",
+				ns->name);
+			continue;
+		}
+		if (!ns->ifname) {
+			l3_error(diag, a->pos,
+				 "address is on no interface and namespace '%s' names no "
+				 "'interface' to add it to", ns->name);
+			continue;
+		}
+		if (!ifindex && !(ifindex = if_nametoindex(ns->ifname))) {
+			if (!warned)
+				l3_warn(diag, ns->ifname_pos,
+					"interface '%s' does not exist yet: namespace '%s' has no "
+					"addresses until it does (l3nftd adds them when it appears)",
+					ns->ifname, ns->name);
+			warned = true;
+			continue;
+		}
+		al.ifindex = (int)ifindex;
+		memcpy(&al.a, &a->a, sizeof(al.a));
+		if (l3_plan_push(&p->add, &p->nadd, &al) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Whether @al is an address this table added and the policy no longer
+ * has: only those are removed (l3nft 0.1's tables did not record theirs:
+ * then every address l3nft added and the policy lacks). */
+static bool l3_plan_is_stale(const struct l3_plan *p, const struct l3_alias *al,
+			     const struct l3_addr **index, size_t nindex)
+{
+	return l3_table_owns(&p->have, al) && !l3_index_has(index, nindex, al);
+}
+
 /* Which aliases to add (missing), and which of ours to remove (stale). */
 static int l3_plan_aliases(struct l3_plan *p, const struct l3_cfg *cfg, struct l3_diag *diag)
 {
 	const struct l3_addr **index;
-	size_t i, j, nindex, errors = diag->nerrors;
+	size_t i, nindex, errors = diag->nerrors;
 
 	if (l3_alias_dump(&p->rt, &p->now) < 0) {
 		l3_error(diag, L3_NOPOS, "reading addresses: %s", strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < cfg->nns; i++) {
-		const struct l3_ns *ns = &cfg->ns[i];
-		unsigned ifindex = 0;
-
-		for (j = 0; j < ns->naddrs; j++) {
-			const struct l3_addr *a = &ns->addrs[j];
-			struct l3_alias al = { .family = a->family, .plen = a->plen,
-					       .proto = L3_IFA_PROTO };
-
-			if (l3_alias_find(&p->now, a->family, &a->a))
-				continue;	/* present, maybe by hand: used and left alone */
-			if (!ns->ifname) {
-				l3_error(diag, a->pos,
-					 "address is on no interface and namespace '%s' names no "
-					 "'interface' to add it to", ns->name);
-				continue;
-			}
-			if (!ifindex && !(ifindex = if_nametoindex(ns->ifname))) {
-				l3_error(diag, ns->ifname_pos, "interface '%s' does not exist",
-					 ns->ifname);
-				break;
-			}
-			al.ifindex = (int)ifindex;
-			memcpy(&al.a, &a->a, sizeof(al.a));
-			if (l3_plan_push(&p->add, &p->nadd, &al) < 0)
-				return -1;
-		}
-	}
+	for (i = 0; i < cfg->nns; i++)
+		if (l3_plan_ns_aliases(p, &cfg->ns[i], diag) < 0)
+			return -1;
 	index = l3_cfg_addr_index(cfg, &nindex);
 	if (!index)
 		return -1;
 	for (i = 0; i < p->now.n; i++)
-		if (p->now.v[i].proto == L3_IFA_PROTO && !l3_index_has(index, nindex, &p->now.v[i]) &&
+		if (l3_plan_is_stale(p, &p->now.v[i], index, nindex) &&
 		    l3_plan_push(&p->stale, &p->nstale, &p->now.v[i]) < 0) {
 			free(index);
 			return -1;
@@ -199,8 +273,35 @@ static int l3_plan_facts(struct l3_plan *p, const struct l3_cfg *cfg, const char
 	return 0;
 }
 
+/*
+ * A table of the policy's name that l3nft did not make (a sysadmin's
+ * `inet filter`) is neither replaced nor deleted unless forced; forced,
+ * what is lost is said. 0, or -1 with the reason in @diag.
+ */
+static int l3_table_claim(const struct l3_live *have, const char *table, bool force,
+			  FILE *log, struct l3_diag *diag)
+{
+	char what[160];
+
+	if (l3_live_is_ours(have))
+		return 0;
+	l3_live_summary(have, what, sizeof(what));
+	if (!force) {
+		l3_error(diag, L3_NOPOS,
+			 "table inet %s exists and was not made by l3nft (%s%s%s): l3nft "
+			 "leaves it alone; name another table with 'table:', or use --force "
+			 "to replace it, losing all of it", table, what,
+			 have->comment[0] ? "; comment: " : "", have->comment);
+		return -1;
+	}
+	fprintf(log, "--force: table inet %s was not made by l3nft; all it holds is lost (%s)\n",
+		table, what);
+	return 0;
+}
+
 /* Builds the plan; 0, or an l3_status with the reason in @diag. */
-static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg, bool commit,
+static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
+				   const struct l3_apply_opts *o, bool commit,
 				   struct l3_diag *diag)
 {
 	struct l3_cgroup_mount mnt;
@@ -217,6 +318,8 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg, 
 		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
 		return L3_REFUSED;
 	}
+	if (l3_table_claim(&p->have, cfg->table, o->force, o->log, diag) < 0)
+		return L3_REFUSED;
 	if (l3_plan_facts(p, cfg, mnt.path) < 0)
 		goto oom;
 	live.ids = p->ids;
@@ -359,7 +462,7 @@ enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 
 	if (lock < 0)
 		return L3_REFUSED;
-	st = l3_plan_make(&p, cfg, !o->dry_run, diag);
+	st = l3_plan_make(&p, cfg, o, !o->dry_run, diag);
 	if (st != L3_OK)
 		goto out;
 	if (o->verbose)
@@ -403,7 +506,7 @@ enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 	struct l3_plan p = { 0 };
 	enum l3_status st;
 
-	st = l3_plan_make(&p, cfg, false, diag);
+	st = l3_plan_make(&p, cfg, o, false, diag);
 	if (st == L3_OK && l3_plan_print(&p, o->log) > 0)
 		st = L3_INVALID;	/* "they differ" */
 	else if (st != L3_OK)
@@ -412,48 +515,65 @@ enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 	return st;
 }
 
-enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
-			 struct l3_diag *diag)
+/* Whether delete removes @al: an address l3nft added that this table owns.
+ * l3nft 0.1's tables did not record theirs: then the policy's own (never
+ * an adopted one). Without the table, none is known to be its own. */
+static bool l3_delete_owns(const struct l3_live *have, const struct l3_alias *al,
+			   const struct l3_addr **index, size_t nindex)
+{
+	const struct l3_addr *a;
+	struct l3_addr key = { .family = al->family };
+	const struct l3_addr *kp = &key, *const *hit;
+
+	if (!l3_table_owns(have, al))
+		return false;
+	if (!l3_table_legacy(have))
+		return true;
+	memcpy(&key.a, &al->a, sizeof(key.a));
+	hit = nindex ? bsearch(&kp, index, nindex, sizeof(*index), l3_addr_ref_cmp) : NULL;
+	a = hit ? *hit : NULL;
+	return a && !a->adopt;
+}
+
+/* The table goes in one transaction; ENOENT (no table) is not an error. */
+static enum l3_status l3_delete_table(struct mnl_socket *nl, const char *table, bool commit,
+				      struct l3_diag *diag)
 {
 	struct l3_nl_error err;
-	struct l3_aliases now = { 0 };
 	struct l3_nl_batch nb;
-	struct l3_rt rt = { 0 };
-	struct mnl_socket *nl;
 	enum l3_status st = L3_OK;
-	size_t nerr = 0, i, removed = 0;
-	int lock = l3_apply_lock(diag);
+	size_t nerr = 0;
 
-	if (lock < 0)
-		return L3_REFUSED;
-	nl = l3_nl_open();
-	if (!nl || l3_nl_batch_init(&nb, (uint32_t)time(NULL)) < 0) {
-		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
-		if (nl)
-			mnl_socket_close(nl);
-		close(lock);
-		return L3_REFUSED;
-	}
-	if (l3_nl_emit_delete(&nb, cfg->table) < 0 || l3_nl_batch_end(&nb, !o->dry_run) < 0) {
+	if (l3_nl_batch_init(&nb, (uint32_t)time(NULL)) < 0 ||
+	    l3_nl_emit_delete(&nb, table) < 0 || l3_nl_batch_end(&nb, commit) < 0) {
+		l3_error(diag, L3_NOPOS, "building the transaction: %s", strerror(errno));
 		st = L3_REFUSED;
 	} else if (l3_nl_send(nl, &nb, &err, 1, &nerr) < 0 && !(nerr && err.err == ENOENT)) {
-		l3_error(diag, L3_NOPOS, "deleting table inet %s: %s", cfg->table, strerror(errno));
+		l3_error(diag, L3_NOPOS, "deleting table inet %s: %s", table, strerror(errno));
 		st = L3_REFUSED;
 	}
 	l3_nl_batch_fini(&nb);
-	mnl_socket_close(nl);
-	if (st == L3_OK && (l3_rt_open(&rt) < 0 || l3_alias_dump(&rt, &now) < 0)) {
+	return st;
+}
+
+/* Removes the addresses the table owns; a hand-added or adopted one stays. */
+static enum l3_status l3_delete_aliases(const struct l3_cfg *cfg, const struct l3_live *have,
+					const struct l3_apply_opts *o, size_t *removed,
+					struct l3_diag *diag)
+{
+	struct l3_aliases now = { 0 };
+	struct l3_rt rt = { 0 };
+	const struct l3_addr **index = NULL;
+	enum l3_status st = L3_OK;
+	size_t i, nindex = 0;
+
+	if (l3_rt_open(&rt) < 0 || l3_alias_dump(&rt, &now) < 0 ||
+	    !(index = l3_cfg_addr_index(cfg, &nindex))) {
 		l3_error(diag, L3_NOPOS, "reading addresses: %s", strerror(errno));
 		st = L3_REFUSED;
 	}
-	if (st != L3_OK) {
-		l3_rt_close(&rt);
-		close(lock);
-		return st;
-	}
-	/* only the addresses l3nft added: a hand-added alias stays */
-	for (i = 0; i < now.n; i++) {
-		if (now.v[i].proto != L3_IFA_PROTO)
+	for (i = 0; st == L3_OK && i < now.n; i++) {
+		if (!l3_delete_owns(have, &now.v[i], index, nindex))
 			continue;
 		if (o->dry_run || o->verbose)
 			l3_print_alias(o->log, '-', &now.v[i], "");
@@ -461,13 +581,43 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 			l3_alias_error(diag, "removing", &now.v[i]);
 			st = L3_REFUSED;
 		} else {
-			removed++;
+			(*removed)++;
 		}
 	}
+	free(index);
 	l3_aliases_free(&now);
 	l3_rt_close(&rt);
+	return st;
+}
+
+enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
+			 struct l3_diag *diag)
+{
+	struct l3_live have = { 0 };
+	struct mnl_socket *nl;
+	enum l3_status st;
+	size_t removed = 0;
+	int lock = l3_apply_lock(diag);
+
+	if (lock < 0)
+		return L3_REFUSED;
+	nl = l3_nl_open();
+	if (!nl || l3_live_read(nl, cfg->table, &have) < 0) {
+		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
+		st = L3_REFUSED;
+	} else if (l3_table_claim(&have, cfg->table, o->force, o->log, diag) < 0) {
+		st = L3_REFUSED;
+	} else {
+		st = l3_delete_table(nl, cfg->table, !o->dry_run, diag);
+	}
+	if (st == L3_OK)
+		st = l3_delete_aliases(cfg, &have, o, &removed, diag);
+	if (nl)
+		mnl_socket_close(nl);
+	l3_live_free(&have);
 	close(lock);
-	fprintf(o->log, "%s table inet %s and %zu addresses\n",
-		o->dry_run ? "would delete" : "deleted", cfg->table, removed);
+	if (st == L3_OK)
+		fprintf(o->log, "%s table inet %s and %zu addresses\n",
+			o->dry_run ? "would delete" : "deleted", cfg->table, removed);
 	return st;
 }

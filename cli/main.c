@@ -38,13 +38,13 @@ static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
 	{ "compile", l3_cmd_compile, "[FILE] [--cgroup-mount DIR]",
 	  "print the equivalent nft script" },
-	{ "apply", l3_cmd_apply, "[FILE] [--dry-run] [-v]",
+	{ "apply", l3_cmd_apply, "[FILE] [--dry-run] [-v] [--force]",
 	  "replace the table atomically; add missing aliases" },
 	{ "diff", l3_cmd_diff, "[FILE] [-v]",
 	  "what apply would change (exit 0 same, 1 different)" },
-	{ "delete", l3_cmd_delete, "[FILE] [--dry-run] [-v]",
+	{ "delete", l3_cmd_delete, "[FILE] [--dry-run] [-v] [--force]",
 	  "remove the table and the aliases l3nft added" },
-	{ "status", l3_cmd_status, "[FILE] [--json]",
+	{ "status", l3_cmd_status, "[FILE] [--json] [--check]",
 	  "per namespace: cgroup, addresses, members, counters" },
 	{ "exec", l3_cmd_exec, "NAME [-c FILE] [--keep-net-raw] -- CMD [ARG...]",
 	  "run CMD inside namespace NAME" },
@@ -168,15 +168,17 @@ static int l3_cmd_compile(int argc, char **argv)
 	return status;
 }
 
-/* apply, diff and delete share their arguments: [FILE] [--dry-run] [-v]. */
+/* apply, diff and delete share their arguments: [FILE] [--dry-run] [-v]
+ * [--force] (diff takes neither --dry-run nor --force). */
 static int l3_cmd_live(int argc, char **argv,
 		       enum l3_status (*op)(const struct l3_cfg *, const struct l3_apply_opts *,
 					    struct l3_diag *),
-		       bool dry_run_ok, int invalid)
+		       bool changes, int invalid)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_apply_opts ao = { .log = stdout };
@@ -186,8 +188,10 @@ static int l3_cmd_live(int argc, char **argv,
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "nv", opts, NULL)) != -1) {
-		if (c == 'n' && dry_run_ok)
+		if (c == 'n' && changes)
 			ao.dry_run = true;
+		else if (c == 'f' && changes)
+			ao.force = true;
 		else if (c == 'v')
 			ao.verbose = true;
 		else
@@ -226,25 +230,29 @@ static int l3_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "check", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct l3_status_opts so = { 0 };
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	const char *file;
-	bool json = false;
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (c != 'j')
+		if (c == 'j')
+			so.json = true;
+		else if (c == 'k')
+			so.check = true;
+		else
 			return L3_EXIT_INPUT;
-		json = true;
 	}
 	file = l3_main_file_arg(argc, argv, optind);
 	if (!file)
 		return L3_EXIT_INPUT;
 	cfg = l3_main_load(file, &diag, &status);
 	if (cfg)
-		status = (int)l3_status_print(cfg, json, stdout, &diag);
+		status = (int)l3_status_print(cfg, &so, stdout, &diag);
 	l3_main_diag_done(&diag);
 	l3_cfg_free(cfg);
 	return status;

@@ -39,6 +39,8 @@ struct l3_st_ctr {
 struct l3_st_ns {
 	const struct l3_ns *ns;
 	uint32_t id;			/* the live table's when loaded */
+	uint64_t table_cg_id;		/* the cgroup id the table holds; 0: none */
+	bool stale;			/* it is not the cgroup's id now */
 	bool cg_exists;
 	uint64_t cg_id;
 	long procs;
@@ -162,6 +164,11 @@ static void l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 	fprintf(out, ",\"exists\":%s", s->cg_exists ? "true" : "false");
 	if (s->cg_exists)
 		fprintf(out, ",\"id\":%" PRIu64 ",\"processes\":%ld", s->cg_id, s->procs);
+	if (s->table_cg_id)
+		fprintf(out, ",\"table_id\":%" PRIu64, s->table_cg_id);
+	else
+		fputs(",\"table_id\":null", out);
+	fprintf(out, ",\"stale\":%s", s->stale ? "true" : "false");
 	fputs("},\"addresses\":[", out);
 	for (i = 0; i < s->ns->naddrs; i++) {
 		fprintf(out, "%s{\"address\":", i ? "," : "");
@@ -204,6 +211,13 @@ static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 			s->cg_id, s->procs);
 	else
 		fprintf(out, "  cgroup    %s: does not exist (no members)\n", s->ns->cgroup);
+	if (s->stale && s->table_cg_id)
+		fprintf(out, "  stale     the table holds cgroup id %" PRIu64 ": l3nftd is not "
+			"keeping it current (l3nft sync %s puts it right)\n", s->table_cg_id,
+			s->ns->name);
+	else if (s->stale)
+		fprintf(out, "  stale     the table holds no id for the cgroup: l3nftd is not "
+			"keeping it current (l3nft sync %s puts it right)\n", s->ns->name);
 	for (i = 0; i < s->ns->naddrs; i++)
 		fprintf(out, "  address   %s%s%s: %s\n", s->addrs[i].text,
 			s->addrs[i].ifname[0] ? " dev " : "", s->addrs[i].ifname,
@@ -223,62 +237,134 @@ static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 	}
 }
 
-enum l3_status l3_status_print(const struct l3_cfg *cfg, bool json, FILE *out,
-			       struct l3_diag *diag)
+/* Everything status reports, read once. */
+struct l3_st {
+	struct l3_st_ns *ns;
+	uint32_t *ids;			/* per namespace: its id in the table */
+	uint64_t *table_cg;		/* per namespace: the cgroup id in the table */
+	bool loaded, daemon;
+};
+
+static void l3_st_free(struct l3_st *s, const struct l3_cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; s->ns && i < cfg->nns; i++)
+		free(s->ns[i].addrs);
+	free(s->ns);
+	free(s->ids);
+	free(s->table_cg);
+}
+
+/* The table, the addresses and the cgroups as they are now. */
+static int l3_st_read(struct l3_st *s, const struct l3_cfg *cfg, struct l3_live *live,
+		      struct l3_aliases *now)
+{
+	struct mnl_socket *nl = l3_nl_open();
+	struct l3_rt rt = { 0 };
+	int rc = -1;
+
+	s->ns = calloc(cfg->nns + 1, sizeof(*s->ns));
+	s->ids = calloc(cfg->nns + 1, sizeof(*s->ids));
+	s->table_cg = calloc(cfg->nns + 1, sizeof(*s->table_cg));
+	if (s->ns && s->ids && s->table_cg && nl && l3_live_read(nl, cfg->table, live) == 0 &&
+	    l3_live_ids(live, cfg, s->ids) == 0 &&
+	    l3_live_cgroup_ids(live, cfg, s->ids, s->table_cg) == 0 && l3_rt_open(&rt) == 0 &&
+	    l3_alias_dump(&rt, now) == 0)
+		rc = 0;
+	if (nl)
+		mnl_socket_close(nl);
+	l3_rt_close(&rt);
+	return rc;
+}
+
+static int l3_st_gather(struct l3_st *s, const struct l3_cfg *cfg, struct l3_diag *diag)
 {
 	struct l3_cgroup_mount mnt = { .path = "" };
 	struct l3_aliases now = { 0 };
 	struct l3_live live = { 0 };
-	struct l3_st_ns *ns = calloc(cfg->nns + 1, sizeof(*ns));
-	uint32_t *ids = calloc(cfg->nns + 1, sizeof(*ids));
-	struct mnl_socket *nl = l3_nl_open();
-	struct l3_rt rt = { 0 };
-	enum l3_status st = L3_OK;
-	bool daemon = l3_st_daemon_running();
+	size_t i;
+	int rc = l3_st_read(s, cfg, &live, &now);
+
+	if (rc < 0)
+		l3_error(diag, L3_NOPOS, "reading the system's state: %s", strerror(errno));
+	l3_cgroup_find_mount(NULL, &mnt);
+	for (i = 0; rc == 0 && i < cfg->nns; i++) {
+		struct l3_st_ns *n = &s->ns[i];
+
+		n->addrs = calloc(cfg->ns[i].naddrs + 1, sizeof(*n->addrs));
+		if (!n->addrs) {
+			rc = -1;
+			break;
+		}
+		l3_st_gather_ns(n, &cfg->ns[i], mnt.path, &now, &live);
+		n->id = s->ids[i];
+		n->table_cg_id = s->table_cg[i];
+		n->stale = live.exists && n->table_cg_id != n->cg_id;
+	}
+	s->loaded = live.exists;
+	s->daemon = l3_st_daemon_running();
+	l3_live_free(&live);
+	l3_aliases_free(&now);
+	return rc;
+}
+
+static void l3_st_print(const struct l3_st *s, const struct l3_cfg *cfg, bool json, FILE *out)
+{
 	size_t i;
 
-	if (!ns || !ids || !nl || l3_live_read(nl, cfg->table, &live) < 0 ||
-	    l3_live_ids(&live, cfg, ids) < 0 || l3_rt_open(&rt) < 0 ||
-	    l3_alias_dump(&rt, &now) < 0) {
-		l3_error(diag, L3_NOPOS, "reading the system's state: %s", strerror(errno));
-		st = L3_REFUSED;
-		goto out;
-	}
-	l3_cgroup_find_mount(NULL, &mnt);
-	for (i = 0; i < cfg->nns; i++) {
-		ns[i].addrs = calloc(cfg->ns[i].naddrs + 1, sizeof(*ns[i].addrs));
-		if (!ns[i].addrs) {
-			st = L3_REFUSED;
-			goto out;
-		}
-		l3_st_gather_ns(&ns[i], &cfg->ns[i], mnt.path, &now, &live);
-		ns[i].id = ids[i];
-	}
 	if (json) {
 		fputs("{\"table\":", out);
 		l3_json_str(out, cfg->table);
 		fprintf(out, ",\"table_loaded\":%s,\"l3nftd_running\":%s,\"namespaces\":[",
-			live.exists ? "true" : "false", daemon ? "true" : "false");
+			s->loaded ? "true" : "false", s->daemon ? "true" : "false");
 		for (i = 0; i < cfg->nns; i++) {
 			fputs(i ? "," : "", out);
-			l3_st_json_ns(cfg, &ns[i], out);
+			l3_st_json_ns(cfg, &s->ns[i], out);
 		}
 		fputs("]}\n", out);
-	} else {
-		fprintf(out, "table inet %s: %s\nl3nftd: %s\n", cfg->table,
-			live.exists ? "loaded" : "not loaded", daemon ? "running" : "not running");
-		for (i = 0; i < cfg->nns; i++)
-			l3_st_text_ns(cfg, &ns[i], out);
+		return;
 	}
-out:
-	for (i = 0; ns && i < cfg->nns; i++)
-		free(ns[i].addrs);
-	free(ns);
-	free(ids);
-	if (nl)
-		mnl_socket_close(nl);
-	l3_rt_close(&rt);
-	l3_live_free(&live);
-	l3_aliases_free(&now);
+	fprintf(out, "table inet %s: %s\nl3nftd: %s\n", cfg->table,
+		s->loaded ? "loaded" : "not loaded", s->daemon ? "running" : "not running");
+	for (i = 0; i < cfg->nns; i++)
+		l3_st_text_ns(cfg, &s->ns[i], out);
+}
+
+/* --check: each way the system is not what the policy says, one line on
+ * @err; returns how many. */
+static size_t l3_st_problems(const struct l3_st *s, const struct l3_cfg *cfg, FILE *err)
+{
+	size_t i, j, n = 0;
+
+	if (!s->loaded && ++n)
+		fprintf(err, "l3nft status: table inet %s is not loaded\n", cfg->table);
+	if (!s->daemon && ++n)
+		fprintf(err, "l3nft status: l3nftd is not running\n");
+	for (i = 0; i < cfg->nns; i++) {
+		const struct l3_st_ns *ns = &s->ns[i];
+
+		if (ns->stale && ++n)
+			fprintf(err, "l3nft status: namespace %s: the table's cgroup id is stale\n",
+				ns->ns->name);
+		for (j = 0; j < ns->ns->naddrs; j++)
+			if (!ns->addrs[j].present && ++n)
+				fprintf(err, "l3nft status: namespace %s: address %s is missing\n",
+					ns->ns->name, ns->addrs[j].text);
+	}
+	return n;
+}
+
+enum l3_status l3_status_print(const struct l3_cfg *cfg, const struct l3_status_opts *o,
+			       FILE *out, struct l3_diag *diag)
+{
+	struct l3_st s = { 0 };
+	enum l3_status st = L3_REFUSED;
+
+	if (l3_st_gather(&s, cfg, diag) == 0) {
+		l3_st_print(&s, cfg, o->json, out);
+		st = o->check && l3_st_problems(&s, cfg, stderr) ? L3_DEGRADED : L3_OK;
+	}
+	l3_st_free(&s, cfg);
 	return st;
 }

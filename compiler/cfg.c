@@ -30,6 +30,9 @@ static const char *const l3_top_keys[] = {
 static const char *const l3_ns_keys[] = {
 	"id", "cgroup", "interface", "addresses", "loopback", "ping", "listen",
 };
+static const char *const l3_addr_keys[] = {
+	"address", "adopt",
+};
 
 /* ---- did-you-mean ---- */
 
@@ -331,6 +334,55 @@ struct l3_ns_parse {
 	bool addrs_bad;		/* `addresses` had errors: saying "no addresses" would repeat them */
 };
 
+/* One address entry while it is read: "192.0.2.1/24", or the mapping
+ * {address: 192.0.2.1/24, adopt: true}. */
+struct l3_addr_parse {
+	struct l3_addr *ad;
+	bool have, bad;
+};
+
+static void l3_addr_pair(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
+{
+	struct l3_addr_parse *ap = arg;
+	const char *k = p->key->str, *s, *why;
+	bool adopt = ap->ad->adopt;
+
+	if (!strcmp(k, "address")) {
+		s = l3_cfg_str(c, p->value, "an address");
+		if (s && l3_addr_parse(s, ap->ad, &why) < 0)
+			l3_error(c->diag, p->value->pos, "%s: '%.64s'", why, s);
+		else if (s)
+			ap->have = true;
+		ap->bad |= !ap->have;
+		ap->ad->adopt = adopt;	/* l3_addr_parse() cleared it */
+	} else if (!strcmp(k, "adopt")) {
+		ap->bad |= l3_cfg_bool(c, p->value, "adopt", &ap->ad->adopt) < 0;
+	} else {
+		l3_unknown_key(c, p->key, "an address", l3_addr_keys, L3_ARRAY_SIZE(l3_addr_keys));
+		ap->bad = true;
+	}
+}
+
+/* 0 when @n is a valid address entry, now in *@ad. */
+static int l3_ns_address(struct l3_cfg_ctx *c, const struct l3_ynode *n, struct l3_addr *ad)
+{
+	struct l3_addr_parse ap = { .ad = ad };
+	const char *s, *why;
+
+	if (n->kind == L3_Y_MAP) {
+		l3_cfg_each_pair(c, n, l3_addr_pair, &ap);
+		if (!ap.have && !ap.bad)
+			l3_error(c->diag, n->pos, "an address entry needs 'address'");
+		return ap.have && !ap.bad ? 0 : -1;
+	}
+	s = l3_cfg_str(c, n, "an address");
+	if (s && l3_addr_parse(s, ad, &why) < 0)
+		l3_error(c->diag, n->pos, "%s: '%.64s'", why, s);
+	else if (s)
+		return 0;
+	return -1;
+}
+
 static void l3_ns_addresses(struct l3_cfg_ctx *c, struct l3_ns_parse *np,
 			    const struct l3_ynode *v)
 {
@@ -351,18 +403,14 @@ static void l3_ns_addresses(struct l3_cfg_ctx *c, struct l3_ns_parse *np,
 		return;
 	}
 	for (i = 0; i < v->items.len; i++) {
-		const char *s = l3_cfg_str(c, items[i], "an address");
 		struct l3_addr *ad = &ns->addrs[ns->naddrs];
-		const char *why;
 
-		if (s && l3_addr_parse(s, ad, &why) < 0)
-			l3_error(c->diag, items[i]->pos, "%s: '%.64s'", why, s);
-		else if (s) {
-			ad->pos = items[i]->pos;
-			ns->naddrs++;
+		if (l3_ns_address(c, items[i], ad) < 0) {
+			np->addrs_bad = true;
 			continue;
 		}
-		np->addrs_bad = true;
+		ad->pos = items[i]->pos;
+		ns->naddrs++;
 	}
 }
 

@@ -39,6 +39,7 @@ enum {
 };
 /* nft's set userdata: the byte order of key and data. */
 enum { L3_UDATA_KEYBYTEORDER = 0, L3_UDATA_DATABYTEORDER = 1 };
+
 enum { L3_BO_INVALID = 0, L3_BO_HOST = 1, L3_BO_BIG = 2 };
 
 #define L3_NL_PAGE (256u * 1024u)
@@ -99,8 +100,26 @@ static struct nlmsghdr *l3_nl_msg(struct l3_nl_batch *nb, uint16_t type, uint16_
 
 /* ---- table, counters ---- */
 
+/* The table's comment as nft stores it: a userdata TLV. */
+static int l3_nl_table_comment(struct nftnl_table *t, const char *comment)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+	if (!ud)
+		return -1;
+	if (!nftnl_udata_put_strz(ud, L3_NL_UDATA_TABLE_COMMENT, comment)) {
+		nftnl_udata_buf_free(ud);
+		errno = E2BIG;
+		return -1;
+	}
+	nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud),
+			     nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	return 0;
+}
+
 static int l3_nl_table_msg(struct l3_nl_batch *nb, const char *name, uint16_t type,
-			   uint16_t flags)
+			   uint16_t flags, const char *comment)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
@@ -109,6 +128,10 @@ static int l3_nl_table_msg(struct l3_nl_batch *nb, const char *name, uint16_t ty
 		return -1;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (comment && l3_nl_table_comment(t, comment) < 0) {
+		nftnl_table_free(t);
+		return -1;
+	}
 	nlh = l3_nl_msg(nb, type, flags, "table", L3_NOPOS);
 	if (nlh)
 		nftnl_table_nlmsg_build_payload(nlh, t);
@@ -118,7 +141,7 @@ static int l3_nl_table_msg(struct l3_nl_batch *nb, const char *name, uint16_t ty
 
 int l3_nl_emit_delete(struct l3_nl_batch *nb, const char *name)
 {
-	return l3_nl_table_msg(nb, name, NFT_MSG_DELTABLE, 0);
+	return l3_nl_table_msg(nb, name, NFT_MSG_DELTABLE, 0, NULL);
 }
 
 struct nftnl_obj *l3_nl_counter_obj(const struct l3_ir *ir, const struct l3_ir_counter *c)
@@ -920,9 +943,9 @@ int l3_nl_emit_table(struct l3_nl_batch *nb, const struct l3_ir *ir,
 	size_t i, j;
 
 	/* create-if-missing, delete, define: one transaction replaces it */
-	if (l3_nl_table_msg(nb, ir->table, NFT_MSG_NEWTABLE, NLM_F_CREATE) < 0 ||
-	    l3_nl_table_msg(nb, ir->table, NFT_MSG_DELTABLE, 0) < 0 ||
-	    l3_nl_table_msg(nb, ir->table, NFT_MSG_NEWTABLE, NLM_F_CREATE) < 0)
+	if (l3_nl_table_msg(nb, ir->table, NFT_MSG_NEWTABLE, NLM_F_CREATE, NULL) < 0 ||
+	    l3_nl_table_msg(nb, ir->table, NFT_MSG_DELTABLE, 0, NULL) < 0 ||
+	    l3_nl_table_msg(nb, ir->table, NFT_MSG_NEWTABLE, NLM_F_CREATE, L3_IR_TABLE_COMMENT) < 0)
 		return -1;
 	for (i = 0; i < ir->counters.len; i++)
 		if (l3_nl_counter(nb, ir, &ctr[i]) < 0)

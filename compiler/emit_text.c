@@ -380,6 +380,7 @@ int l3_emit_text(const struct l3_ir *ir, FILE *out)
 	size_t i;
 
 	l3_text_header(ir, out);
+	fprintf(out, "\tcomment \"%s\"\n\n", L3_IR_TABLE_COMMENT);
 	fputs("\t# Counters: NAME_egress counts the connections and flows translated to\n"
 	      "\t# namespace NAME's address, NAME_accepted the packets accepted for its\n"
 	      "\t# sockets, NAME_refused the packets refused to it (foreign socket, no\n"

@@ -547,6 +547,37 @@ static void l3_irb_addr_sets(struct l3_irb *b, int family)
 	}
 }
 
+/*
+ * The addresses this table owns: the policy's, less the adopted ones (the
+ * host manages those). No rule reads these sets: apply and delete do, so
+ * that they remove only addresses their own table added, never another
+ * table's or the host's.
+ */
+static void l3_irb_owned_sets(struct l3_irb *b)
+{
+	struct l3_ir_set *s4, *s6;
+	size_t i, j;
+
+	s4 = l3_irb_set(b, L3_IR_SET_OWNED4, L3_T_IPV4, L3_T_NONE, L3_T_NONE, 0,
+			"addresses this table added to the host: apply and delete remove only these");
+	s6 = l3_irb_set(b, L3_IR_SET_OWNED6, L3_T_IPV6, L3_T_NONE, L3_T_NONE, 0,
+			"the same for IPv6");
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+
+		for (j = 0; j < ns->naddrs; j++) {
+			const struct l3_addr *a = &ns->addrs[j];
+			struct l3_ir_elem *e;
+
+			if (a->adopt)
+				continue;
+			e = l3_irb_elem(b, a->family == AF_INET ? s4 : s6, ns, a->pos);
+			if (e)
+				l3_irb_addr_value(&e->key[0], a);
+		}
+	}
+}
+
 /* Marks of the namespaces with a property: loopback shared, ping. */
 static void l3_irb_mark_sets(struct l3_irb *b)
 {
@@ -1036,6 +1067,7 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	l3_irb_addr_sets(&b, AF_INET);
 	l3_irb_addr_sets(&b, AF_INET6);
 	l3_irb_mark_sets(&b);
+	l3_irb_owned_sets(&b);
 	l3_irb_counter_maps(&b);
 	l3_irb_ns_chains(&b);
 	l3_irb_host_in(&b);

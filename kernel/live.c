@@ -17,6 +17,8 @@
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include "l3nft/compiler/cfg_check.h"
 #include "l3nft/compiler/emit_nl.h"
 #include "l3nft/kernel/live.h"
@@ -111,11 +113,13 @@ static int l3_live_set(struct l3_live *lv, const struct nftnl_set *s)
 	return l3_live_add(lv, line);
 }
 
-/* Elements whose keys are kept raw: the listener sets (apply keeps them)
- * and member_lN (l3nftd learns the cgroup ids in the table from them). */
+/* Elements whose keys are kept raw: the listener sets (apply keeps them),
+ * member_lN (l3nftd and status learn the cgroup ids in the table from
+ * them) and the owned address sets (apply and delete remove only those). */
 static bool l3_live_dynamic(const char *set)
 {
 	return !strcmp(set, L3_IR_SET_LISTEN4) || !strcmp(set, L3_IR_SET_LISTEN6) ||
+	       !strcmp(set, L3_IR_SET_OWNED4) || !strcmp(set, L3_IR_SET_OWNED6) ||
 	       !strncmp(set, L3_IR_SET_MEMBER_PREFIX, sizeof(L3_IR_SET_MEMBER_PREFIX) - 1);
 }
 
@@ -326,6 +330,34 @@ static bool l3_live_ours(const struct l3_live_ctx *c, const char *table)
 	return !c->table || (table && !strcmp(table, c->table));
 }
 
+/* The comment in a table's userdata (nft's TLV), "" when it has none. */
+static int l3_live_udata_comment(const struct nftnl_udata *attr, void *data)
+{
+	char *out = data;
+	uint8_t len = nftnl_udata_len(attr);
+	const char *v = nftnl_udata_get(attr);
+
+	if (nftnl_udata_type(attr) == L3_NL_UDATA_TABLE_COMMENT && len > 0 &&
+	    v[len - 1] == '\0')
+		memcpy(out, v, len);
+	return 0;
+}
+
+static int l3_live_table(struct l3_live *lv, const struct nftnl_table *t)
+{
+	char line[L3_LIVE_COMMENT_MAX + 32];
+	uint32_t len = 0;
+	const void *ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+
+	lv->comment[0] = '\0';
+	if (ud && len)
+		nftnl_udata_parse(ud, len, l3_live_udata_comment, lv->comment);
+	if (!lv->comment[0])
+		return 0;
+	snprintf(line, sizeof(line), "table comment \"%s\"", lv->comment);
+	return l3_live_add(lv, line);
+}
+
 static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct l3_live_ctx *c = data;
@@ -334,6 +366,16 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
 		return MNL_CB_OK;
 	switch (type) {
+	case NFT_MSG_NEWTABLE: {
+		struct nftnl_table *t = nftnl_table_alloc();
+
+		rc = !t || nftnl_table_nlmsg_parse(nlh, t) < 0 ? -1
+		     : l3_live_ours(c, nftnl_table_get_str(t, NFTNL_TABLE_NAME))
+			     ? l3_live_table(c->lv, t) : 0;
+		if (t)
+			nftnl_table_free(t);
+		break;
+	}
 	case NFT_MSG_NEWCHAIN: {
 		struct nftnl_chain *ch = nftnl_chain_alloc();
 
@@ -482,6 +524,8 @@ int l3_live_render(struct l3_live *lv, const struct l3_ir *ir, const struct l3_n
 
 	memset(lv, 0, sizeof(*lv));
 	lv->exists = true;
+	snprintf(lv->comment, sizeof(lv->comment), "%s", L3_IR_TABLE_COMMENT);
+	rc = l3_live_add(lv, "table comment \"" L3_IR_TABLE_COMMENT "\"");
 	for (i = 0; rc == 0 && i < ir->counters.len; i++) {
 		struct nftnl_obj *o = l3_nl_counter_obj(ir, &ctr[i]);
 
@@ -670,4 +714,111 @@ int l3_live_ids(const struct l3_live *lv, const struct l3_cfg *cfg, uint32_t *id
 	rc = l3_cfg_ids(cfg, keep, ids, &full);
 	free(keep);
 	return rc;
+}
+
+/* l3nft 0.1 made its tables without the comment: they are recognised by
+ * what every l3nft table has (so an upgrade re-applies without --force). */
+static bool l3_live_legacy(const struct l3_live *lv)
+{
+	static const char *const need[] = {
+		"set " L3_IR_SET_LISTEN4 " ", "set " L3_IR_SET_DST4 " ",
+		"counter " L3_IR_COUNTER_HOST_REFUSED,
+	};
+	size_t i, j;
+
+	for (i = 0; i < L3_ARRAY_SIZE(need); i++) {
+		for (j = 0; j < lv->nlines; j++)
+			if (!strncmp(lv->lines[j], need[i], strlen(need[i])))
+				break;
+		if (j == lv->nlines)
+			return false;
+	}
+	return true;
+}
+
+bool l3_live_is_ours(const struct l3_live *lv)
+{
+	if (!lv->exists || !strcmp(lv->comment, L3_IR_TABLE_COMMENT))
+		return true;
+	return !lv->comment[0] && l3_live_legacy(lv);
+}
+
+bool l3_live_owned_known(const struct l3_live *lv)
+{
+	size_t i;
+
+	for (i = 0; i < lv->nlines; i++)
+		if (!strncmp(lv->lines[i], "set " L3_IR_SET_OWNED4 " ",
+			     sizeof("set " L3_IR_SET_OWNED4 " ") - 1))
+			return true;
+	return false;
+}
+
+bool l3_live_owns(const struct l3_live *lv, int family, const void *addr)
+{
+	const char *set = family == AF_INET ? L3_IR_SET_OWNED4 : L3_IR_SET_OWNED6;
+	const uint32_t len = family == AF_INET ? 4 : 16;
+	size_t i;
+
+	for (i = 0; i < lv->nelems; i++)
+		if (lv->elems[i].len == len && !strcmp(lv->elems[i].set, set) &&
+		    !memcmp(lv->elems[i].key, addr, len))
+			return true;
+	return false;
+}
+
+void l3_live_summary(const struct l3_live *lv, char *buf, size_t len)
+{
+	static const char *const kinds[] = { "chain ", "set ", "rule ", "counter ", "elem " };
+	static const char *const names[] = { "chains", "sets", "rules", "counters", "elements" };
+	size_t n[L3_ARRAY_SIZE(kinds)] = { 0 }, i, k;
+
+	for (i = 0; i < lv->nlines; i++)
+		for (k = 0; k < L3_ARRAY_SIZE(kinds); k++)
+			if (!strncmp(lv->lines[i], kinds[k], strlen(kinds[k])))
+				n[k]++;
+	snprintf(buf, len, "%s %zu, %s %zu, %s %zu, %s %zu, %s %zu", names[0], n[0], names[1],
+		 n[1], names[2], n[2], names[3], n[3], names[4], n[4]);
+}
+
+struct l3_live_member {
+	uint32_t mark;
+	uint64_t id;
+};
+
+static int l3_live_member_cmp(const void *a, const void *b)
+{
+	const struct l3_live_member *x = a, *y = b;
+
+	return x->mark < y->mark ? -1 : x->mark > y->mark;
+}
+
+int l3_live_cgroup_ids(const struct l3_live *lv, const struct l3_cfg *cfg, const uint32_t *ids,
+		       uint64_t *out)
+{
+	struct l3_live_member *m = calloc(lv->nelems + 1, sizeof(*m)), key, *hit;
+	size_t i, n = 0;
+
+	if (!m)
+		return -1;
+	for (i = 0; i < lv->nelems; i++) {
+		const struct l3_live_elem *e = &lv->elems[i];
+
+		/* key: the mark (4 bytes), then the cgroup id (8) */
+		if (e->len != 12 || strncmp(e->set, L3_IR_SET_MEMBER_PREFIX,
+					    sizeof(L3_IR_SET_MEMBER_PREFIX) - 1))
+			continue;
+		memcpy(&m[n].mark, e->key, 4);
+		memcpy(&m[n].id, e->key + 4, 8);
+		n++;
+	}
+	if (n)
+		qsort(m, n, sizeof(*m), l3_live_member_cmp);
+	for (i = 0; i < cfg->nns; i++) {
+		key.mark = l3_cfg_mark(cfg, ids[i]);
+		hit = n ? bsearch(&key, m, n, sizeof(*m), l3_live_member_cmp) : NULL;
+		out[i] = hit ? hit->id : 0;
+	}
+	free(m);
+	return 0;
 }

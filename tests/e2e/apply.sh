@@ -29,7 +29,7 @@ namespaces:
     id: 2
     cgroup: $PARENT/b
     interface: eth0
-    addresses: [192.0.2.11/24${2:-}]
+    addresses: [{address: 192.0.2.11/24, adopt: true}${2:-}]
 EOF
 }
 listing() { l3_h nft -s list table inet l3nft 2>/dev/null; }
@@ -67,6 +67,29 @@ l3_is "status: table loaded, two namespaces, cgroup of a exists" \
 text=$(l3_h "$L3NFT" status "$L3_TMP/base.yaml")
 l3_ok "status text names the namespace" contains "$text" '^namespace a \(id 1'
 l3_ok "status text shows the counters" contains "$text" 'counters +egress'
+l3_is "status: no cgroup id is stale right after apply" \
+	"$(jq_py 'print([n["cgroup"]["stale"] for n in d["namespaces"]])')" "[False, False]"
+l3_h "$L3NFT" status --check "$L3_TMP/base.yaml" >/dev/null 2>"$L3_TMP/check.err"
+l3_is "status --check exits 3 without l3nftd" "$?" 3
+l3_ok "  and says so" grep -q '^l3nft status: l3nftd is not running$' "$L3_TMP/check.err"
+l3_ok "  and nothing else is wrong" test "$(wc -l <"$L3_TMP/check.err")" -eq 1
+# systemd makes a service's cgroup anew on every restart: a new id
+rmdir "$L3_CG_MOUNT/$PARENT/b" && mkdir "$L3_CG_MOUNT/$PARENT/b"
+json=$(l3_h "$L3NFT" status --json "$L3_TMP/base.yaml")
+l3_is "status: a cgroup made anew is stale in the table" \
+	"$(jq_py 'n=d["namespaces"][1]["cgroup"]; print(n["stale"], n["table_id"] != n["id"])')" "True True"
+l3_ok "status text says which and what puts it right" \
+	contains "$(l3_h "$L3NFT" status "$L3_TMP/base.yaml")" '^  stale     the table holds cgroup id [0-9]+: .*l3nft sync b'
+l3_h "$L3NFT" status --check "$L3_TMP/base.yaml" >/dev/null 2>"$L3_TMP/check.err"
+l3_is "status --check exits 3 on a stale id" "$?" 3
+l3_ok "  and names the namespace" grep -q "^l3nft status: namespace b: the table's cgroup id is stale$" "$L3_TMP/check.err"
+l3_ok "apply takes the new id" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
+json=$(l3_h "$L3NFT" status --json "$L3_TMP/base.yaml")
+l3_is "  and it is stale no more" "$(jq_py 'print(d["namespaces"][1]["cgroup"]["stale"])')" False
+l3_h ip addr del 2001:db8::10/64 dev eth0
+l3_h "$L3NFT" status --check "$L3_TMP/base.yaml" >/dev/null 2>"$L3_TMP/check.err"
+l3_ok "status --check names a missing address" grep -q '^l3nft status: namespace a: address 2001:db8::10/64 is missing$' "$L3_TMP/check.err"
+l3_ok "apply puts it back" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
 
 # ---- unchanged: nothing changes ----
 before=$(listing)
@@ -118,9 +141,75 @@ namespaces:
     addresses: [192.0.2.40/24]
 EOF
 out=$(l3_h "$L3NFT" apply "$L3_TMP/noif.yaml" 2>&1)
-l3_is "a missing interface is invalid input (exit 1)" "$?" 1
-l3_ok "the error names the interface line" contains "$out" "noif.yaml:5:16: error: interface 'nosuch0' does not exist"
-l3_is "a missing interface changes nothing" "$(listing)" "$before"
+l3_is "a missing interface is a warning: apply exits 0" "$?" 0
+l3_ok "the warning names the interface line" contains "$out" "noif.yaml:5:16: warning: interface 'nosuch0' does not exist yet"
+l3_ok "the table is loaded all the same" contains "$(listing)" '192.0.2.40'
+l3_ok "and the address is not added" sh -c '! nsenter --net="/run/netns/$1" ip -o addr | grep -q " 192.0.2.40/"' x "$L3_H"
+l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
+
+# ---- ownership: never the host's address, a sysadmin's table or another table's addresses ----
+before=$(listing)
+cat >"$L3_TMP/hostaddr.yaml" <<EOF
+version: 1
+namespaces:
+  a:
+    cgroup: $PARENT/a
+    interface: eth0
+    addresses: [192.0.2.10/24, 192.0.2.1/24]
+EOF
+out=$(l3_h "$L3NFT" apply "$L3_TMP/hostaddr.yaml" 2>&1)
+l3_is "the host's own address in a policy is refused (exit 1)" "$?" 1
+l3_ok "the error says whose it is and how to adopt it" contains "$out" \
+	"hostaddr.yaml:6:32: error: address 192.0.2.1 is the host's \\(dev eth0, not added by l3nft\\).*adopt: true"
+l3_is "a refused host address changes nothing" "$(listing)" "$before"
+l3_ok "and the host keeps its address" has_addr 192.0.2.1
+sed 's/^namespaces:/table: admin\nnamespaces:/' "$L3_TMP/base.yaml" >"$L3_TMP/admin.yaml"
+for verb in apply delete diff; do
+	out=$(l3_h "$L3NFT" "$verb" "$L3_TMP/admin.yaml" 2>&1)
+	l3_is "$verb of a sysadmin's same-named table is refused (exit 2)" "$?" 2
+	l3_ok "$verb says the table is not l3nft's and what it holds" contains "$out" \
+		"table inet admin exists and was not made by l3nft \\(chains 1, sets 0, rules 1"
+done
+l3_ok "the sysadmin's table is untouched" contains "$(l3_h nft list table inet admin)" 'tcp dport 9 counter'
+printf '%s\n' 'table inet admin2 {' 'chain c {' '}' '}' | l3_h nft -f -
+cat >"$L3_TMP/admin2.yaml" <<EOF
+version: 1
+table: admin2
+namespaces:
+  o:
+    cgroup: $PARENT/b
+    interface: eth0
+    addresses: [192.0.2.90/24]
+EOF
+out=$(l3_h "$L3NFT" apply --force "$L3_TMP/admin2.yaml" 2>&1)
+l3_is "--force replaces a table l3nft did not make" "$?" 0
+l3_ok "--force says what is lost" contains "$out" '^--force: table inet admin2 was not made by l3nft; all it holds is lost \(chains 1,'
+l3_ok "the replaced table is l3nft's now" contains "$(l3_h nft list table inet admin2)" 'comment "managed by l3nft'
+l3_ok "and delete removes it without --force" l3_h "$L3NFT" delete "$L3_TMP/admin2.yaml"
+cat >"$L3_TMP/other.yaml" <<EOF
+version: 1
+table: other
+namespaces:
+  o:
+    cgroup: $PARENT/b
+    interface: eth0
+    addresses: [192.0.2.80/24, 2001:db8::80/64]
+EOF
+l3_ok "a second policy with its own table applies next to the first" l3_h "$L3NFT" apply "$L3_TMP/other.yaml"
+l3_ok "the second table's addresses are added" has_addr 192.0.2.80
+l3_ok "the first table's addresses are still there" has_addr 192.0.2.10
+l3_ok "re-applying the first keeps the second's addresses" l3_h "$L3NFT" apply "$L3_TMP/more.yaml"
+l3_ok "  192.0.2.80 stays" has_addr 192.0.2.80
+l3_ok "  2001:db8::80 stays" has_addr 2001:db8::80
+sed 's/192.0.2.80/192.0.2.10/' "$L3_TMP/other.yaml" >"$L3_TMP/other2.yaml"
+out=$(l3_h "$L3NFT" apply "$L3_TMP/other2.yaml" 2>&1)
+l3_is "a table cannot take another table's address (exit 1)" "$?" 1
+l3_ok "the error says it was added for another table" contains "$out" 'added by l3nft for another table'
+l3_ok "deleting the second table removes only its own addresses" l3_h "$L3NFT" delete "$L3_TMP/other.yaml"
+l3_ok "  192.0.2.80 is gone" sh -c '! nsenter --net="/run/netns/$1" ip -o addr | grep -q " 192.0.2.80/"' x "$L3_H"
+l3_ok "  the first table's 192.0.2.21 stays" has_addr 192.0.2.21
+l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
+before=$(listing)
 
 # ---- counters survive a changed apply ----
 l3_serve "$PARENT/a" a tcp:0.0.0.0:7500 udp:0.0.0.0:7500
@@ -230,7 +319,7 @@ ids_policy()
 		echo "namespaces:"
 		[ "$2" = first ] && printf '  z:\n    cgroup: %s/z\n    interface: eth0\n    addresses: [192.0.2.70/24]\n' "$PARENT"
 		printf '  a:\n    cgroup: %s/a\n    interface: eth0\n    addresses: [192.0.2.10/24]\n' "$PARENT"
-		printf '  b:\n    cgroup: %s/b\n    interface: eth0\n    addresses: [192.0.2.11/24]\n' "$PARENT"
+		printf '  b:\n    cgroup: %s/b\n    interface: eth0\n    addresses: [{address: 192.0.2.11/24, adopt: true}]\n' "$PARENT"
 	} >"$L3_TMP/$1.yaml"
 }
 ids_of() { l3_h "$L3NFT" status --json "$1" | python3 -c 'import json,sys; print(" ".join("%s=%d" % (n["name"], n["id"]) for n in json.load(sys.stdin)["namespaces"]))'; }
@@ -254,5 +343,14 @@ l3_ok "delete kept the hand-added alias" has_addr 192.0.2.11
 l3_ok "delete kept the host's own address" has_addr 192.0.2.1
 l3_ok "delete kept the sysadmin's table" l3_h nft list table inet admin
 l3_ok "delete of an absent table is fine" l3_h "$L3NFT" delete "$L3_TMP/base.yaml"
+l3_ok "apply again" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
+l3_h nft delete table inet l3nft
+l3_ok "delete when the table was removed by hand" l3_h "$L3NFT" delete "$L3_TMP/base.yaml"
+l3_ok "  touches no address: without the table none is known to be its own" has_addr 192.0.2.10
+out=$(l3_h "$L3NFT" apply "$L3_TMP/base.yaml" 2>&1)
+l3_is "nor does apply take them back without adopt (exit 1)" "$?" 1
+l3_ok "  and says why" contains "$out" 'added by l3nft for another table, or for a table that is gone'
+l3_h ip addr del 192.0.2.10/24 dev eth0
+l3_h ip addr del 2001:db8::10/64 dev eth0
 
 l3_summary

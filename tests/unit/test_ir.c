@@ -106,7 +106,7 @@ START_TEST(test_sets_and_chains)
 	static const char *const sets[] = {
 		"cgroup_l2", "member_l2", "cgroup_l3", "member_l3", "listen4", "listen6",
 		"dst4", "own4", "snat4", "no_ipv4", "dst6", "own6", "snat6", "no_ipv6",
-		"shared", "ping", "egress_ctr", "accepted_ctr", "refused_ctr",
+		"shared", "ping", "owned4", "owned6", "egress_ctr", "accepted_ctr", "refused_ctr",
 	};
 	static const char *const chains[] = {
 		"ns_web", "ns_mail", "ns_db", "host_in", "lo_shared",
@@ -203,7 +203,7 @@ START_TEST(test_element_counts)
 		{ "cgroup_l2", 2 }, { "member_l2", 2 }, { "cgroup_l3", 1 }, { "member_l3", 1 },
 		{ "dst4", 4 }, { "own4", 4 }, { "snat4", 2 }, { "no_ipv4", 1 },
 		{ "dst6", 3 }, { "own6", 3 }, { "snat6", 2 }, { "no_ipv6", 1 },
-		{ "shared", 1 }, { "ping", 2 },
+		{ "shared", 1 }, { "ping", 2 }, { "owned4", 4 }, { "owned6", 3 },
 		{ "egress_ctr", 3 }, { "accepted_ctr", 3 }, { "refused_ctr", 3 },
 	};
 	struct l3t_built b = l3t_build(l3t_policy);
@@ -647,6 +647,29 @@ START_TEST(test_live_inputs)
 }
 END_TEST
 
+/* The owned sets hold the policy's addresses, less the adopted ones; the
+ * adopt flag comes from the mapping form of an address entry. */
+START_TEST(test_owned_sets)
+{
+	struct l3t_built b = l3t_build("version: 1\nnamespaces:\n"
+				       "  a:\n    addresses: [192.0.2.1/24, "
+				       "{address: 192.0.2.2/24, adopt: true}, \"2001:db8::1/64\"]\n"
+				       "  b:\n    addresses:\n      - {address: 2001:db8::2/64, adopt: false}\n");
+	const struct l3_ir_set *s4 = l3t_set(b.ir, L3_IR_SET_OWNED4);
+	const struct l3_ir_set *s6 = l3t_set(b.ir, L3_IR_SET_OWNED6);
+
+	ck_assert(!b.cfg->ns[0].addrs[0].adopt);
+	ck_assert(b.cfg->ns[0].addrs[1].adopt);
+	ck_assert(!b.cfg->ns[1].addrs[0].adopt);
+	ck_assert_uint_eq(s4->elems.len, 1);
+	ck_assert_uint_eq(ntohl(l3t_elem(s4, 0)->key[0].u.v4.s_addr), 0xc0000201u);
+	ck_assert_uint_eq(s6->elems.len, 2);
+	/* the adopted address is still the namespace's for the table */
+	ck_assert_uint_eq(l3t_set(b.ir, L3_IR_SET_DST4)->elems.len, 2);
+	l3t_free(&b);
+}
+END_TEST
+
 /* The one id allocator: explicit ids, then kept ones, then lowest free. */
 START_TEST(test_cfg_ids_keep)
 {
@@ -687,6 +710,7 @@ Suite *l3_suite_ir(void)
 	tcase_add_test(tc, test_ids_auto);
 	tcase_add_test(tc, test_live_inputs);
 	tcase_add_test(tc, test_cfg_ids_keep);
+	tcase_add_test(tc, test_owned_sets);
 	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_levels_root_level);
 	tcase_add_test(tc, test_levels_too_many);

@@ -10,6 +10,7 @@
 struct l3_apply_opts {
 	bool dry_run;		/* check everything with the kernel, change nothing */
 	bool verbose;		/* say what was probed and done */
+	bool force;		/* replace or delete a same-named table l3nft did not make */
 	FILE *log;		/* progress and diffs for people (stdout) */
 };
 

@@ -7,9 +7,16 @@
 #include "l3nft/compiler/result.h"
 #include "l3nft/compiler/cfg.h"
 
-/* Prints, per namespace, its cgroup, addresses, members and counters, as
- * text or as one JSON document. */
-enum l3_status l3_status_print(const struct l3_cfg *cfg, bool json, FILE *out,
-			       struct l3_diag *diag);
+struct l3_status_opts {
+	bool json;		/* one JSON document instead of text */
+	bool check;		/* L3_DEGRADED when the system is not what the policy says */
+};
+
+/* Prints, per namespace, its cgroup (and whether the table's id for it is
+ * stale), addresses, members and counters. With check, each problem (no
+ * table, no l3nftd, a stale id, a missing address) is also said on stderr,
+ * and the result is L3_DEGRADED. */
+enum l3_status l3_status_print(const struct l3_cfg *cfg, const struct l3_status_opts *o,
+			       FILE *out, struct l3_diag *diag);
 
 #endif

@@ -22,6 +22,7 @@ struct l3_addr {
 		struct in6_addr v6;
 	} a;
 	int plen;
+	bool adopt;		/* present on the host already: the namespace's, never removed */
 	struct l3_pos pos;
 };
 

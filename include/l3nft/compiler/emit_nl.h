@@ -17,6 +17,10 @@ struct nftnl_chain;
 struct nftnl_set;
 struct nftnl_rule;
 
+/* nft's table userdata TLV type for the comment (libnftnl's
+ * NFTNL_UDATA_TABLE_COMMENT; its 1.2.4 headers do not export it). */
+#define L3_NL_UDATA_TABLE_COMMENT 0
+
 /* What the running kernel can do; see l3_nl_probe(). */
 struct l3_nl_features {
 	bool native_queue;	/* nft_queue; else the xt NFQUEUE target */

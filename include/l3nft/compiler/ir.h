@@ -299,8 +299,14 @@ uint32_t l3_ir_ns_mark(const struct l3_ir *ir, const struct l3_ns *ns);
 #define L3_IR_SET_LISTEN6 "listen6"		/* ipv6_addr . inet_service */
 #define L3_IR_SET_DST4 "dst4"			/* ipv4_addr : verdict */
 #define L3_IR_SET_DST6 "dst6"			/* ipv6_addr : verdict */
+#define L3_IR_SET_OWNED4 "owned4"		/* ipv4_addr: addresses the table owns */
+#define L3_IR_SET_OWNED6 "owned6"		/* ipv6_addr */
 #define L3_IR_COUNTER_HOST_REFUSED "host_refused"
 #define L3_IR_COUNTER_LOOPBACK_REFUSED "loopback_refused"
+
+/* The table's comment: what tells l3nft's table from a sysadmin's of the
+ * same name (apply and delete refuse a table without it, unless forced). */
+#define L3_IR_TABLE_COMMENT "managed by l3nft: l3nft apply replaces it"
 
 /* The named counters of each namespace, "NAME_KIND", and the objref maps
  * "KIND_ctr" from a namespace's mark to them. */

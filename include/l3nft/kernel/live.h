@@ -34,8 +34,11 @@ struct l3_live_rule_index {
 	unsigned n;
 };
 
+#define L3_LIVE_COMMENT_MAX 256	/* NFT_USERDATA_MAXLEN */
+
 struct l3_live {
 	bool exists;
+	char comment[L3_LIVE_COMMENT_MAX];	/* the table's, "" when none */
 	struct l3_live_rule_index idx;	/* numbering rules while rendering */
 	char **lines;			/* sorted by l3_live_sort() */
 	size_t nlines, cap;
@@ -72,5 +75,25 @@ int l3_live_listeners(const struct l3_live *lv, struct l3_ir_listener **out, siz
  * l3_cfg_ids()). Fills @ids (policy order). 0, or -1 with errno.
  */
 int l3_live_ids(const struct l3_live *lv, const struct l3_cfg *cfg, uint32_t *ids);
+
+/* The cgroup id the table holds for each namespace of @cfg (@ids: their
+ * ids in the table, see l3_live_ids()), 0 for none, into @out (policy
+ * order). 0, or -1 with errno. */
+int l3_live_cgroup_ids(const struct l3_live *lv, const struct l3_cfg *cfg, const uint32_t *ids,
+		       uint64_t *out);
+
+/* Whether the table is l3nft's: absent, or carrying l3nft's comment (or
+ * made by l3nft 0.1, which wrote none). A sysadmin's table of the same
+ * name is not replaced or deleted without --force. */
+bool l3_live_is_ours(const struct l3_live *lv);
+
+/* Whether the table records the addresses it owns (l3nft 0.1's did not),
+ * and whether @addr is one of them. */
+bool l3_live_owned_known(const struct l3_live *lv);
+bool l3_live_owns(const struct l3_live *lv, int family, const void *addr);
+
+/* "chains N, sets N, rules N, counters N, elements N": what replacing or
+ * deleting the table loses. */
+void l3_live_summary(const struct l3_live *lv, char *buf, size_t len);
 
 #endif
