@@ -177,6 +177,26 @@ static int l3_plan_present(const struct l3_plan *p, const struct l3_ns *ns,
 	return -1;
 }
 
+/* A namespace's interface that does not exist: most often a typo ("eht0"),
+ * sometimes an interface that comes later (a VPN, a VLAN made by networkd). */
+static void l3_warn_no_interface(const struct l3_ns *ns, struct l3_diag *diag)
+{
+	struct if_nameindex *ifs = if_nameindex();
+	const char *names[256], *s = NULL;
+	size_t n = 0;
+
+	while (ifs && ifs[n].if_name && n < L3_ARRAY_SIZE(names)) {
+		names[n] = ifs[n].if_name;
+		n++;
+	}
+	s = l3_diag_suggest(ns->ifname, names, n);
+	l3_warn(diag, ns->ifname_pos, "interface '%s' does not exist yet%s%s%s: namespace '%s' "
+		"has no addresses until it does (l3nftd adds them when it appears)", ns->ifname,
+		s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "", ns->name);
+	if (ifs)
+		if_freenameindex(ifs);
+}
+
 /* The aliases of @ns to add. A missing interface is a warning: the table
  * is loaded, and l3nftd adds the addresses when the interface appears. */
 static int l3_plan_ns_aliases(struct l3_plan *p, const struct l3_ns *ns, struct l3_diag *diag)
@@ -209,10 +229,7 @@ static int l3_plan_ns_aliases(struct l3_plan *p, const struct l3_ns *ns, struct 
 		}
 		if (!ifindex && !(ifindex = if_nametoindex(ns->ifname))) {
 			if (!warned)
-				l3_warn(diag, ns->ifname_pos,
-					"interface '%s' does not exist yet: namespace '%s' has no "
-					"addresses until it does (l3nftd adds them when it appears)",
-					ns->ifname, ns->name);
+				l3_warn_no_interface(ns, diag);
 			warned = true;
 			continue;
 		}

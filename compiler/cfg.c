@@ -36,52 +36,10 @@ static const char *const l3_addr_keys[] = {
 
 /* ---- did-you-mean ---- */
 
-static size_t l3_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[40];
-
-	if (lb >= L3_ARRAY_SIZE(row) || la >= 64)
-		return (size_t)-1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t prev = row[0], cur;
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cur = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] > row[j - 1] + 1)
-				row[j] = row[j - 1] + 1;
-			if (row[j] > cur + 1)
-				row[j] = cur + 1;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
-static const char *l3_suggest(const char *word, const char *const *keys, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = 3, i;	/* suggest only close matches */
-
-	for (i = 0; i < n; i++) {
-		size_t d = l3_edit_distance(word, keys[i]);
-
-		if (d < best_d) {
-			best_d = d;
-			best = keys[i];
-		}
-	}
-	return best;
-}
-
 static void l3_unknown_key(struct l3_cfg_ctx *c, const struct l3_ynode *key,
 			   const char *where, const char *const *keys, size_t n)
 {
-	const char *s = l3_suggest(key->str, keys, n);
+	const char *s = l3_diag_suggest(key->str, keys, n);
 
 	if (s)
 		l3_error(c->diag, key->pos, "unknown key '%.64s' in %s; did you mean '%s'?",
@@ -328,6 +286,42 @@ static bool l3_ifname_valid(const char *s)
 	return true;
 }
 
+/* The unit types whose cgroups systemd makes, always below a slice. */
+static bool l3_unit_name(const char *s)
+{
+	static const char *const types[] = { ".service", ".scope", ".socket", ".mount", ".swap" };
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < L3_ARRAY_SIZE(types); i++)
+		if (n > strlen(types[i]) && !strcmp(s + n - strlen(types[i]), types[i]))
+			return true;
+	return false;
+}
+
+/* The usual mistakes with a cgroup: a path that starts at the mount point,
+ * or a bare unit name (systemd puts a unit's cgroup below its slice). True
+ * when reported. */
+static bool l3_cgroup_mistake(struct l3_cfg_ctx *c, const struct l3_ynode *v, const char *s)
+{
+	static const char *const mounts[] = { "/sys/fs/cgroup/unified/", "/sys/fs/cgroup/" };
+	size_t i;
+
+	/* a leading '/' is fine ("/l3nft/web" is l3nft/web); a mount point is not */
+	for (i = 0; i < L3_ARRAY_SIZE(mounts); i++)
+		if (!strncmp(s, mounts[i], strlen(mounts[i])) && s[strlen(mounts[i])]) {
+			l3_error(c->diag, v->pos, "cgroup is a path below the cgroup2 mount, not "
+				 "an absolute path: write '%.200s'", s + strlen(mounts[i]));
+			return true;
+		}
+	if (!strchr(s, '/') && l3_unit_name(s)) {
+		l3_error(c->diag, v->pos, "'%.64s' is a unit: its cgroup is below its slice, e.g. "
+			 "system.slice/%.64s (systemctl show -p ControlGroup %.64s prints it)",
+			 s, s, s);
+		return true;
+	}
+	return false;
+}
+
 /* One namespace while it is read. */
 struct l3_ns_parse {
 	struct l3_ns *ns;
@@ -414,6 +408,24 @@ static void l3_ns_addresses(struct l3_cfg_ctx *c, struct l3_ns_parse *np,
 	}
 }
 
+/* A listen entry that would be right with "/udp" says so. */
+static void l3_listen_error(struct l3_cfg_ctx *c, const struct l3_ynode *n, const char *s,
+			    const char *why)
+{
+	struct l3_listen l;
+	char buf[128];
+	const char *why2;
+
+	if (!strchr(s, '/') && strlen(s) < sizeof(buf) - 4) {
+		snprintf(buf, sizeof(buf), "%s/udp", s);
+		if (l3_listen_parse(buf, &l, &why2) == 0) {
+			l3_error(c->diag, n->pos, "a listen entry names its protocol: write '%s'", buf);
+			return;
+		}
+	}
+	l3_error(c->diag, n->pos, "%s: '%.64s'", why, s);
+}
+
 /* A listen entry and the node it came from, sorted to find repeats. */
 struct l3_listen_ref {
 	const struct l3_listen *l;
@@ -488,7 +500,7 @@ static void l3_ns_listens(struct l3_cfg_ctx *c, struct l3_ns *ns,
 		if (!s)
 			continue;
 		if (l3_listen_parse(s, l, &why) < 0) {
-			l3_error(c->diag, items[i]->pos, "%s: '%.64s'", why, s);
+			l3_listen_error(c, items[i], s, why);
 			continue;
 		}
 		l->pos = items[i]->pos;
@@ -513,7 +525,7 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 		}
 	} else if (!strcmp(k, "cgroup")) {
 		s = l3_cfg_str(c, v, "cgroup");
-		if (!s)
+		if (!s || l3_cgroup_mistake(c, v, s))
 			return;
 		ns->cgroup = l3_cgroup_normalise(c->a, s, &ns->cgroup_depth, &why);
 		ns->cgroup_pos = v->pos;

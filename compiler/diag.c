@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "l3nft/compiler/diag.h"
+#include "l3nft/compiler/util.h"
 
 void l3_diag_init(struct l3_diag *d, const char *file)
 {
@@ -363,4 +364,48 @@ void l3_diag_print(struct l3_diag *d, FILE *out)
 	else
 		l3_diag_print_all(d, out);
 	free(buf);
+}
+
+/* ---- did-you-mean ---- */
+
+static size_t l3_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[40];
+
+	if (lb >= L3_ARRAY_SIZE(row) || la >= 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t prev = row[0], cur;
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] > row[j - 1] + 1)
+				row[j] = row[j - 1] + 1;
+			if (row[j] > cur + 1)
+				row[j] = cur + 1;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+const char *l3_diag_suggest(const char *word, const char *const *keys, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = 3, i;	/* suggest only close matches */
+
+	for (i = 0; i < n; i++) {
+		size_t d = l3_edit_distance(word, keys[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = keys[i];
+		}
+	}
+	return best;
 }

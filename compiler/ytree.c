@@ -60,6 +60,23 @@ static size_t l3_yaml_bad_char(const struct l3_yaml_ctx *c, const yaml_parser_t 
 	return p->problem_offset;
 }
 
+/* The column (1-based) of a tab in the leading white space of line @line,
+ * 0 when there is none: libyaml reports tabs as "found character that
+ * cannot start any token", which says nothing to someone who typed one. */
+static int l3_yaml_tab_col(const struct l3_yaml_ctx *c, int line)
+{
+	const char *p = c->buf, *end = c->buf + c->len;
+	int l = 1, col = 1;
+
+	while (p < end && l < line)
+		if (*p++ == '\n')
+			l++;
+	for (; p < end && (*p == ' ' || *p == '\t'); p++, col++)
+		if (*p == '\t')
+			return col;
+	return 0;
+}
+
 /* Reports a libyaml error at the place it names. */
 static void l3_yaml_syntax_error(struct l3_yaml_ctx *c)
 {
@@ -73,7 +90,11 @@ static void l3_yaml_syntax_error(struct l3_yaml_ctx *c)
 	/* the reader (encoding errors) names a byte offset, not a mark */
 	if (p->error == YAML_READER_ERROR)
 		pos = l3_diag_pos_at(c->buf, c->len, l3_yaml_bad_char(c, p));
-	if (p->context)
+	if (p->problem && strstr(p->problem, "cannot start any token") &&
+	    l3_yaml_tab_col(c, pos.line)) {
+		pos.col = l3_yaml_tab_col(c, pos.line);
+		l3_error(c->diag, pos, "a tab indents this line: YAML indents with spaces only");
+	} else if (p->context)
 		l3_error(c->diag, pos, "YAML syntax error: %s %s",
 			 p->problem ? p->problem : "invalid input", p->context);
 	else

@@ -145,6 +145,9 @@ l3_is "a missing interface is a warning: apply exits 0" "$?" 0
 l3_ok "the warning names the interface line" contains "$out" "noif.yaml:5:16: warning: interface 'nosuch0' does not exist yet"
 l3_ok "the table is loaded all the same" contains "$(listing)" '192.0.2.40'
 l3_ok "and the address is not added" sh -c '! nsenter --net="/run/netns/$1" ip -o addr | grep -q " 192.0.2.40/"' x "$L3_H"
+sed 's/nosuch0/eht0/' "$L3_TMP/noif.yaml" >"$L3_TMP/typo.yaml"
+l3_ok "a mistyped interface gets a suggestion" \
+	contains "$(l3_h "$L3NFT" diff "$L3_TMP/typo.yaml" 2>&1)" "interface 'eht0' does not exist yet \\(did you mean 'eth0'\\?\\)"
 l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
 
 # ---- ownership: never the host's address, a sysadmin's table or another table's addresses ----

@@ -72,4 +72,8 @@ void l3_diag_print(struct l3_diag *d, FILE *out);
  * them (columns in characters; CR, CRLF, LF, NEL, LS and PS end a line). */
 struct l3_pos l3_diag_pos_at(const char *src, size_t len, size_t off);
 
+/* The one of @keys closest to @word (at most two edits away), for "did
+ * you mean"; NULL when none is. */
+const char *l3_diag_suggest(const char *word, const char *const *keys, size_t n);
+
 #endif
