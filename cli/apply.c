@@ -39,6 +39,7 @@ struct l3_plan {
 	size_t nlisteners;
 	struct l3_ir *ir;
 	struct l3_live have;		/* the table now */
+	struct l3_live others;		/* the addresses other l3nft tables own */
 	struct l3_live want;		/* the table the batch makes */
 	struct l3_nl_batch nb;
 	bool batch_ok;
@@ -60,6 +61,7 @@ static void l3_plan_free(struct l3_plan *p)
 	free(p->listeners);
 	l3_ir_free(p->ir);
 	l3_live_free(&p->have);
+	l3_live_free(&p->others);
 	l3_live_free(&p->want);
 	if (p->batch_ok)
 		l3_nl_batch_fini(&p->nb);
@@ -150,9 +152,10 @@ static bool l3_table_owns(const struct l3_live *lv, const struct l3_alias *al)
 }
 
 /* An address the host has already: the namespace's only when this table
- * added it, or when the policy adopts it; never the host's own or another
- * table's (taking it would move the host's traffic on it, e.g. its SSH,
- * into the namespace). 0, or -1 with the reason in @diag. */
+ * added it, when l3nft added it for a table that is gone (no other l3nft
+ * table owns it), or when the policy adopts it; never the host's own or
+ * another table's (taking it would move the host's traffic on it, e.g. its
+ * SSH, into the namespace). 0, or -1 with the reason in @diag. */
 static int l3_plan_present(const struct l3_plan *p, const struct l3_ns *ns,
 			   const struct l3_addr *a, const struct l3_alias *al, struct l3_diag *diag)
 {
@@ -160,14 +163,14 @@ static int l3_plan_present(const struct l3_plan *p, const struct l3_ns *ns,
 
 	if (a->adopt || l3_table_owns(&p->have, al))
 		return 0;
+	if (al->proto == L3_IFA_PROTO && !l3_live_owns(&p->others, a->family, &a->a))
+		return 0;	/* left by a table that is gone: this one owns it now */
 	inet_ntop(a->family, &a->a, txt, sizeof(txt));
 	if_indextoname((unsigned)al->ifindex, ifname);
 	if (al->proto == L3_IFA_PROTO)
 		l3_error(diag, a->pos,
-			 "address %s (dev %s) was added by l3nft for another table, or for a table "
-			 "that is gone: namespace '%s' cannot take it; write {address: %s/%d, "
-			 "adopt: true} to give it to the namespace as it is", txt, ifname,
-			 ns->name, txt, a->plen);
+			 "address %s (dev %s) belongs to another l3nft table of this host: "
+			 "namespace '%s' cannot take it", txt, ifname, ns->name);
 	else
 		l3_error(diag, a->pos,
 			 "address %s is the host's (dev %s, not added by l3nft): giving it to "
@@ -331,7 +334,8 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
 	}
 	p->nl = l3_nl_open();
 	if (!p->nl || l3_nl_probe(p->nl, &p->f) < 0 ||
-	    l3_live_read(p->nl, cfg->table, &p->have) < 0) {
+	    l3_live_read(p->nl, cfg->table, &p->have) < 0 ||
+	    l3_live_read_owned(p->nl, cfg->table, &p->others) < 0) {
 		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
 		return L3_REFUSED;
 	}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "l3nft/cli/apply.h"
 #include "l3nft/cli/exec.h"
 #include "l3nft/cli/status.h"
@@ -347,21 +348,27 @@ static int l3_cmd_listen(int argc, char **argv)
 	return l3_main_ctl(&req, stdout);
 }
 
-/* "NAME SPEC static|dynamic" lines as a JSON array. */
-static void l3_listeners_json(const char *text, FILE *out)
+/* "NAME SPEC static|dynamic" lines as one JSON document (schema 1, see
+ * l3nft(8)); -1 when it could not be made. */
+static int l3_listeners_json(const char *text, FILE *out)
 {
 	char name[64], spec[64], kind[16];
+	json_t *list = json_array(), *doc;
 	const char *p = text;
-	int first = 1, n;
+	int n;
 
-	fputc('[', out);
-	while (sscanf(p, "%63s %63s %15s%n", name, spec, kind, &n) == 3) {
-		fprintf(out, "%s{\"namespace\":\"%s\",\"listen\":\"%s\",\"dynamic\":%s}",
-			first ? "" : ",", name, spec, strcmp(kind, "dynamic") ? "false" : "true");
-		first = 0;
+	while (list && sscanf(p, "%63s %63s %15s%n", name, spec, kind, &n) == 3) {
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "namespace", name,
+						      "listen", spec, "dynamic",
+						      !strcmp(kind, "dynamic")));
 		p += n;
 	}
-	fputs("]\n", out);
+	doc = json_pack("{s:i, s:o}", "schema", L3_JSON_SCHEMA, "listeners", list);
+	if (!doc || json_dumpf(doc, out, JSON_COMPACT) < 0)
+		return -1;
+	fputc('\n', out);
+	json_decref(doc);
+	return 0;
 }
 
 static int l3_cmd_listeners(int argc, char **argv)
@@ -383,8 +390,10 @@ static int l3_cmd_listeners(int argc, char **argv)
 		return L3_EXIT_SYSTEM;
 	rc = l3_main_ctl(&req, mem);
 	fclose(mem);
-	if (rc == L3_EXIT_OK)
-		l3_listeners_json(text, stdout);
+	if (rc == L3_EXIT_OK && l3_listeners_json(text, stdout) < 0) {
+		fprintf(stderr, "l3nft listeners: writing JSON: %s\n", strerror(ENOMEM));
+		rc = L3_EXIT_SYSTEM;
+	}
 	free(text);
 	return rc;
 }

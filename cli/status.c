@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <libmnl/libmnl.h>
 #include "l3nft/cli/status.h"
 #include "l3nft/compiler/ir.h"
@@ -135,68 +136,62 @@ static void l3_st_gather_ns(struct l3_st_ns *s, const struct l3_ns *ns, const ch
 
 /* ---- printers ---- */
 
-static void l3_json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+/* ---- JSON (schema 1, see l3nft(8)): every key always present, null when
+ * not known ---- */
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+static json_t *l3_st_json_cgroup(const struct l3_st_ns *s)
+{
+	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:b}",
+			 "path", s->ns->cgroup, "exists", s->cg_exists,
+			 "id", s->cg_exists ? json_integer((json_int_t)s->cg_id) : json_null(),
+			 "processes", s->cg_exists ? json_integer(s->procs) : json_null(),
+			 "table_id", s->table_cg_id ? json_integer((json_int_t)s->table_cg_id)
+						    : json_null(),
+			 "stale", s->stale);
 }
 
-static void l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FILE *out)
+static json_t *l3_st_json_addrs(const struct l3_st_ns *s)
 {
-	char buf[64];
+	json_t *a = json_array();
 	size_t i;
 
-	fputs("{\"name\":", out);
-	l3_json_str(out, s->ns->name);
-	fprintf(out, ",\"id\":%u,\"mark\":\"0x%08" PRIx32 "\",\"cgroup\":{\"path\":", s->id,
-		l3_cfg_mark(cfg, s->id));
-	l3_json_str(out, s->ns->cgroup);
-	fprintf(out, ",\"exists\":%s", s->cg_exists ? "true" : "false");
-	if (s->cg_exists)
-		fprintf(out, ",\"id\":%" PRIu64 ",\"processes\":%ld", s->cg_id, s->procs);
-	if (s->table_cg_id)
-		fprintf(out, ",\"table_id\":%" PRIu64, s->table_cg_id);
-	else
-		fputs(",\"table_id\":null", out);
-	fprintf(out, ",\"stale\":%s", s->stale ? "true" : "false");
-	fputs("},\"addresses\":[", out);
-	for (i = 0; i < s->ns->naddrs; i++) {
-		fprintf(out, "%s{\"address\":", i ? "," : "");
-		l3_json_str(out, s->addrs[i].text);
-		fputs(",\"interface\":", out);
-		if (s->addrs[i].ifname[0])
-			l3_json_str(out, s->addrs[i].ifname);
-		else
-			fputs("null", out);
-		fprintf(out, ",\"present\":%s,\"added_by_l3nft\":%s}",
-			s->addrs[i].present ? "true" : "false", s->addrs[i].ours ? "true" : "false");
-	}
-	fputs("],\"counters\":{", out);
-	for (i = 0; i < L3_CTR_KINDS; i++) {
-		fprintf(out, "%s\"%s\":", i ? "," : "", l3_ir_counter_kinds[i]);
-		if (s->ctr[i].known)
-			fprintf(out, "{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
-				s->ctr[i].packets, s->ctr[i].bytes);
-		else
-			fputs("null", out);
-	}
-	fputs("},\"listen\":[", out);
-	for (i = 0; i < s->ns->nlistens; i++) {
+	for (i = 0; a && i < s->ns->naddrs; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o, s:b, s:b, s:b}",
+			"address", s->addrs[i].text,
+			"interface", s->addrs[i].ifname[0] ? json_string(s->addrs[i].ifname)
+							   : json_null(),
+			"present", s->addrs[i].present, "added_by_l3nft", s->addrs[i].ours,
+			"adopted", s->ns->addrs[i].adopt));
+	return a;
+}
+
+static json_t *l3_st_json_counters(const struct l3_st_ns *s)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < L3_CTR_KINDS; i++)
+		json_object_set_new(o, l3_ir_counter_kinds[i], !s->ctr[i].known ? json_null()
+			: json_pack("{s:I, s:I}", "packets", (json_int_t)s->ctr[i].packets,
+				    "bytes", (json_int_t)s->ctr[i].bytes));
+	return o;
+}
+
+static json_t *l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s)
+{
+	json_t *listen = json_array();
+	char buf[64], mark[16];
+	size_t i;
+
+	for (i = 0; listen && i < s->ns->nlistens; i++) {
 		l3_listen_format(&s->ns->listens[i], buf, sizeof(buf));
-		fputs(i ? "," : "", out);
-		l3_json_str(out, buf);
+		json_array_append_new(listen, json_string(buf));
 	}
-	fputs("]}", out);
+	snprintf(mark, sizeof(mark), "0x%08" PRIx32, l3_cfg_mark(cfg, s->id));
+	return json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:o}", "namespace", s->ns->name,
+			 "id", (json_int_t)s->id, "mark", mark, "cgroup", l3_st_json_cgroup(s),
+			 "addresses", l3_st_json_addrs(s), "counters", l3_st_json_counters(s),
+			 "listen", listen);
 }
 
 static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FILE *out)
@@ -309,26 +304,30 @@ static int l3_st_gather(struct l3_st *s, const struct l3_cfg *cfg, struct l3_dia
 	return rc;
 }
 
-static void l3_st_print(const struct l3_st *s, const struct l3_cfg *cfg, bool json, FILE *out)
+/* 0, or -1 when the JSON document could not be made (ENOMEM). */
+static int l3_st_print(const struct l3_st *s, const struct l3_cfg *cfg, bool json, FILE *out)
 {
 	size_t i;
 
 	if (json) {
-		fputs("{\"table\":", out);
-		l3_json_str(out, cfg->table);
-		fprintf(out, ",\"table_loaded\":%s,\"l3nftd_running\":%s,\"namespaces\":[",
-			s->loaded ? "true" : "false", s->daemon ? "true" : "false");
-		for (i = 0; i < cfg->nns; i++) {
-			fputs(i ? "," : "", out);
-			l3_st_json_ns(cfg, &s->ns[i], out);
-		}
-		fputs("]}\n", out);
-		return;
+		json_t *nss = json_array(), *doc;
+
+		for (i = 0; nss && i < cfg->nns; i++)
+			json_array_append_new(nss, l3_st_json_ns(cfg, &s->ns[i]));
+		doc = json_pack("{s:i, s:s, s:b, s:b, s:o}", "schema", L3_JSON_SCHEMA,
+				"table", cfg->table, "table_loaded", s->loaded,
+				"l3nftd_running", s->daemon, "namespaces", nss);
+		if (!doc || json_dumpf(doc, out, JSON_COMPACT) < 0)
+			return -1;
+		fputc('\n', out);
+		json_decref(doc);
+		return 0;
 	}
 	fprintf(out, "table inet %s: %s\nl3nftd: %s\n", cfg->table,
 		s->loaded ? "loaded" : "not loaded", s->daemon ? "running" : "not running");
 	for (i = 0; i < cfg->nns; i++)
 		l3_st_text_ns(cfg, &s->ns[i], out);
+	return 0;
 }
 
 /* --check: each way the system is not what the policy says, one line on
@@ -362,8 +361,10 @@ enum l3_status l3_status_print(const struct l3_cfg *cfg, const struct l3_status_
 	enum l3_status st = L3_REFUSED;
 
 	if (l3_st_gather(&s, cfg, diag) == 0) {
-		l3_st_print(&s, cfg, o->json, out);
-		st = o->check && l3_st_problems(&s, cfg, stderr) ? L3_DEGRADED : L3_OK;
+		if (l3_st_print(&s, cfg, o->json, out) < 0)
+			l3_error(diag, L3_NOPOS, "writing JSON: %s", strerror(ENOMEM));
+		else
+			st = o->check && l3_st_problems(&s, cfg, stderr) ? L3_DEGRADED : L3_OK;
 	}
 	l3_st_free(&s, cfg);
 	return st;

@@ -303,8 +303,8 @@ static int l3_live_obj(struct l3_live *lv, struct nftnl_obj *o)
 struct l3_live_ctx {
 	struct l3_live *lv;
 	struct mnl_socket *nl;
-	const char *table;
-	char **sets;		/* set names seen in the dump, for the element dumps */
+	const char *table;		/* NULL: every table's (a table dump) */
+	char **sets;		/* set (or, in a table dump, table) names seen */
 	size_t nsets, sets_cap;
 	int err;
 };
@@ -370,6 +370,7 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 		struct nftnl_table *t = nftnl_table_alloc();
 
 		rc = !t || nftnl_table_nlmsg_parse(nlh, t) < 0 ? -1
+		     : !c->table ? l3_live_note_set(c, nftnl_table_get_str(t, NFTNL_TABLE_NAME))
 		     : l3_live_ours(c, nftnl_table_get_str(t, NFTNL_TABLE_NAME))
 			     ? l3_live_table(c->lv, t) : 0;
 		if (t)
@@ -447,9 +448,11 @@ static int l3_live_dump(struct l3_live_ctx *c, uint16_t type, const char *set)
 
 	if (!buf)
 		return -1;
-	/* the table itself is asked for by name: ENOENT when it is missing */
+	/* the table itself is asked for by name: ENOENT when it is missing;
+	 * without a name, every table is dumped */
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-				    type == NFT_MSG_GETTABLE ? NLM_F_ACK : NLM_F_DUMP, seq);
+				    type == NFT_MSG_GETTABLE && c->table ? NLM_F_ACK : NLM_F_DUMP,
+				    seq);
 	if (type == NFT_MSG_GETSETELEM || type == NFT_MSG_GETSET) {
 		struct nftnl_set *s = nftnl_set_alloc();
 
@@ -463,7 +466,7 @@ static int l3_live_dump(struct l3_live_ctx *c, uint16_t type, const char *set)
 		else
 			nftnl_set_nlmsg_build_payload(nlh, s);
 		nftnl_set_free(s);
-	} else {
+	} else if (c->table) {
 		mnl_attr_put_strz(nlh, type == NFT_MSG_GETOBJ ? NFTA_OBJ_TABLE
 				  : type == NFT_MSG_GETRULE ? NFTA_RULE_TABLE
 				  : type == NFT_MSG_GETTABLE ? NFTA_TABLE_NAME : NFTA_CHAIN_TABLE,
@@ -821,4 +824,31 @@ int l3_live_cgroup_ids(const struct l3_live *lv, const struct l3_cfg *cfg, const
 	}
 	free(m);
 	return 0;
+}
+
+int l3_live_read_owned(struct mnl_socket *nl, const char *skip, struct l3_live *lv)
+{
+	static const char *const sets[] = { L3_IR_SET_OWNED4, L3_IR_SET_OWNED6 };
+	struct l3_live_ctx all = { .lv = lv, .nl = nl };
+	size_t i, k;
+	int rc = -1;
+
+	memset(lv, 0, sizeof(*lv));
+	if (l3_live_dump(&all, NFT_MSG_GETTABLE, NULL) < 0)
+		goto out;
+	for (i = 0; i < all.nsets; i++) {
+		struct l3_live_ctx one = { .lv = lv, .nl = nl, .table = all.sets[i] };
+
+		if (!strcmp(all.sets[i], skip))
+			continue;
+		for (k = 0; k < L3_ARRAY_SIZE(sets); k++)
+			if (l3_live_dump(&one, NFT_MSG_GETSETELEM, sets[k]) < 0 && errno != ENOENT)
+				goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < all.nsets; i++)
+		free(all.sets[i]);
+	free(all.sets);
+	return rc;
 }

@@ -4,7 +4,7 @@
 # fresh Debian 12 machine (as root) needs nothing else.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
-      libnftnl-dev libmnl-dev libnetfilter-queue-dev libyaml-dev check
+      libnftnl-dev libmnl-dev libnetfilter-queue-dev libyaml-dev libjansson-dev check
       nftables iproute2 socat procps util-linux python3 iputils-ping
       groff-base mandoc systemd valgrind clang-14 libclang-rt-14-dev"
 if [ "$(id -u)" -ne 0 ]; then

@@ -100,7 +100,6 @@ from() { awk -v t="$2-" 'index($6, t) == 1 { print $4 }' "$L3_TMP/$1.log" | sort
 settle() { sleep 0.5; }
 
 policy false
-l3_aliases 192.0.2.10/24 2001:db8::10/64 192.0.2.11/24 192.0.2.12/24
 l3_ok "apply the policy" l3_h "$L3NFT" apply "$POLICY"
 start_daemon || { l3_fail "l3nftd starts"; l3_summary; }
 l3_pass "l3nftd starts and answers on its control socket"
@@ -149,7 +148,9 @@ l3_is "dynamic: a, not registered for 5003, gets none" "$(got a d1)" 0
 l3_ok "listeners lists the dynamic registration" \
 	sh -c 'nsenter --net="/run/netns/$1" "$2" listeners | grep -q "^c 239.1.1.1:5003/udp dynamic"' x "$L3_H" "$L3NFT"
 l3_is "listeners --json is one JSON document" \
-	"$(l3_h "$L3NFT" listeners --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 6
+	"$(l3_h "$L3NFT" listeners --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["listeners"]))')" 6
+l3_is "listeners --json has the documented layout (schema 1)" \
+	"$(l3_h "$L3NFT" listeners --json | python3 "$srcdir/tests/json_check.py" listeners)" ok
 l3_h "$L3NFT" unlisten a 239.1.1.1:5000/udp 2>"$L3_TMP/un.err"
 l3_is "unlisten of a policy registration is refused (exit 1)" "$?" 1
 l3_ok "and says why" grep -q 'edit the policy' "$L3_TMP/un.err"

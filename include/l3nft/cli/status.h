@@ -7,6 +7,10 @@
 #include "l3nft/compiler/result.h"
 #include "l3nft/compiler/cfg.h"
 
+/* The version of every --json document's layout ("schema"), raised when
+ * a key changes meaning or goes away (adding keys does not). */
+#define L3_JSON_SCHEMA 1
+
 struct l3_status_opts {
 	bool json;		/* one JSON document instead of text */
 	bool check;		/* L3_DEGRADED when the system is not what the policy says */

@@ -92,6 +92,11 @@ bool l3_live_is_ours(const struct l3_live *lv);
 bool l3_live_owned_known(const struct l3_live *lv);
 bool l3_live_owns(const struct l3_live *lv, int family, const void *addr);
 
+/* The addresses that the l3nft tables (family inet) other than @skip own,
+ * into @lv (l3_live_owns() answers for them): an address l3nft added that
+ * none of them owns was left by a table that is gone. 0, or -1 with errno. */
+int l3_live_read_owned(struct mnl_socket *nl, const char *skip, struct l3_live *lv);
+
 /* "chains N, sets N, rules N, counters N, elements N": what replacing or
  * deleting the table loses. */
 void l3_live_summary(const struct l3_live *lv, char *buf, size_t len);
