@@ -663,7 +663,9 @@ START_TEST(test_err_listen_not_udp)
 	l3t_error(L3T_NS_LISTEN("239.1.1.1:5000/tcp"), 5, 14,
 		  "only udp can be broadcast or multicast: '239.1.1.1:5000/tcp'");
 	l3t_error(L3T_NS_LISTEN("239.1.1.1:5000"), 5, 14,
-		  "expected ADDR:PORT/udp, broadcast:PORT/udp or [V6ADDR]:PORT/udp: '239.1.1.1:5000'");
+		  "a listen entry names its protocol: write '239.1.1.1:5000/udp'");
+	l3t_error(L3T_NS_LISTEN("239.1.1.1"), 5, 14,
+		  "expected ADDR:PORT/udp, broadcast:PORT/udp or [V6ADDR]:PORT/udp: '239.1.1.1'");
 	l3t_error(L3T_NS_LISTEN("239.1.1.1:0/udp"), 5, 14, "port must be 1..65535: '239.1.1.1:0/udp'");
 	l3t_error(L3T_NS_LISTEN("239.1.1.1:65536/udp"), 5, 14,
 		  "port must be 1..65535: '239.1.1.1:65536/udp'");
