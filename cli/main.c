@@ -62,8 +62,17 @@ static void l3_usage(FILE *out)
 	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds); i++)
 		fprintf(out, "  %-9s %s\n            %s\n", l3_cmds[i].name, l3_cmds[i].args,
 			l3_cmds[i].help);
-	fprintf(out, "\nFILE defaults to %s. Exit status: 0 success, 1 invalid input or\n"
-		     "usage, 2 the system refused.\n", L3_CFG_DEFAULT_FILE);
+	fprintf(out, "\nFILE (or -c/--config FILE) defaults to %s. Exit status: 0 success,\n"
+		     "1 invalid input or usage, 2 the system refused, 3 (status --check) not as\n"
+		     "the policy says. l3nft COMMAND --help shows one command.\n",
+		L3_CFG_DEFAULT_FILE);
+}
+
+/* `l3nft CMD --help`: the command's line of the usage. */
+static void l3_cmd_usage(const struct l3_cmd *cmd, FILE *out)
+{
+	fprintf(out, "usage: l3nft %s %s\n  %s\nSee l3nft(8).\n", cmd->name, cmd->args,
+		cmd->help);
 }
 
 /* Loads and validates @file into @diag (which the caller prints and
@@ -86,28 +95,36 @@ static void l3_main_diag_done(struct l3_diag *diag)
 	l3_diag_fini(diag);
 }
 
-/* The policy file: the one operand left at @first once getopt has taken
- * the options, or the default; NULL after printing a usage error. */
-static const char *l3_main_file_arg(int argc, char **argv, int first)
+/* The policy file: -c/--config FILE (@given), or the one operand left at
+ * @first once getopt has taken the options, or the default; NULL after
+ * printing a usage error. */
+static const char *l3_main_file_arg(int argc, char **argv, int first, const char *given)
 {
-	if (argc - first > 1) {
-		fprintf(stderr, "l3nft %s: too many arguments\n", argv[0]);
+	if (argc - first > 1 || (given && argc > first)) {
+		fprintf(stderr, "l3nft %s: %s\n", argv[0],
+			given ? "the policy is given twice (-c and FILE)" : "too many arguments");
 		return NULL;
 	}
-	return argc > first ? argv[first] : L3_CFG_DEFAULT_FILE;
+	return given ? given : argc > first ? argv[first] : L3_CFG_DEFAULT_FILE;
 }
 
 static int l3_cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
-	const char *file;
-	int status;
+	int c, status;
 
-	if (getopt_long(argc, argv, "", opts, NULL) != -1)
-		return L3_EXIT_INPUT;
-	file = l3_main_file_arg(argc, argv, optind);
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c != 'c')
+			return L3_EXIT_INPUT;
+		file = optarg;
+	}
+	file = l3_main_file_arg(argc, argv, optind, file);
 	if (!file)
 		return L3_EXIT_INPUT;
 	cfg = l3_main_load(file, &diag, &status);
@@ -122,18 +139,24 @@ static int l3_cmd_compile(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cgroup-mount", required_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_cgroup_mount mnt = { .path = "/sys/fs/cgroup" };
 	struct l3_ir_opts iro = { 0 };
 	bool mount_given = false;
+	const char *given = NULL;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	struct l3_ir *ir;
 	const char *file;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c == 'c') {
+			given = optarg;
+			continue;
+		}
 		if (c != 'm')
 			return L3_EXIT_INPUT;
 		if (strlen(optarg) >= sizeof(mnt.path)) {
@@ -143,7 +166,7 @@ static int l3_cmd_compile(int argc, char **argv)
 		strcpy(mnt.path, optarg);
 		mount_given = true;
 	}
-	file = l3_main_file_arg(argc, argv, optind);
+	file = l3_main_file_arg(argc, argv, optind, given);
 	if (!file)
 		return L3_EXIT_INPUT;
 	/* without a cgroup2 mount, print paths as if it were at the usual place */
@@ -180,27 +203,31 @@ static int l3_cmd_live(int argc, char **argv,
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_apply_opts ao = { .log = stdout };
+	const char *given = NULL;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	const char *file;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "nv", opts, NULL)) != -1) {
-		if (c == 'n' && changes)
+	while ((c = getopt_long(argc, argv, "nvc:", opts, NULL)) != -1) {
+		if (c == 'c')
+			given = optarg;
+		else if (c == 'n' && changes)
 			ao.dry_run = true;
 		else if (c == 'f' && changes)
 			ao.force = true;
 		else if (c == 'v')
 			ao.verbose = true;
 		else
-			return L3_EXIT_INPUT;
+			return invalid;	/* diff: 1 means "differs", never a bad option */
 	}
-	file = l3_main_file_arg(argc, argv, optind);
+	file = l3_main_file_arg(argc, argv, optind, given);
 	if (!file)
-		return L3_EXIT_INPUT;
+		return invalid;
 	cfg = l3_main_load(file, &diag, &status);
 	if (cfg)
 		status = (int)op(cfg, &ao, &diag);
@@ -232,23 +259,27 @@ static int l3_cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_status_opts so = { 0 };
+	const char *given = NULL;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	const char *file;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (c == 'j')
+	while ((c = getopt_long(argc, argv, "jc:", opts, NULL)) != -1) {
+		if (c == 'c')
+			given = optarg;
+		else if (c == 'j')
 			so.json = true;
 		else if (c == 'k')
 			so.check = true;
 		else
 			return L3_EXIT_INPUT;
 	}
-	file = l3_main_file_arg(argc, argv, optind);
+	file = l3_main_file_arg(argc, argv, optind, given);
 	if (!file)
 		return L3_EXIT_INPUT;
 	cfg = l3_main_load(file, &diag, &status);
@@ -416,6 +447,10 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds); i++) {
 		if (!strcmp(argv[1], l3_cmds[i].name)) {
+			if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+				l3_cmd_usage(&l3_cmds[i], stdout);
+				return L3_EXIT_OK;
+			}
 			opterr = 1;
 			return l3_cmds[i].run(argc - 1, argv + 1);
 		}
