@@ -37,7 +37,7 @@ static int l3_cmd_listeners(int argc, char **argv);
 
 static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
-	{ "compile", l3_cmd_compile, "[FILE] [--cgroup-mount DIR]",
+	{ "compile", l3_cmd_compile, "[FILE] [--cgroup-mount DIR] [--defines]",
 	  "print the equivalent nft script" },
 	{ "apply", l3_cmd_apply, "[FILE] [--dry-run] [-v] [--force]",
 	  "replace the table atomically; add missing aliases" },
@@ -140,11 +140,12 @@ static int l3_cmd_compile(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cgroup-mount", required_argument, NULL, 'm' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "defines", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_cgroup_mount mnt = { .path = "/sys/fs/cgroup" };
 	struct l3_ir_opts iro = { 0 };
-	bool mount_given = false;
+	bool mount_given = false, defines = false;
 	const char *given = NULL;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
@@ -153,8 +154,9 @@ static int l3_cmd_compile(int argc, char **argv)
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (c == 'c') {
-			given = optarg;
+		if (c == 'c' || c == 'd') {
+			given = c == 'c' ? optarg : given;
+			defines |= c == 'd';
 			continue;
 		}
 		if (c != 'm')
@@ -184,7 +186,8 @@ static int l3_cmd_compile(int argc, char **argv)
 		l3_cfg_free(cfg);
 		return errno == E2BIG ? L3_EXIT_INPUT : L3_EXIT_SYSTEM;
 	}
-	status = l3_emit_text(ir, stdout) < 0 ? L3_EXIT_SYSTEM : L3_EXIT_OK;
+	status = (defines ? l3_emit_defines(ir, stdout) : l3_emit_text(ir, stdout)) < 0
+		 ? L3_EXIT_SYSTEM : L3_EXIT_OK;
 	if (status)
 		fprintf(stderr, "l3nft compile: write error: %s\n", strerror(errno));
 	l3_ir_free(ir);

@@ -397,3 +397,18 @@ int l3_emit_text(const struct l3_ir *ir, FILE *out)
 	fflush(out);
 	return ferror(out) ? -1 : 0;
 }
+
+int l3_emit_defines(const struct l3_ir *ir, FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "# The namespace marks of table inet %s, for rules of your own in a\n"
+		     "# table of your own: include this file, then match a namespace with\n"
+		     "#   meta mark and $l3_mask == $l3_NAME\n", ir->table);
+	fprintf(out, "define l3_mask = 0x%08x\n", ir->cfg->mark_mask);
+	for (i = 0; i < ir->cfg->nns; i++)
+		fprintf(out, "define l3_%s = 0x%08x\n", ir->cfg->ns[i].name,
+			l3_ir_ns_mark(ir, &ir->cfg->ns[i]));
+	fflush(out);
+	return ferror(out) ? -1 : 0;
+}

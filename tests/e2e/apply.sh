@@ -243,6 +243,16 @@ l3_ok "apply removed l3nft's aliases no longer in the policy" \
 l3_ok "but not the hand-added one" has_addr 192.0.2.11
 l3_ok "apply back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
 
+# ---- the namespace marks for rules of the sysadmin's own ----
+l3_h "$L3NFT" compile --defines "$L3_TMP/base.yaml" >"$L3_TMP/marks.nft"
+printf '%s\n' "include \"$L3_TMP/marks.nft\"" 'table inet mine {' 'chain out {' \
+	'type filter hook postrouting priority 10; policy accept;' \
+	'meta mark and $l3_mask == $l3_b limit rate over 10 mbytes/second drop' '}' '}' >"$L3_TMP/mine.nft"
+l3_ok "compile --defines gives marks a sysadmin's table can include" l3_nft_file "$L3_H" "$L3_TMP/mine.nft"
+l3_ok "  and the rule matches namespace b's mark" \
+	contains "$(l3_h nft list chain inet mine out)" 'meta mark & 0x00ff0000 == 0x00020000 limit rate over'
+l3_h nft delete table inet mine
+
 # ---- compile and apply give the same table ----
 X="l3x-$$"
 l3_netns_add "$X"
