@@ -130,15 +130,16 @@ static int l3d_send4(struct l3d *d, const struct in_addr *to, const uint8_t *pkt
 		      sizeof(sin)) < 0 ? -1 : 0;
 }
 
-static int l3d_send6(struct l3d *d, const struct in6_addr *to, const uint8_t *pkt, size_t len,
-		     size_t l4off)
+static int l3d_send6(struct l3d *d, const struct in6_addr *to, uint32_t scope,
+		     const uint8_t *pkt, size_t len, size_t l4off)
 {
 	uint8_t buf[L3D_MAX_PKT];
 	const struct ip6_hdr *in = (const void *)pkt;
 	size_t ulen = len - l4off;
 	struct ip6_hdr *ip6 = (void *)buf;
 	struct udphdr *udp = (void *)(buf + sizeof(*ip6));
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = *to };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = *to,
+				     .sin6_scope_id = scope };
 
 	if (sizeof(*ip6) + ulen > sizeof(buf))
 		return -1;
@@ -160,6 +161,7 @@ int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_
 		size_t l4off, const struct l3d_dest *dst)
 {
 	const struct l3_addr *to = l3d_target(ns, dst, pkt);
+	uint32_t scope = 0;
 
 	if (!to) {
 		errno = EADDRNOTAVAIL;
@@ -168,5 +170,11 @@ int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_
 	if (dst->family == AF_INET)
 		return l3d_send4(d, &to->a.v4, pkt, len);
 	/* the copy carries no extension headers of the original */
-	return l3d_send6(d, &to->a.v6, pkt, len, l4off);
+	/* a link-local alias is named with its interface */
+	if (IN6_IS_ADDR_LINKLOCAL(&to->a.v6)) {
+		size_t i = (size_t)(ns - d->cfg->ns);
+
+		scope = d->ns_ifindex && i < d->cfg->nns ? d->ns_ifindex[i] : 0;
+	}
+	return l3d_send6(d, &to->a.v6, scope, pkt, len, l4off);
 }

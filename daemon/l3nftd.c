@@ -502,10 +502,10 @@ int main(int argc, char **argv)
 			unlink(path);
 	}
 	l3d_say(LOG_NOTICE, "stopping: %llu queued, %llu copies delivered, %llu with no listener, "
-			    "%llu send errors, %llu overflows",
+			    "%llu send errors, %llu overflows, %llu for another link",
 		(unsigned long long)d.st.queued, (unsigned long long)d.st.delivered,
 		(unsigned long long)d.st.dropped_nobody, (unsigned long long)d.st.send_errors,
-		(unsigned long long)d.st.enobufs);
+		(unsigned long long)d.st.enobufs, (unsigned long long)d.st.other_link);
 	l3d_free(&d);
 	return 0;
 }
