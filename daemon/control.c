@@ -300,6 +300,13 @@ static void l3d_accept_one(struct l3d *d, int fd)
 	if (!l3d_client_admit(d, &c))
 		return;
 	c.pidfd = l3d_peer_pidfd(fd, cred.pid);
+	if (c.pidfd < 0) {
+		/* without it no request could be told from a PID reuse */
+		l3d_logp(LOG_ERR, "refused", "refused a control connection of uid %u pid %d: "
+			 "no pidfd: %s", (unsigned)c.uid, (int)c.pid, strerror(errno));
+		l3d_refuse(fd, "error: cannot pin the connecting process: %s\n", strerror(errno));
+		return;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	if (l3d_client_push(d, &c) < 0) {
