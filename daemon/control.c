@@ -300,8 +300,9 @@ static void l3d_accept_one(struct l3d *d, int fd)
 	if (!l3d_client_admit(d, &c))
 		return;
 	c.pidfd = l3d_peer_pidfd(fd, cred.pid);
-	if (c.pidfd < 0) {
-		/* without it no request could be told from a PID reuse */
+	/* ESRCH: the process is gone already; its requests will be refused
+	 * as such. Otherwise no request could be told from a PID reuse. */
+	if (c.pidfd < 0 && errno != ESRCH) {
 		l3d_logp(LOG_ERR, "refused", "refused a control connection of uid %u pid %d: "
 			 "no pidfd: %s", (unsigned)c.uid, (int)c.pid, strerror(errno));
 		l3d_refuse(fd, "error: cannot pin the connecting process: %s\n", strerror(errno));

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
 #include <sys/socket.h>
@@ -417,6 +418,18 @@ static void l3d_detach(int ready_fd, char status)
 	}
 }
 
+/* Every registration's membership and every client costs a descriptor:
+ * take all the hard limit allows (the quotas bound what tenants use). */
+static void l3d_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int l3d_args(int argc, char **argv, struct l3d *d, bool *foreground)
 {
 	int c;
@@ -462,6 +475,7 @@ int main(int argc, char **argv)
 	/* whatever the starter left open (a shell's saved descriptors) is not
 	 * ours to keep, nor to hand on */
 	close_range(3, ~0u, 0);
+	l3d_raise_nofile();
 	rc = l3d_args(argc, argv, &d, &foreground);
 	if (rc >= 0)
 		return rc;
