@@ -6,7 +6,8 @@
  * listens to rtnetlink (address and link groups) and, on every event,
  * puts back whatever policy address is missing, tagged IFA_PROTO
  * L3_IFA_PROTO like apply's. An address present anywhere on the host
- * (also one a sysadmin added by hand) is left alone, as apply does.
+ * (also one a sysadmin added by hand) is left alone, as apply does; and
+ * nothing is added while the table is gone (after `l3nft delete`).
  */
 #include "config.h"
 
@@ -109,7 +110,9 @@ size_t l3d_addrs_sync(struct l3d *d)
 	size_t i, n = 0;
 
 	l3d_addrs_ifindex(d);
-	if (!d->rt.nl)
+	/* `l3nft delete` removes the table, then the addresses: those stay
+	 * removed, l3nftd does not undo a delete */
+	if (!d->rt.nl || !l3d_table_exists(d))
 		return 0;
 	if (l3_alias_dump(&d->rt, &now) < 0) {
 		l3d_log("addresses", "reading the host's addresses: %s", strerror(errno));

@@ -155,5 +155,7 @@ void l3d_cgroups_free(struct l3d *d);	/* the watch table */
 /* table.c: element updates of the live table */
 int l3d_table_elems(struct l3d *d, const char *set, const struct l3_ir_elem *add,
 		    size_t nadd, const struct l3_ir_elem *del, size_t ndel);
+/* Is the policy's table loaded? (false only when the kernel says ENOENT) */
+bool l3d_table_exists(struct l3d *d);
 
 #endif

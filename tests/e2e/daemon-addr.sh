@@ -6,7 +6,8 @@
 # address must be back within L3_ADDR_MS milliseconds (100 is the goal;
 # bench/run.sh measures it; the test allows for a loaded machine), tagged
 # as l3nft's (IFA_PROTO 0x6c), logged at notice, and an address the
-# policy does not name is never added. Scratch namespaces only.
+# policy does not name is never added, nor anything after `l3nft delete`.
+# Scratch namespaces only.
 #
 #   L3NFT=/path/to/l3nft srcdir=/path/to/src sh tests/e2e/daemon-addr.sh
 
@@ -156,6 +157,12 @@ l3_h ip addr add 198.51.100.10/24 dev dum0 2>/dev/null
 sleep 0.3
 l3_is "an address present by hand is not added twice" \
 	"$(l3_h ip -o addr show | grep -c ' 198.51.100.10/')" 1
+
+# ---- `l3nft delete` is not undone ----
+l3_ok "l3nft delete while l3nftd runs" l3_h "$L3NFT" delete "$POLICY"
+sleep 1
+l3_ok "the addresses delete removed stay removed (no table, nothing restored)" \
+	sh -c '! nsenter --net="/run/netns/$1" ip -o addr show | grep -Eq " (192.0.2.10|2001:db8::10)/"' x "$L3_H"
 
 # ---- logging ----
 l3_ok "each restoration is logged" grep -q 'restored 2001:db8::10/64 on eth0 for namespace a' "$L3_TMP/l3nftd.log"
