@@ -1,8 +1,9 @@
 /*
  * l3nftd: fans broadcast and multicast out to the namespaces that
- * registered for it. One epoll loop over the queue socket, the control
- * socket and its clients, a signalfd and the cgroup watcher; signals only
- * become events in that loop.
+ * registered for it, and keeps the host as the policy says (cgroup ids,
+ * addresses). One epoll loop over the queue socket, the control socket
+ * and its clients, a signalfd, the cgroup watcher and the rtnetlink
+ * watch; signals only become events in that loop.
  */
 #include "config.h"
 
@@ -13,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <syslog.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <syslog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -27,7 +28,7 @@
 #include "l3nft/kernel/rundir.h"
 #include "l3nftd.h"
 
-#define L3D_RESYNC_MS 5000	/* cgroup re-check even without inotify events */
+#define L3D_RESYNC_MS 5000	/* cgroups and addresses re-checked even without events */
 
 /* systemd's notify protocol, without libsystemd: one datagram. */
 static void l3d_notify(const char *state)
