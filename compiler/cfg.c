@@ -25,10 +25,12 @@ struct l3_cfg_ctx {
 };
 
 static const char *const l3_top_keys[] = {
-	"version", "table", "mark_mask", "queue", "fail_open", "namespaces",
+	"version", "table", "mark_mask", "queue", "fail_open", "max_clients",
+	"max_clients_per_uid", "namespaces",
 };
 static const char *const l3_ns_keys[] = {
 	"id", "cgroup", "interface", "addresses", "loopback", "ping", "listen",
+	"allow_listen", "max_registrations",
 };
 static const char *const l3_addr_keys[] = {
 	"address", "adopt",
@@ -509,6 +511,171 @@ static void l3_ns_listens(struct l3_cfg_ctx *c, struct l3_ns *ns,
 	l3_ns_listen_dups(c, ns, refs);
 }
 
+/* ---- allow_listen patterns ---- */
+
+/* PORTS of a pattern: '*', N or N-M. */
+static int l3_allow_ports(const char *s, size_t n, struct l3_listen_allow *out)
+{
+	const char *dash = memchr(s, '-', n);
+	char buf[16];
+	unsigned long lo, hi;
+	char *end;
+
+	if (n == 1 && s[0] == '*') {
+		out->port_min = 1;
+		out->port_max = 65535;
+		return 0;
+	}
+	if (n == 0 || n >= sizeof(buf) || strspn(s, "0123456789-") < n)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	lo = strtoul(buf, &end, 10);
+	hi = lo;
+	if (dash)
+		hi = strtoul(end + 1, &end, 10);
+	if (*end || (dash && end == buf + (dash - s) + 1) || lo == 0 || hi > 65535 || lo > hi)
+		return -1;
+	out->port_min = (uint16_t)lo;
+	out->port_max = (uint16_t)hi;
+	return 0;
+}
+
+/* Clears the bits of @a past @plen. */
+static void l3_allow_mask(struct l3_listen_allow *al)
+{
+	uint8_t *b = (uint8_t *)&al->group;
+	int bits = al->family == AF_INET ? 32 : 128, i;
+
+	for (i = al->plen; i < bits; i++)
+		b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+}
+
+/* The group part: "broadcast", "239.0.0.0/8" or "[ff05::/16]"; the
+ * address itself is read by l3_listen_parse (multicast, brackets). */
+static int l3_allow_host(const char *h, size_t hn, struct l3_listen_allow *out,
+			 const char **why)
+{
+	char spec[INET6_ADDRSTRLEN + 16];
+	const char *slash = memchr(h, '/', hn);
+	bool br = hn >= 2 && h[0] == '[' && h[hn - 1] == ']';
+	size_t an = slash ? (size_t)(slash - h) : hn;
+	struct l3_listen l;
+	unsigned long plen = 0;
+	char *end;
+
+	if (an + 8 >= sizeof(spec) || hn >= sizeof(spec)) {
+		*why = "malformed address";
+		return -1;
+	}
+	snprintf(spec, sizeof(spec), "%.*s%s:1/udp", (int)an, h, br && slash ? "]" : "");
+	if (l3_listen_parse(spec, &l, why) < 0)
+		return -1;
+	out->kind = l.kind;
+	out->family = l.family;
+	memcpy(&out->group, &l.group, sizeof(out->group));
+	out->plen = l.family == AF_INET ? 32 : 128;
+	if (slash) {
+		size_t pn = hn - an - 1 - (br ? 1 : 0);
+
+		plen = strtoul(slash + 1, &end, 10);
+		if (l.kind != L3_LISTEN_GROUP || pn == 0 || end != slash + 1 + pn ||
+		    plen < (l.family == AF_INET ? 4u : 8u) || plen > (unsigned long)out->plen) {
+			*why = "a group prefix is /4../32 (IPv4) or /8../128 (IPv6), inside the "
+			       "multicast range";
+			return -1;
+		}
+		out->plen = (int)plen;
+	}
+	l3_allow_mask(out);
+	return 0;
+}
+
+int l3_listen_allow_parse(const char *s, struct l3_listen_allow *out, const char **why)
+{
+	const char *slash = strrchr(s, '/'), *colon;
+
+	memset(out, 0, sizeof(*out));
+	*why = "expected GROUP[/PLEN]:PORTS/udp, [V6GROUP[/PLEN]]:PORTS/udp or "
+	       "broadcast:PORTS/udp (PORTS: *, N or N-M)";
+	if (!slash || strcmp(slash + 1, "udp"))
+		return -1;
+	for (colon = slash; colon > s && colon[-1] != ':'; colon--)
+		;
+	if (colon <= s + 1)
+		return -1;
+	if (l3_allow_ports(colon, (size_t)(slash - colon), out) < 0) {
+		*why = "ports must be *, N or N-M within 1..65535";
+		return -1;
+	}
+	return l3_allow_host(s, (size_t)(colon - 1 - s), out, why);
+}
+
+static bool l3_allow_match(const struct l3_listen_allow *al, const struct l3_listen *l)
+{
+	struct l3_listen_allow x = { .family = l->family, .plen = al->plen };
+
+	if (al->kind != l->kind || l->port < al->port_min || l->port > al->port_max)
+		return false;
+	if (l->kind == L3_LISTEN_BROADCAST)
+		return true;
+	if (al->family != l->family)
+		return false;
+	memcpy(&x.group, &l->group, sizeof(x.group));
+	l3_allow_mask(&x);
+	return !memcmp(&x.group, &al->group, l->family == AF_INET ? 4 : 16);
+}
+
+bool l3_cfg_ns_allows(const struct l3_ns *ns, const struct l3_listen *spec)
+{
+	size_t i;
+
+	for (i = 0; i < ns->nlistens; i++)
+		if (l3_listen_same(&ns->listens[i], spec))
+			return true;
+	if (!ns->has_allows)
+		return spec->kind == L3_LISTEN_GROUP ||
+		       spec->port >= L3_CFG_DEFAULT_BROADCAST_MIN_PORT;
+	for (i = 0; i < ns->nallows; i++)
+		if (l3_allow_match(&ns->allows[i], spec))
+			return true;
+	return false;
+}
+
+static void l3_ns_allows(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *v)
+{
+	struct l3_ynode *const *items;
+	size_t i;
+
+	ns->has_allows = true;
+	ns->allows_pos = v->pos;
+	if (v->kind != L3_Y_SEQ) {
+		l3_error(c->diag, v->pos, "allow_listen expects a list, got %s",
+			 l3_yaml_kind_name(v));
+		return;
+	}
+	items = v->items.items;
+	ns->allows = l3_arena_alloc(c->a, (v->items.len + 1) * sizeof(*ns->allows));
+	if (!ns->allows) {
+		c->oom = true;
+		return;
+	}
+	for (i = 0; i < v->items.len; i++) {
+		const char *s = l3_cfg_str(c, items[i], "an allow_listen pattern");
+		struct l3_listen_allow *al = &ns->allows[ns->nallows];
+		const char *why;
+
+		if (!s)
+			continue;
+		if (l3_listen_allow_parse(s, al, &why) < 0) {
+			l3_error(c->diag, items[i]->pos, "%s: '%.64s'", why, s);
+			continue;
+		}
+		al->pos = items[i]->pos;
+		ns->nallows++;
+	}
+}
+
 static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 {
 	struct l3_ns_parse *np = arg;
@@ -555,6 +722,11 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 		l3_cfg_bool(c, v, "ping", &ns->ping);
 	} else if (!strcmp(k, "listen")) {
 		l3_ns_listens(c, ns, v);
+	} else if (!strcmp(k, "allow_listen")) {
+		l3_ns_allows(c, ns, v);
+	} else if (!strcmp(k, "max_registrations")) {
+		if (l3_cfg_uint(c, v, "max_registrations", 0, 65535, &u) == 0)
+			ns->max_registrations = (uint32_t)u;
 	} else {
 		l3_unknown_key(c, p->key, "a namespace", l3_ns_keys,
 			       L3_ARRAY_SIZE(l3_ns_keys));
@@ -590,6 +762,7 @@ static void l3_ns_one(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 	ns->pos = p->key->pos;
 	ns->ping = true;
 	ns->loopback = L3_LOOPBACK_ISOLATED;
+	ns->max_registrations = L3_CFG_DEFAULT_MAX_REGISTRATIONS;
 	if (p->value->kind != L3_Y_MAP) {
 		l3_error(c->diag, p->value->pos, "namespace '%.64s' expects a mapping, got %s",
 			 name, l3_yaml_kind_name(p->value));
@@ -682,6 +855,12 @@ static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg
 			c->cfg->queue = (uint16_t)u;
 	} else if (!strcmp(k, "fail_open")) {
 		l3_cfg_bool(c, v, "fail_open", &c->cfg->fail_open);
+	} else if (!strcmp(k, "max_clients")) {
+		if (l3_cfg_uint(c, v, "max_clients", 1, 4096, &u) == 0)
+			c->cfg->max_clients = (uint32_t)u;
+	} else if (!strcmp(k, "max_clients_per_uid")) {
+		if (l3_cfg_uint(c, v, "max_clients_per_uid", 1, 4096, &u) == 0)
+			c->cfg->max_clients_per_uid = (uint32_t)u;
 	} else if (!strcmp(k, "namespaces")) {
 		seen->namespaces = v;
 	} else {
@@ -731,6 +910,8 @@ struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
 	c.cfg->table = L3_CFG_DEFAULT_TABLE;
 	c.cfg->mark_mask = L3_CFG_DEFAULT_MARK_MASK;
 	c.cfg->queue = L3_CFG_DEFAULT_QUEUE;
+	c.cfg->max_clients = L3_CFG_DEFAULT_MAX_CLIENTS;
+	c.cfg->max_clients_per_uid = L3_CFG_DEFAULT_MAX_CLIENTS_PER_UID;
 	/* libyaml, told the encoding, would count a byte order mark as a
 	 * column and then reject the indentation of line 2 */
 	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {

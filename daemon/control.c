@@ -1,25 +1,67 @@
 /*
  * The control socket: SOCK_SEQPACKET in the runtime directory, one request
- * per message (include/l3nft/ctl.h). Peers are told apart by SO_PEERCRED:
- * an administrator (root with CAP_NET_ADMIN) may register for any
- * namespace, anyone else only for the namespace whose cgroup holds it. Replies are sent without blocking;
- * a client that does not read its replies is dropped, so it cannot stall
- * the daemon.
+ * per message (include/l3nft/kernel/ctl.h). Every tenant is assumed hostile:
+ *
+ *  - Who: SO_PEERCRED gives the uid and the pid at connect time; the
+ *    cgroup is read later from /proc/PID. A pidfd taken at accept time
+ *    (SO_PEERPIDFD, Linux 6.5; else pidfd_open) pins that process: after
+ *    reading /proc we check the pidfd's process is still alive, so a
+ *    recycled PID (the connecting process gone, another one in another
+ *    cgroup now under its number) is refused, never believed.
+ *  - An administrator (root with CAP_NET_ADMIN) may register for any
+ *    namespace, anyone else only for the namespace whose cgroup holds it;
+ *    both only what the namespace's allow-list and quota admit (registry.c).
+ *  - Descriptors: non-administrator connections are capped per uid and in
+ *    all (max_clients_per_uid, max_clients); idle ones are closed after
+ *    L3D_CLIENT_IDLE seconds; at EMFILE a reserve descriptor is given up to
+ *    accept the connection and close it, so the listening socket does not
+ *    stay readable and spin the loop.
+ *  - Replies are sent without blocking; a client that does not read its
+ *    replies is dropped, so it cannot stall the daemon.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "l3nft/kernel/ctl.h"
 #include "l3nft/kernel/rundir.h"
 #include "l3nftd.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77		/* Linux 6.5; not in glibc 2.36's headers */
+#endif
+
+#define L3D_CLIENT_IDLE 10	/* seconds a connection may sit without a request */
+#define L3D_ADMIN_CLIENTS 256	/* administrators' connections, counted apart */
+
+struct l3d_client {
+	int fd;
+	int pidfd;		/* the connecting process; -1 when none could be had */
+	pid_t pid;
+	uid_t uid;
+	bool admin;		/* at accept time; checked again per request */
+	time_t last;		/* of the last request, for the idle limit */
+};
+
+static int l3d_reserve(struct l3d *d)
+{
+	if (d->reserve_fd < 0)
+		d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return d->reserve_fd;
+}
 
 int l3d_control_open(struct l3d *d)
 {
@@ -44,41 +86,268 @@ int l3d_control_open(struct l3d *d)
 		return -1;
 	}
 	umask(old);
-	if (listen(d->ctl_fd, 64) < 0)
+	if (listen(d->ctl_fd, 64) < 0 || l3d_reserve(d) < 0)
 		return -1;
 	ev.data.fd = d->ctl_fd;
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ctl_fd, &ev);
 }
 
-void l3d_control_accept(struct l3d *d)
+static struct l3d_client *l3d_client_find(struct l3d *d, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	size_t i;
+
+	for (i = 0; i < d->nclients; i++)
+		if (d->clients[i].fd == fd)
+			return &d->clients[i];
+	return NULL;
+}
+
+static void l3d_close_client(struct l3d *d, int fd)
+{
+	struct l3d_client *c = l3d_client_find(d, fd);
+
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+	close(fd);
+	if (!c)
+		return;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	*c = d->clients[--d->nclients];
+}
+
+void l3d_control_free(struct l3d *d)
+{
+	while (d->nclients)
+		l3d_close_client(d, d->clients[0].fd);
+	free(d->clients);
+	d->clients = NULL;
+	d->cap_clients = 0;
+}
+
+/* Root with CAP_NET_ADMIN administers the host and may register for any
+ * namespace; root inside a namespace (`l3nft exec` drops that capability)
+ * is a tenant like any other user. -1 when /proc could not be read. */
+static int l3d_peer_admin(pid_t pid, uid_t uid)
+{
+	char path[64], line[256];
+	unsigned long long eff = 0;
+	FILE *f;
+
+	if (uid != 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 12) & 1;		/* CAP_NET_ADMIN */
+}
+
+/* The connecting process, pinned: SO_PEERPIDFD, else a pidfd opened now
+ * (which a PID reuse before this point would fool; the kernel's is exact). */
+static int l3d_peer_pidfd(int fd, pid_t pid)
+{
+	int pidfd = -1;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
+		fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+		return pidfd;
+	}
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Still the process that connected? (A live pidfd means its PID was not
+ * reused, so what /proc/PID said before this call was about it.) */
+static bool l3d_peer_alive(const struct l3d_client *c)
+{
+	return c->pidfd >= 0 &&
+	       syscall(SYS_pidfd_send_signal, c->pidfd, 0, NULL, 0) == 0;
+}
+
+/* Counts the non-administrator connections, all and of @uid. */
+static void l3d_client_count(const struct l3d *d, uid_t uid, size_t *all, size_t *mine,
+			     size_t *admins)
+{
+	size_t i;
+
+	*all = *mine = *admins = 0;
+	for (i = 0; i < d->nclients; i++) {
+		if (d->clients[i].admin) {
+			(*admins)++;
+			continue;
+		}
+		(*all)++;
+		if (d->clients[i].uid == uid)
+			(*mine)++;
+	}
+}
+
+/* Closes the connections that sent nothing for L3D_CLIENT_IDLE seconds. */
+void l3d_control_sweep(struct l3d *d)
+{
+	time_t now = time(NULL);
+	size_t i = 0;
+
+	while (i < d->nclients) {
+		if (now - d->clients[i].last >= L3D_CLIENT_IDLE)
+			l3d_close_client(d, d->clients[i].fd);	/* moves the last one to i */
+		else
+			i++;
+	}
+}
+
+/* Refuses a connection with a reason the client can read. */
+static void l3d_refuse(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void l3d_refuse(int fd, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		send(fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1,
+		     MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+/* Out of descriptors: take the connection with the reserve one and close
+ * it, so the client hears "no" and the listening socket is drained. */
+static void l3d_accept_emfile(struct l3d *d)
+{
 	int fd;
 
+	if (d->reserve_fd >= 0) {
+		close(d->reserve_fd);
+		d->reserve_fd = -1;
+	}
+	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		l3d_refuse(fd, "error: l3nftd is out of file descriptors (%zu connections); "
+			       "try again later\n", d->nclients);
+	l3d_reserve(d);
+	l3d_logp(LOG_ERR, "emfile", "refused a control connection: out of file descriptors "
+		 "(%zu connections open)", d->nclients);
+}
+
+/* The limits of @c's uid; false (and @c's socket closed) when over. */
+static bool l3d_client_admit(struct l3d *d, struct l3d_client *c)
+{
+	size_t all, mine, admins;
+
+	l3d_client_count(d, c->uid, &all, &mine, &admins);
+	if (c->admin && admins < L3D_ADMIN_CLIENTS)
+		return true;
+	if (!c->admin && mine >= d->cfg->max_clients_per_uid) {
+		l3d_logp(LOG_WARNING, "refused", "refused a control connection of uid %u pid %d: "
+			 "%zu open (max_clients_per_uid)", (unsigned)c->uid, (int)c->pid, mine);
+		l3d_refuse(c->fd, "error: too many control connections for uid %u "
+				  "(max_clients_per_uid %u)\n", (unsigned)c->uid,
+			   (unsigned)d->cfg->max_clients_per_uid);
+		return false;
+	}
+	if (c->admin || all >= d->cfg->max_clients) {
+		l3d_logp(LOG_WARNING, "refused", "refused a control connection of uid %u pid %d: "
+			 "%zu open (max_clients)", (unsigned)c->uid, (int)c->pid, all);
+		l3d_refuse(c->fd, "error: too many control connections (%zu; max_clients %u)\n",
+			   c->admin ? admins : all,
+			   c->admin ? (unsigned)L3D_ADMIN_CLIENTS : (unsigned)d->cfg->max_clients);
+		return false;
+	}
+	return true;
+}
+
+static int l3d_client_push(struct l3d *d, const struct l3d_client *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = c->fd };
+
+	if (d->nclients == d->cap_clients) {
+		size_t cap = d->cap_clients ? d->cap_clients * 2 : 16;
+		void *p = realloc(d->clients, cap * sizeof(*d->clients));
+
+		if (!p)
+			return -1;
+		d->clients = p;
+		d->cap_clients = cap;
+	}
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		return -1;
+	d->clients[d->nclients++] = *c;
+	return 0;
+}
+
+static void l3d_accept_one(struct l3d *d, int fd)
+{
+	struct l3d_client c = { .fd = fd, .pidfd = -1, .last = time(NULL) };
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
 	/* room for a whole `list` reply, so a client that reads only after
 	 * its request is answered is not mistaken for a stalled one */
 	int sz = 8 << 20;
 
-	while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
-			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-		ev.data.fd = fd;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-			close(fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+		l3d_refuse(fd, "error: cannot tell who you are\n");
+		return;
+	}
+	c.pid = cred.pid;
+	c.uid = cred.uid;
+	c.admin = l3d_peer_admin(cred.pid, cred.uid) == 1;
+	if (!l3d_client_admit(d, &c))
+		return;
+	c.pidfd = l3d_peer_pidfd(fd, cred.pid);
+	/* ESRCH: the process is gone already; its requests will be refused
+	 * as such. Otherwise no request could be told from a PID reuse. */
+	if (c.pidfd < 0 && errno != ESRCH) {
+		l3d_logp(LOG_ERR, "refused", "refused a control connection of uid %u pid %d: "
+			 "no pidfd: %s", (unsigned)c.uid, (int)c.pid, strerror(errno));
+		l3d_refuse(fd, "error: cannot pin the connecting process: %s\n", strerror(errno));
+		return;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (l3d_client_push(d, &c) < 0) {
+		if (c.pidfd >= 0)
+			close(c.pidfd);
+		close(fd);
 	}
 }
 
-/* Is process @pid in the cgroup of @ns (or below it)? */
-static bool l3d_peer_in(const struct l3d *d, pid_t pid, const struct l3_ns *ns)
+void l3d_control_accept(struct l3d *d)
+{
+	int fd;
+
+	l3d_control_sweep(d);
+	for (;;) {
+		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			l3d_accept_one(d, fd);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE)
+			l3d_accept_emfile(d);
+		else if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		break;
+	}
+}
+
+/* Is process @pid in the cgroup of @ns (or below it)? 1 yes, 0 no, -1
+ * with errno when /proc could not be read. */
+static int l3d_peer_in(pid_t pid, const struct l3_ns *ns)
 {
 	char path[64], line[4096];
-	bool in = false;
+	int in = 0;
 	FILE *f;
 	size_t n = strlen(ns->cgroup);
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	if (!(f = fopen(path, "re")))
-		return false;
+		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		const char *p;
 
@@ -89,35 +358,7 @@ static bool l3d_peer_in(const struct l3d *d, pid_t pid, const struct l3_ns *ns)
 		in = !strncmp(p, ns->cgroup, n) && (p[n] == '\0' || p[n] == '/');
 	}
 	fclose(f);
-	(void)d;
 	return in;
-}
-
-/* Root with CAP_NET_ADMIN administers the host and may register for any
- * namespace; root inside a namespace (`l3nft exec` drops that capability)
- * is a tenant like any other user. */
-static bool l3d_peer_admin(pid_t pid, uid_t uid)
-{
-	char path[64], line[256];
-	unsigned long long eff = 0;
-	FILE *f;
-
-	if (uid != 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (!(f = fopen(path, "re")))
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	return (eff >> 12) & 1;		/* CAP_NET_ADMIN */
-}
-
-static void l3d_close_client(struct l3d *d, int fd)
-{
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
-	close(fd);
 }
 
 /* Sends one reply message; false when the client cannot take it. */
@@ -153,22 +394,57 @@ static bool l3d_reply_list(struct l3d *d, int fd)
 	return l3d_reply(fd, buf, len);
 }
 
-static const char *l3d_handle(struct l3d *d, int fd, const struct l3_ctl_req *req)
+/* May client @c act for @ns? NULL, or the reason it may not (in @buf). */
+static const char *l3d_authorize(const struct l3d_client *c, const struct l3_ns *ns,
+				 char *buf, size_t len)
 {
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	const struct l3_ns *ns;
+	int admin = l3d_peer_admin(c->pid, c->uid);
+	int in = admin == 1 ? 1 : l3d_peer_in(c->pid, ns);
+
+	int e = errno;
+
+	/* after /proc was read: was it still the process that connected? */
+	if (!l3d_peer_alive(c))
+		return "the process that opened this connection has exited; "
+		       "a connection cannot be handed on";
+	if (admin < 0 || in < 0) {
+		snprintf(buf, len, "cannot read /proc/%d of the connecting process: %s",
+			 (int)c->pid, strerror(e));
+		return buf;
+	}
+	if (!in)
+		return "permission denied: only an administrator (root with CAP_NET_ADMIN) "
+		       "may register for another namespace";
+	return NULL;
+}
+
+static void l3d_note_reg(const struct l3d_client *c, const struct l3_ctl_req *req,
+			 const char *why)
+{
+	char spec[64];
+	const char *verb = req->verb == L3_CTL_LISTEN ? "listen" : "unlisten";
+
+	l3_listen_format(&req->spec, spec, sizeof(spec));
+	if (why)
+		l3d_logp(LOG_WARNING, "refused", "refused %s %s %s from uid %u pid %d: %s", verb,
+			 req->name, spec, (unsigned)c->uid, (int)c->pid, why);
+	else
+		l3d_logp(LOG_NOTICE, verb, "%s %s %s by uid %u pid %d", verb, req->name, spec,
+			 (unsigned)c->uid, (int)c->pid);
+}
+
+static const char *l3d_handle(struct l3d *d, const struct l3d_client *c,
+			      const struct l3_ctl_req *req, char *buf, size_t len)
+{
+	const struct l3_ns *ns = l3_cfg_find_ns(d->cfg, req->name);
 	const char *why = NULL;
 	int rc;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
-		return "cannot tell who you are";
-	ns = l3_cfg_find_ns(d->cfg, req->name);
 	if (!ns)
 		return "no such namespace in the policy";
-	if (!l3d_peer_admin(cred.pid, cred.uid) && !l3d_peer_in(d, cred.pid, ns))
-		return "permission denied: only an administrator (root with CAP_NET_ADMIN) "
-		       "may register for another namespace";
+	why = l3d_authorize(c, ns, buf, len);
+	if (why)
+		return why;
 	rc = req->verb == L3_CTL_LISTEN ? l3d_reg_add(d, req->name, &req->spec, true, &why)
 					: l3d_reg_del(d, req->name, &req->spec, &why);
 	if (rc < 0)
@@ -193,17 +469,18 @@ static const char *l3d_handle(struct l3d *d, int fd, const struct l3_ctl_req *re
 
 void l3d_control_client(struct l3d *d, int fd)
 {
-	char buf[L3_CTL_MAX + 1], reply[L3_CTL_MAX + 16];
+	char buf[L3_CTL_MAX + 1], reply[L3_CTL_MAX + 300], why_buf[256];
+	struct l3d_client *c = l3d_client_find(d, fd);
 	struct l3_ctl_req req;
 	const char *why;
 	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-	bool ok;
 
-	if (n <= 0) {
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+	if (n <= 0 || !c) {
+		if (!c || n == 0 || (errno != EAGAIN && errno != EINTR))
 			l3d_close_client(d, fd);
 		return;
 	}
+	c->last = time(NULL);
 	if ((size_t)n > L3_CTL_MAX) {
 		why = "request too long";
 	} else if (l3_ctl_parse(buf, (size_t)n, &req, &why) == 0) {
@@ -212,13 +489,13 @@ void l3d_control_client(struct l3d *d, int fd)
 				l3d_close_client(d, fd);
 			return;
 		}
-		why = l3d_handle(d, fd, &req);
+		why = l3d_handle(d, c, &req, why_buf, sizeof(why_buf));
+		l3d_note_reg(c, &req, why);
 	}
 	if (why)
 		n = snprintf(reply, sizeof(reply), "error: %s\n", why);
 	else
 		n = snprintf(reply, sizeof(reply), "end 0\n");
-	ok = l3d_reply(fd, reply, (size_t)n);
-	if (!ok)
+	if (!l3d_reply(fd, reply, (size_t)n))
 		l3d_close_client(d, fd);
 }

@@ -68,14 +68,32 @@ static uint16_t l3d_udp_csum(const void *src, const void *dst, size_t alen,
 	return c ? c : 0xffff;
 }
 
+/* For IPv6, an address of @ns as wide as the original's source: a
+ * link-local sender (mDNS, DHCPv6) is answered from a link-local address,
+ * a global one from a global one; else the first IPv6 address. */
+static const struct l3_addr *l3d_target6(const struct l3_ns *ns, const struct in6_addr *src)
+{
+	bool ll = IN6_IS_ADDR_LINKLOCAL(src);
+	size_t i;
+
+	for (i = 0; i < ns->naddrs; i++)
+		if (ns->addrs[i].family == AF_INET6 &&
+		    IN6_IS_ADDR_LINKLOCAL(&ns->addrs[i].a.v6) == ll)
+			return &ns->addrs[i];
+	return l3_cfg_ns_source(ns, AF_INET6);
+}
+
 /* The alias a copy for @ns goes to: for a subnet broadcast, the address in
  * that subnet; else the namespace's first address of the family. */
-static const struct l3_addr *l3d_target(const struct l3_ns *ns, const struct l3d_dest *dst)
+static const struct l3_addr *l3d_target(const struct l3_ns *ns, const struct l3d_dest *dst,
+					const uint8_t *pkt)
 {
 	uint32_t d = ntohl(dst->a.v4.s_addr);
 	struct in_addr bc;
 	size_t i;
 
+	if (dst->family == AF_INET6)
+		return l3d_target6(ns, &((const struct ip6_hdr *)pkt)->ip6_src);
 	if (dst->family == AF_INET && d != INADDR_BROADCAST && !IN_MULTICAST(d)) {
 		for (i = 0; i < ns->naddrs; i++)
 			if (l3_addr_broadcast(&ns->addrs[i], &bc) && bc.s_addr == dst->a.v4.s_addr)
@@ -99,7 +117,7 @@ static int l3d_send4(struct l3d *d, const struct in_addr *to, const uint8_t *pkt
 	memset(ip, 0, sizeof(*ip));
 	ip->version = 4;
 	ip->ihl = 5;
-	ip->ttl = 64;
+	ip->ttl = in->ttl;	/* mDNS checks for 255 (RFC 6762 s.11) */
 	ip->protocol = IPPROTO_UDP;
 	ip->tot_len = htons((uint16_t)(sizeof(*ip) + ulen));
 	ip->saddr = in->saddr;		/* the original sender, unchanged */
@@ -112,15 +130,16 @@ static int l3d_send4(struct l3d *d, const struct in_addr *to, const uint8_t *pkt
 		      sizeof(sin)) < 0 ? -1 : 0;
 }
 
-static int l3d_send6(struct l3d *d, const struct in6_addr *to, const uint8_t *pkt, size_t len,
-		     size_t l4off)
+static int l3d_send6(struct l3d *d, const struct in6_addr *to, uint32_t scope,
+		     const uint8_t *pkt, size_t len, size_t l4off)
 {
 	uint8_t buf[L3D_MAX_PKT];
 	const struct ip6_hdr *in = (const void *)pkt;
 	size_t ulen = len - l4off;
 	struct ip6_hdr *ip6 = (void *)buf;
 	struct udphdr *udp = (void *)(buf + sizeof(*ip6));
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = *to };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = *to,
+				     .sin6_scope_id = scope };
 
 	if (sizeof(*ip6) + ulen > sizeof(buf))
 		return -1;
@@ -128,7 +147,7 @@ static int l3d_send6(struct l3d *d, const struct in6_addr *to, const uint8_t *pk
 	ip6->ip6_flow = htonl(6u << 28);
 	ip6->ip6_plen = htons((uint16_t)ulen);
 	ip6->ip6_nxt = IPPROTO_UDP;
-	ip6->ip6_hlim = 64;
+	ip6->ip6_hlim = in->ip6_hlim;	/* as the original: 255 marks on-link */
 	ip6->ip6_src = in->ip6_src;
 	ip6->ip6_dst = *to;
 	memcpy(udp, pkt + l4off, ulen);
@@ -141,7 +160,8 @@ static int l3d_send6(struct l3d *d, const struct in6_addr *to, const uint8_t *pk
 int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_t len,
 		size_t l4off, const struct l3d_dest *dst)
 {
-	const struct l3_addr *to = l3d_target(ns, dst);
+	const struct l3_addr *to = l3d_target(ns, dst, pkt);
+	uint32_t scope = 0;
 
 	if (!to) {
 		errno = EADDRNOTAVAIL;
@@ -150,5 +170,11 @@ int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_
 	if (dst->family == AF_INET)
 		return l3d_send4(d, &to->a.v4, pkt, len);
 	/* the copy carries no extension headers of the original */
-	return l3d_send6(d, &to->a.v6, pkt, len, l4off);
+	/* a link-local alias is named with its interface */
+	if (IN6_IS_ADDR_LINKLOCAL(&to->a.v6)) {
+		size_t i = (size_t)(ns - d->cfg->ns);
+
+		scope = d->ns_ifindex && i < d->cfg->nns ? d->ns_ifindex[i] : 0;
+	}
+	return l3d_send6(d, &to->a.v6, scope, pkt, len, l4off);
 }

@@ -1,8 +1,9 @@
 /*
  * l3nftd: fans broadcast and multicast out to the namespaces that
- * registered for it. One epoll loop over the queue socket, the control
- * socket and its clients, a signalfd and the cgroup watcher; signals only
- * become events in that loop.
+ * registered for it, and keeps the host as the policy says (cgroup ids,
+ * addresses). One epoll loop over the queue socket, the control socket
+ * and its clients, a signalfd, the cgroup watcher and the rtnetlink
+ * watch; signals only become events in that loop.
  */
 #include "config.h"
 
@@ -12,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <syslog.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -23,7 +28,7 @@
 #include "l3nft/kernel/rundir.h"
 #include "l3nftd.h"
 
-#define L3D_RESYNC_MS 5000	/* cgroup re-check even without inotify events */
+#define L3D_RESYNC_MS 5000	/* cgroups and addresses re-checked even without events */
 
 /* systemd's notify protocol, without libsystemd: one datagram. */
 static void l3d_notify(const char *state)
@@ -46,6 +51,22 @@ static void l3d_notify(const char *state)
 	close(fd);
 }
 
+/* The policy's errors, one log line each (stderr may be /dev/null). */
+static void l3d_diag_log(struct l3_diag *diag)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	l3_diag_print(diag, f);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		l3d_say(LOG_ERR, "%s", line);
+	free(text);
+}
+
 /* Loads the policy and its table layout; NULL-safe replacement of d->cfg. */
 static int l3d_load(struct l3d *d)
 {
@@ -56,7 +77,7 @@ static int l3d_load(struct l3d *d)
 
 	l3_diag_init(&diag, d->cfg_file);
 	cfg = l3_cfg_load(d->cfg_file, &diag);
-	l3_diag_print(&diag, stderr);
+	l3d_diag_log(&diag);
 	l3_diag_fini(&diag);
 	if (!cfg)
 		return -1;
@@ -133,6 +154,7 @@ static int l3d_registry_init(struct l3d *d)
 	size_t nold = d->reg.n, i;
 	const char *why;
 
+	free(d->reg.routes);	/* it points into the old policy */
 	memset(&d->reg, 0, sizeof(d->reg));
 	if (l3d_reg_load_static(d) < 0)
 		return -1;
@@ -147,21 +169,55 @@ static int l3d_registry_init(struct l3d *d)
 	return 0;
 }
 
+/* A changed `queue` or `fail_open` takes a new queue binding: closing
+ * the socket unbinds the old queue, a new one binds with the new flags. */
+static void l3d_requeue(struct l3d *d, uint16_t old_queue, bool old_fail_open)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (d->cfg->queue == old_queue && d->cfg->fail_open == old_fail_open)
+		return;
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, mnl_socket_get_fd(d->nfq), NULL);
+	mnl_socket_close(d->nfq);
+	d->nfq = NULL;
+	if (l3d_queue_open(d) < 0) {
+		l3d_say(LOG_ERR, "reload: binding queue %u: %s; restart l3nftd", d->cfg->queue,
+			strerror(errno));
+		if (d->nfq)
+			mnl_socket_close(d->nfq);
+		d->nfq = NULL;
+		return;
+	}
+	ev.data.fd = mnl_socket_get_fd(d->nfq);
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	l3d_say(LOG_NOTICE, "reload: queue %u -> %u, fail_open %s -> %s: re-bound", old_queue,
+		d->cfg->queue, old_fail_open ? "true" : "false",
+		d->cfg->fail_open ? "true" : "false");
+}
+
 static int l3d_reload(struct l3d *d)
 {
+	uint16_t old_queue = d->cfg->queue;
+	bool old_fail_open = d->cfg->fail_open;
+
 	l3d_notify("RELOADING=1");
+	l3d_say(LOG_NOTICE, "reload: reading %s", d->cfg_file);
 	if (l3d_load(d) < 0) {
-		l3d_log("reload", "the policy did not load; keeping the old one");
+		l3d_say(LOG_ERR, "reload: the policy did not load; keeping the old one");
 		l3d_notify("READY=1");
 		return -1;
 	}
+	l3d_requeue(d, old_queue, old_fail_open);
 	if (l3d_cgroups_open(d) < 0 || l3d_read_table(d) < 0)
 		l3d_log("reload", "reading table inet %s: %s", d->cfg->table, strerror(errno));
 	l3d_registry_init(d);
 	l3d_reg_sync(d);
 	l3d_reg_save(d);
 	l3d_cgroups_sync(d);
+	l3d_addrs_sync(d);
 	l3d_notify("READY=1");
+	l3d_say(LOG_NOTICE, "reload: done, %zu namespaces, %zu registrations", d->cfg->nns,
+		d->reg.n);
 	return 0;
 }
 
@@ -201,7 +257,7 @@ static int l3d_setup(struct l3d *d)
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (l3_cgroup_find_mount(NULL, &d->mnt) < 0) {
-		fprintf(stderr, "l3nftd: no cgroup2 mount\n");
+		l3d_say(LOG_ERR, "no cgroup2 mount");
 		return -1;
 	}
 	if (l3d_load(d) < 0)
@@ -209,21 +265,25 @@ static int l3d_setup(struct l3d *d)
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->nft = l3_nl_open();
 	if (d->epfd < 0 || !d->nft || l3d_signals(d) < 0 || l3d_cgroups_open(d) < 0) {
-		fprintf(stderr, "l3nftd: setup: %s\n", strerror(errno));
+		l3d_say(LOG_ERR, "setup: %s", strerror(errno));
 		return -1;
 	}
 	if (l3d_read_table(d) < 0) {
-		fprintf(stderr, "l3nftd: table inet %s: %s (run `l3nft apply` first)\n",
-			d->cfg->table, strerror(errno));
+		l3d_say(LOG_ERR, "table inet %s: %s (run `l3nft apply` first)", d->cfg->table,
+			strerror(errno));
 		return -1;
 	}
 	if (l3d_deliver_open(d) < 0 || l3d_queue_open(d) < 0) {
-		fprintf(stderr, "l3nftd: queue %u: %s\n", d->cfg->queue, strerror(errno));
+		l3d_say(LOG_ERR, "queue %u: %s", d->cfg->queue, strerror(errno));
 		return -1;
 	}
 	ev.data.fd = mnl_socket_get_fd(d->nfq);
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 || l3d_control_open(d) < 0) {
-		fprintf(stderr, "l3nftd: control socket in %s: %s\n", l3_rundir(), strerror(errno));
+		l3d_say(LOG_ERR, "control socket in %s: %s", l3_rundir(), strerror(errno));
+		return -1;
+	}
+	if (l3d_addrs_open(d) < 0) {
+		l3d_say(LOG_ERR, "rtnetlink: %s", strerror(errno));
 		return -1;
 	}
 	l3d_registry_init(d);
@@ -231,25 +291,31 @@ static int l3d_setup(struct l3d *d)
 		l3d_log("sync", "updating the listener sets failed");
 	l3d_reg_save(d);
 	l3d_cgroups_sync(d);
+	l3d_addrs_sync(d);
 	return 0;
 }
 
 static void l3d_loop(struct l3d *d)
 {
 	struct epoll_event evs[32];
-	int nfq = mnl_socket_get_fd(d->nfq), n, i;
+	int n, i;
 
 	while (!d->stop) {
 		n = epoll_wait(d->epfd, evs, 32, L3D_RESYNC_MS);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n == 0)
+		if (n == 0) {
 			l3d_cgroups_sync(d);
+			l3d_control_sweep(d);
+			l3d_addrs_sync(d);	/* events can be lost (ENOBUFS) */
+		}
 		for (i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
-			if (fd == nfq)
+			if (d->nfq && fd == mnl_socket_get_fd(d->nfq))
 				l3d_queue_run(d);
+			else if (fd == d->rt_fd)
+				l3d_addrs_event(d);
 			else if (fd == d->sig_fd)
 				l3d_signal(d);
 			else if (fd == d->ctl_fd)
@@ -273,15 +339,17 @@ static void l3d_free(struct l3d *d)
 	free(d->cg_ids);
 	free(d->ids);
 	l3d_cgroups_free(d);
+	l3d_addrs_close(d);
+	l3d_control_free(d);
 	l3_ir_free(d->ir);
 	l3_cfg_free(d->cfg);
 	if (d->nfq)
 		mnl_socket_close(d->nfq);
 	if (d->nft)
 		mnl_socket_close(d->nft);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		int fd = i == 0 ? d->raw4 : i == 1 ? d->raw6 : i == 2 ? d->ctl_fd
-			 : i == 3 ? d->sig_fd : d->ino_fd;
+			 : i == 3 ? d->sig_fd : i == 4 ? d->ino_fd : d->reserve_fd;
 
 		if (fd >= 0)
 			close(fd);
@@ -295,24 +363,85 @@ static void l3d_usage(FILE *out)
 {
 	fprintf(out, "usage: l3nftd [-c FILE] [-f] [-h] [-V]\n"
 		     "  -c FILE  the policy (default %s)\n"
-		     "  -f       stay in the foreground (systemd runs it so)\n",
+		     "  -f       stay in the foreground (systemd runs it so); without it\n"
+		     "           l3nftd forks once set up and logs to syslog\n",
 		L3_CFG_DEFAULT_FILE);
 }
 
-int main(int argc, char **argv)
+/*
+ * Background mode forks BEFORE setup: the signalfd, the sockets and the
+ * blocked signal mask then belong to the process that runs the loop (made
+ * before a fork, SIGTERM and SIGHUP would stay pending in a child that never
+ * reads them). The parent waits on a pipe for the child's verdict on setup
+ * and exits with it, so `l3nftd` still fails visibly when the policy is bad.
+ * Returns the pipe's write end in the child (-1 in the foreground).
+ */
+static int l3d_background(void)
 {
-	struct l3d d = { .cfg_file = L3_CFG_DEFAULT_FILE, .raw4 = -1, .raw6 = -1,
-			 .ctl_fd = -1, .sig_fd = -1, .ino_fd = -1, .epfd = -1 };
-	bool foreground = false;
+	int p[2];
+	char st = 2;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -2;
+	pid = fork();
+	if (pid < 0)
+		return -2;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &st, 1) != 1)
+			st = 2;
+		_exit(st);
+	}
+	close(p[0]);
+	if (setsid() < 0 || chdir("/") < 0)
+		return -2;
+	return p[1];
+}
+
+/* Setup is over: tell the waiting parent, let go of the terminal. */
+static void l3d_detach(int ready_fd, char status)
+{
+	int null;
+
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, &status, 1) != 1)
+		status = 2;
+	close(ready_fd);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+}
+
+/* Every registration's membership and every client costs a descriptor:
+ * take all the hard limit allows (the quotas bound what tenants use). */
+static void l3d_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int l3d_args(int argc, char **argv, struct l3d *d, bool *foreground)
+{
 	int c;
 
 	while ((c = getopt(argc, argv, "c:fhV")) != -1) {
 		switch (c) {
 		case 'c':
-			d.cfg_file = optarg;
+			d->cfg_file = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			*foreground = true;
 			break;
 		case 'h':
 			l3d_usage(stdout);
@@ -329,26 +458,56 @@ int main(int argc, char **argv)
 		l3d_usage(stderr);
 		return 1;
 	}
-	/* daemon() moves to /: keep the policy reachable for SIGHUP */
-	{
-		const char *given = d.cfg_file;
+	return -1;
+}
 
-		d.cfg_file = realpath(given, NULL);
-		if (!d.cfg_file) {
-			fprintf(stderr, "l3nftd: %s: %s\n", given, strerror(errno));
+int main(int argc, char **argv)
+{
+	struct l3d d = { .cfg_file = L3_CFG_DEFAULT_FILE, .raw4 = -1, .raw6 = -1,
+			 .ctl_fd = -1, .sig_fd = -1, .ino_fd = -1, .epfd = -1, .rt_fd = -1,
+			 .reserve_fd = -1 };
+	bool foreground = false;
+	const char *given;
+	int rc, ready_fd = -1;
+
+	/* no core dumps, no ptrace or /proc/PID/fd by the daemon's uid peers:
+	 * its raw sockets and netlink sockets stay its own */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* whatever the starter left open (a shell's saved descriptors) is not
+	 * ours to keep, nor to hand on */
+	close_range(3, ~0u, 0);
+	l3d_raise_nofile();
+	rc = l3d_args(argc, argv, &d, &foreground);
+	if (rc >= 0)
+		return rc;
+	/* the loop runs in / (background): keep the policy reachable for SIGHUP */
+	given = d.cfg_file;
+	d.cfg_file = realpath(given, NULL);
+	if (!d.cfg_file) {
+		fprintf(stderr, "l3nftd: %s: %s\n", given, strerror(errno));
+		return 2;
+	}
+	if (!foreground) {
+		ready_fd = l3d_background();
+		if (ready_fd == -2) {
+			perror("l3nftd: going to the background");
 			return 2;
 		}
 	}
+	/* setup errors still reach the terminal; syslog once detached */
+	l3d_log_init(false);
 	if (l3d_setup(&d) < 0) {
+		l3d_detach(ready_fd, 2);
 		l3d_free(&d);
 		return 2;
 	}
-	if (!foreground && daemon(0, 0) < 0) {
-		perror("l3nftd: daemon");
-		return 2;
+	if (!foreground) {
+		l3d_detach(ready_fd, 0);
+		l3d_log_init(true);
 	}
 	l3d_notify("READY=1");
-	fprintf(stderr, "l3nftd: ready on queue %u, %zu registrations\n", d.cfg->queue, d.reg.n);
+	l3d_say(LOG_NOTICE, "ready on queue %u, %zu registrations, pid %d", d.cfg->queue, d.reg.n,
+		(int)getpid());
 	l3d_loop(&d);
 	l3d_notify("STOPPING=1");
 	{
@@ -357,11 +516,11 @@ int main(int argc, char **argv)
 		if (l3_runpath(path, sizeof(path), L3_CONTROL_NAME))
 			unlink(path);
 	}
-	fprintf(stderr, "l3nftd: stopping: %llu queued, %llu copies delivered, %llu with no listener, "
-			"%llu send errors, %llu overflows\n",
+	l3d_say(LOG_NOTICE, "stopping: %llu queued, %llu copies delivered, %llu with no listener, "
+			    "%llu send errors, %llu overflows, %llu for another link",
 		(unsigned long long)d.st.queued, (unsigned long long)d.st.delivered,
 		(unsigned long long)d.st.dropped_nobody, (unsigned long long)d.st.send_errors,
-		(unsigned long long)d.st.enobufs);
+		(unsigned long long)d.st.enobufs, (unsigned long long)d.st.other_link);
 	l3d_free(&d);
 	return 0;
 }

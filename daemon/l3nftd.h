@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include "l3nft/compiler/cfg.h"
 #include "l3nft/compiler/ir.h"
+#include "l3nft/kernel/alias.h"
 #include "l3nft/kernel/cgroup.h"
 
 struct mnl_socket;
@@ -30,13 +33,23 @@ struct l3d_dest {
 	uint16_t port;
 };
 
+/* One namespace that receives datagrams to one destination. */
+struct l3d_route {
+	struct l3d_dest dst;
+	const struct l3_ns *ns;
+};
+
 struct l3d_registry {
 	struct l3d_reg *v;
 	size_t n, cap;
+	struct l3d_route *routes;	/* the index, sorted by destination */
+	size_t nroutes;
+	bool index_ok;			/* false: rebuilt at the next lookup */
 };
 
 struct l3d_stats {
 	uint64_t queued, delivered, dropped_nobody, send_errors, enobufs, bad_packets;
+	uint64_t other_link;	/* copies not made: the namespace is on another link */
 };
 
 struct l3d {
@@ -49,6 +62,7 @@ struct l3d {
 	size_t nkset;
 	uint64_t *cg_ids;		/* per namespace: the cgroup id in the table */
 	uint32_t *ids;			/* per namespace: its id in the table */
+	unsigned *ns_ifindex;		/* per namespace: its interface now (0: none) */
 	struct mnl_socket *nfq;
 	struct mnl_socket *nft;
 	int raw4, raw6;
@@ -58,23 +72,37 @@ struct l3d {
 	struct l3d_watch *watches;	/* inotify watch descriptor -> directory */
 	size_t nwatches;
 	int epfd;
+	struct l3_rt rt;		/* rtnetlink requests (address dump, add) */
+	struct mnl_socket *rt_ev;	/* rtnetlink events: addresses, links */
+	int rt_fd;
+	int reserve_fd;			/* /dev/null, given up to refuse a client at EMFILE */
+	struct l3d_client *clients;	/* control connections */
+	size_t nclients, cap_clients;
 	struct l3d_stats st;
 	bool stop;
 	struct l3d_group *groups;	/* multicast memberships */
 	size_t ngroups;
 };
 
-/* log.c: stderr (journal), rate-limited per message key */
+/* log.c: stderr, the journal (with <N> prefixes) or syslog; the keyed
+ * calls are rate-limited per key. l3d_log() logs at LOG_WARNING. */
+enum l3d_log_to { L3D_LOG_STDERR, L3D_LOG_JOURNAL, L3D_LOG_SYSLOG };
+enum l3d_log_to l3d_log_init(bool background);
 void l3d_log(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void l3d_logp(int prio, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Not rate-limited: for the daemon's own, bounded messages (start, stop). */
+void l3d_say(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* registry.c */
 int l3d_reg_add(struct l3d *d, const char *name, const struct l3_listen *spec, bool dynamic,
 		const char **why);
 int l3d_reg_del(struct l3d *d, const char *name, const struct l3_listen *spec,
 		const char **why);
-/* The namespaces registered for a datagram to @dst; fills @out (unique). */
-size_t l3d_reg_match(const struct l3d *d, const struct l3d_dest *dst,
-		     const struct l3_ns **out, size_t max);
+/* The namespaces registered for a datagram to @dst, each once: @n routes
+ * from the returned one. One binary search; valid until the registry
+ * changes. */
+const struct l3d_route *l3d_reg_match(struct l3d *d, const struct l3d_dest *dst, size_t *n);
 int l3d_reg_load_static(struct l3d *d);
 int l3d_reg_save(const struct l3d *d);
 /* Appends one dynamic registration to the saved file (see l3d_reg_save). */
@@ -107,6 +135,16 @@ int l3d_queue_run(struct l3d *d);	/* drains the socket; verdicts sent */
 int l3d_control_open(struct l3d *d);
 void l3d_control_accept(struct l3d *d);
 void l3d_control_client(struct l3d *d, int fd);
+/* Closes the connections idle for too long. */
+void l3d_control_sweep(struct l3d *d);
+void l3d_control_free(struct l3d *d);
+
+/* addrs.c: puts back the policy's addresses the host took away */
+int l3d_addrs_open(struct l3d *d);
+void l3d_addrs_close(struct l3d *d);
+/* Adds every missing policy address; how many were added. */
+size_t l3d_addrs_sync(struct l3d *d);
+void l3d_addrs_event(struct l3d *d);
 
 /* cgroups.c */
 int l3d_cgroups_open(struct l3d *d);
@@ -117,5 +155,7 @@ void l3d_cgroups_free(struct l3d *d);	/* the watch table */
 /* table.c: element updates of the live table */
 int l3d_table_elems(struct l3d *d, const char *set, const struct l3_ir_elem *add,
 		    size_t nadd, const struct l3_ir_elem *del, size_t ndel);
+/* Is the policy's table loaded? (false only when the kernel says ENOENT) */
+bool l3d_table_exists(struct l3d *d);
 
 #endif

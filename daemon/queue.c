@@ -125,9 +125,20 @@ static size_t l3d_parse(const uint8_t *p, size_t len, struct l3d_dest *dst)
 	return off;
 }
 
-static void l3d_fanout(struct l3d *d, const uint8_t *p, size_t len)
+/* Did the datagram arrive where @ns lives? A namespace with an interface
+ * gets only what came in on it (0: the kernel did not say). */
+static bool l3d_same_link(const struct l3d *d, const struct l3_ns *ns, uint32_t indev)
 {
-	const struct l3_ns *targets[64];
+	size_t i = (size_t)(ns - d->cfg->ns);
+
+	if (!ns->ifname || !indev || !d->ns_ifindex || i >= d->cfg->nns)
+		return true;
+	return d->ns_ifindex[i] == indev;
+}
+
+static void l3d_fanout(struct l3d *d, const uint8_t *p, size_t len, uint32_t indev)
+{
+	const struct l3d_route *rt;
 	struct l3d_dest dst;
 	size_t off = l3d_parse(p, len, &dst), n, i;
 
@@ -136,13 +147,17 @@ static void l3d_fanout(struct l3d *d, const uint8_t *p, size_t len)
 		l3d_log("bad packet", "dropped a queued packet that is not a whole UDP datagram");
 		return;
 	}
-	n = l3d_reg_match(d, &dst, targets, L3_ARRAY_SIZE(targets));
+	rt = l3d_reg_match(d, &dst, &n);
 	if (n == 0)
 		d->st.dropped_nobody++;
 	for (i = 0; i < n; i++) {
-		if (l3d_deliver(d, targets[i], p, len, off, &dst) < 0) {
+		if (!l3d_same_link(d, rt[i].ns, indev)) {
+			d->st.other_link++;
+			continue;
+		}
+		if (l3d_deliver(d, rt[i].ns, p, len, off, &dst) < 0) {
 			d->st.send_errors++;
-			l3d_log("send", "delivering to namespace %s: %s", targets[i]->name,
+			l3d_log("send", "delivering to namespace %s: %s", rt[i].ns->name,
 				strerror(errno));
 		} else {
 			d->st.delivered++;
@@ -170,7 +185,9 @@ static int l3d_queue_msg(const struct nlmsghdr *nlh, void *data)
 	b->d->st.queued++;
 	if (attr[NFQA_PAYLOAD])
 		l3d_fanout(b->d, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
-			   mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]));
+			   mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]),
+			   attr[NFQA_IFINDEX_INDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]))
+						    : 0);
 	return MNL_CB_OK;
 }
 

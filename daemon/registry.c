@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 #include "l3nft/kernel/rundir.h"
 #include "l3nftd.h"
@@ -34,12 +36,6 @@ struct l3d_group {
 
 /* ---- destinations of a registration ---- */
 
-static bool l3d_dest_eq(const struct l3d_dest *x, const struct l3d_dest *y)
-{
-	return x->family == y->family && x->port == y->port &&
-	       !memcmp(&x->a, &y->a, x->family == AF_INET ? 4 : 16);
-}
-
 int l3d_dest_cmp(const void *a, const void *b)
 {
 	const struct l3d_dest *x = a, *y = b;
@@ -52,12 +48,14 @@ int l3d_dest_cmp(const void *a, const void *b)
 }
 
 /* The datagram destinations @r covers: the group, or for broadcast
- * 255.255.255.255 and the subnet broadcast of each IPv4 address. */
+ * 255.255.255.255 and the subnet broadcast of each IPv4 address. @out
+ * holds l3d_reg_ndests(ns) entries. */
 static size_t l3d_reg_dests(const struct l3_ns *ns, const struct l3d_reg *r,
-			    struct l3d_dest *out, size_t max)
+			    struct l3d_dest *out)
 {
 	size_t n = 0, i;
 
+	memset(out, 0, sizeof(*out));
 	if (r->spec.kind == L3_LISTEN_GROUP) {
 		out[0].family = r->spec.family;
 		memcpy(&out[0].a, &r->spec.group, sizeof(out[0].a));
@@ -67,7 +65,8 @@ static size_t l3d_reg_dests(const struct l3_ns *ns, const struct l3d_reg *r,
 	out[n].family = AF_INET;
 	out[n].a.v4.s_addr = htonl(INADDR_BROADCAST);
 	out[n++].port = r->spec.port;
-	for (i = 0; i < ns->naddrs && n < max; i++) {
+	for (i = 0; i < ns->naddrs; i++) {
+		memset(&out[n], 0, sizeof(out[n]));
 		if (!l3_addr_broadcast(&ns->addrs[i], &out[n].a.v4))
 			continue;
 		out[n].family = AF_INET;
@@ -76,31 +75,93 @@ static size_t l3d_reg_dests(const struct l3_ns *ns, const struct l3d_reg *r,
 	return n;
 }
 
-size_t l3d_reg_match(const struct l3d *d, const struct l3d_dest *dst,
-		     const struct l3_ns **out, size_t max)
+/* The most destinations a registration of @ns can have. */
+static size_t l3d_reg_ndests(const struct l3_ns *ns)
 {
-	struct l3d_dest ds[16];
-	size_t i, j, k, n = 0;
+	return ns->naddrs + 1;
+}
 
-	for (i = 0; i < d->reg.n && n < max; i++) {
-		const struct l3d_reg *r = &d->reg.v[i];
-		const struct l3_ns *ns = r->ns;
-		size_t nd;
+/* ---- the index: destination -> namespaces ---- */
 
-		if (!ns || r->spec.port != dst->port)
-			continue;
-		nd = l3d_reg_dests(ns, r, ds, L3_ARRAY_SIZE(ds));
-		for (j = 0; j < nd; j++)
-			if (l3d_dest_eq(&ds[j], dst))
-				break;
-		if (j == nd)
-			continue;
-		for (k = 0; k < n && out[k] != ns; k++)
-			;
-		if (k == n)
-			out[n++] = ns;	/* one copy per namespace */
+static int l3d_route_cmp(const void *a, const void *b)
+{
+	const struct l3d_route *x = a, *y = b;
+	int r = l3d_dest_cmp(&x->dst, &y->dst);
+
+	if (r)
+		return r;
+	return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+static int l3d_route_push(struct l3d_registry *g, const struct l3d_dest *x,
+			  const struct l3_ns *ns, size_t *cap)
+{
+	if (g->nroutes == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		void *p = realloc(g->routes, c * sizeof(*g->routes));
+
+		if (!p)
+			return -1;
+		g->routes = p;
+		*cap = c;
 	}
-	return n;
+	g->routes[g->nroutes].dst = *x;
+	g->routes[g->nroutes++].ns = ns;
+	return 0;
+}
+
+/* Every (destination, namespace) pair once, sorted: a datagram's
+ * namespaces are then one binary search away, however many there are. */
+static int l3d_index_build(struct l3d *d)
+{
+	struct l3d_registry *g = &d->reg;
+	size_t cap = 0, i, j, nd, u;
+	struct l3d_dest *ds;
+
+	free(g->routes);
+	g->routes = NULL;
+	g->nroutes = 0;
+	for (i = 0; i < g->n; i++) {
+		const struct l3_ns *ns = g->v[i].ns;
+
+		if (!ns || !(ds = calloc(l3d_reg_ndests(ns), sizeof(*ds))))
+			continue;
+		nd = l3d_reg_dests(ns, &g->v[i], ds);
+		for (j = 0; j < nd; j++)
+			if (l3d_route_push(g, &ds[j], ns, &cap) < 0)
+				break;
+		free(ds);
+	}
+	if (g->nroutes > 1)
+		qsort(g->routes, g->nroutes, sizeof(*g->routes), l3d_route_cmp);
+	for (i = u = 0; i < g->nroutes; i++)
+		if (u == 0 || l3d_route_cmp(&g->routes[u - 1], &g->routes[i]))
+			g->routes[u++] = g->routes[i];
+	g->nroutes = u;
+	g->index_ok = true;
+	return 0;
+}
+
+const struct l3d_route *l3d_reg_match(struct l3d *d, const struct l3d_dest *dst, size_t *n)
+{
+	const struct l3d_registry *g = &d->reg;
+	size_t lo = 0, hi, end;
+
+	if (!g->index_ok)
+		l3d_index_build(d);
+	hi = g->nroutes;
+	while (lo < hi) {	/* the first route for @dst */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l3d_dest_cmp(&g->routes[mid].dst, dst) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < g->nroutes && !l3d_dest_cmp(&g->routes[end].dst, dst); end++)
+		;
+	*n = end - lo;
+	return g->routes ? &g->routes[lo] : NULL;
 }
 
 /* ---- add, remove ---- */
@@ -117,6 +178,32 @@ static ssize_t l3d_reg_find(const struct l3d *d, const char *name, const struct 
 			return (ssize_t)i;
 	}
 	return -1;
+}
+
+/* How many run-time registrations namespace @ns has. */
+static size_t l3d_reg_count(const struct l3d *d, const struct l3_ns *ns)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->reg.n; i++)
+		n += d->reg.v[i].dynamic && d->reg.v[i].ns == ns;
+	return n;
+}
+
+/* Run-time registrations answer to the administrator's allow-list and
+ * quota, whoever asks and also when read back from the saved file. */
+static const char *l3d_reg_admit(const struct l3d *d, const struct l3_ns *ns,
+				 const struct l3_listen *spec)
+{
+	if (!l3_cfg_ns_allows(ns, spec))
+		return spec->kind == L3_LISTEN_BROADCAST && !ns->has_allows
+			       ? "not allowed: broadcast ports below 1024 are the host's "
+				 "(the policy's allow_listen may grant them)"
+			       : "not allowed by the namespace's allow_listen in the policy";
+	if (l3d_reg_count(d, ns) >= ns->max_registrations)
+		return "quota reached: the namespace has max_registrations run-time "
+		       "registrations already";
+	return NULL;
 }
 
 int l3d_reg_add(struct l3d *d, const char *name, const struct l3_listen *spec, bool dynamic,
@@ -138,6 +225,8 @@ int l3d_reg_add(struct l3d *d, const char *name, const struct l3_listen *spec, b
 		*why = "already registered";
 		return -1;
 	}
+	if (dynamic && (*why = l3d_reg_admit(d, ns, spec)))
+		return -1;
 	if (d->reg.n == d->reg.cap) {
 		size_t cap = d->reg.cap ? d->reg.cap * 2 : 64;
 		void *p = realloc(d->reg.v, cap * sizeof(*d->reg.v));
@@ -155,6 +244,7 @@ int l3d_reg_add(struct l3d *d, const char *name, const struct l3_listen *spec, b
 	r->spec = *spec;
 	r->dynamic = dynamic;
 	r->ns = ns;
+	d->reg.index_ok = false;
 	return 0;
 }
 
@@ -172,12 +262,14 @@ int l3d_reg_del(struct l3d *d, const char *name, const struct l3_listen *spec,
 		return -1;
 	}
 	d->reg.v[i] = d->reg.v[--d->reg.n];
+	d->reg.index_ok = false;
 	return 0;
 }
 
 void l3d_reg_free(struct l3d_registry *r)
 {
 	free(r->v);
+	free(r->routes);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -252,11 +344,37 @@ int l3d_reg_save_one(const struct l3d *d, const struct l3d_reg *r)
 	return rc;
 }
 
-/* Reloads the file, keeping what is still valid under the current policy. */
+/* The saved file, if root wrote it: anyone else could have planted
+ * registrations (the runtime directory may be writable by a tenant on a
+ * misconfigured host, or /run/l3nft replaced). */
+static FILE *l3d_reg_open_saved(const char *file)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		l3d_logp(LOG_ERR, "reload", "ignoring %s: not a regular file owned by root and "
+			 "writable only by it", file);
+		close(fd);
+		errno = EPERM;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* Reloads the file, keeping what is still valid under the current policy
+ * (allow-lists and quotas included). */
 int l3d_reg_load_dynamic(struct l3d *d)
 {
 	char file[4096], line[256], name[64], specs[128];
-	FILE *f = l3_runpath(file, sizeof(file), L3D_REG_NAME) ? fopen(file, "re") : NULL;
+	FILE *f = l3_runpath(file, sizeof(file), L3D_REG_NAME) ? l3d_reg_open_saved(file) : NULL;
 	struct l3_listen spec;
 	const char *why;
 
@@ -268,7 +386,8 @@ int l3d_reg_load_dynamic(struct l3d *d)
 		if (l3_listen_parse(specs, &spec, &why) < 0 ||
 		    (l3d_reg_add(d, name, &spec, true, &why) < 0 &&
 		     strcmp(why, "already registered")))
-			l3d_log("reload", "dropping saved registration %s %s: %s", name, specs, why);
+			l3d_logp(LOG_WARNING, "reload", "dropping saved registration %s %s: %s", name,
+				 specs, why);
 	}
 	fclose(f);
 	return 0;
@@ -298,21 +417,22 @@ static bool l3d_dest_in(const struct l3d_dest *v, size_t n, const struct l3d_des
  * made every registration cost O(registrations x destinations)). */
 static struct l3d_dest *l3d_reg_all_dests(const struct l3d *d, size_t *count)
 {
-	struct l3d_dest *all = NULL, ds[16];
+	struct l3d_dest *all = NULL, *ds;
 	size_t n = 0, cap = 0, i, j, nd, u;
 
 	for (i = 0; i < d->reg.n; i++) {
 		const struct l3_ns *ns = d->reg.v[i].ns;
 
-		if (!ns)
+		if (!ns || !(ds = calloc(l3d_reg_ndests(ns), sizeof(*ds))))
 			continue;
-		nd = l3d_reg_dests(ns, &d->reg.v[i], ds, L3_ARRAY_SIZE(ds));
+		nd = l3d_reg_dests(ns, &d->reg.v[i], ds);
 		for (j = 0; j < nd; j++) {
 			if (n == cap) {
 				void *p = realloc(all, (cap = cap ? cap * 2 : 32) * sizeof(*all));
 
 				if (!p) {
 					free(all);
+					free(ds);
 					return NULL;
 				}
 				all = p;
@@ -322,6 +442,7 @@ static struct l3d_dest *l3d_reg_all_dests(const struct l3d *d, size_t *count)
 			memcpy(&all[n].a, &ds[j].a, ds[j].family == AF_INET ? 4 : 16);
 			all[n++].port = ds[j].port;
 		}
+		free(ds);
 	}
 	if (n > 1)
 		qsort(all, n, sizeof(*all), l3d_dest_cmp);
@@ -445,16 +566,17 @@ static int l3d_sync_groups(struct l3d *d)
 	return 0;
 }
 
-int l3d_reg_sync_one(struct l3d *d, const struct l3d_reg *r)
+/* What @r adds to the kernel's listen sets; d->kset follows. */
+static int l3d_reg_sync_one_sets(struct l3d *d, const struct l3d_reg *r)
 {
-	struct l3d_dest ds[16];
-	struct l3_ir_elem add4[16], add6[16];
-	size_t nd, i, n4 = 0, n6 = 0;
-	int rc = 0;
+	size_t max = l3d_reg_ndests(r->ns), nd, i, n4 = 0, n6 = 0;
+	struct l3d_dest *ds = calloc(max, sizeof(*ds));
+	struct l3_ir_elem *add4 = calloc(max, sizeof(*add4)), *add6 = calloc(max, sizeof(*add6));
+	int rc = -1;
 
-	if (!r->ns)
-		return 0;
-	nd = l3d_reg_dests(r->ns, r, ds, L3_ARRAY_SIZE(ds));
+	if (!ds || !add4 || !add6)
+		goto out;
+	nd = l3d_reg_dests(r->ns, r, ds);
 	for (i = 0; i < nd; i++) {
 		struct l3d_dest x;
 		void *p;
@@ -473,16 +595,32 @@ int l3d_reg_sync_one(struct l3d *d, const struct l3d_reg *r)
 		/* sorted insert into kset */
 		p = realloc(d->kset, (d->nkset + 1) * sizeof(*d->kset));
 		if (!p)
-			return -1;
+			goto out;
 		d->kset = p;
 		for (at = d->nkset; at > 0 && l3d_dest_cmp(&d->kset[at - 1], &x) > 0; at--)
 			d->kset[at] = d->kset[at - 1];
 		d->kset[at] = x;
 		d->nkset++;
 	}
+	rc = 0;
 	if ((n4 && l3d_table_elems(d, L3_IR_SET_LISTEN4, add4, n4, NULL, 0) < 0) ||
 	    (n6 && l3d_table_elems(d, L3_IR_SET_LISTEN6, add6, n6, NULL, 0) < 0))
 		rc = -1;
+out:
+	free(ds);
+	free(add4);
+	free(add6);
+	return rc;
+}
+
+int l3d_reg_sync_one(struct l3d *d, const struct l3d_reg *r)
+{
+	size_t i;
+	int rc;
+
+	if (!r->ns)
+		return 0;
+	rc = l3d_reg_sync_one_sets(d, r);
 	/* a membership for the group on the namespace's interface, unless held */
 	if (r->spec.kind == L3_LISTEN_GROUP && r->ns->ifname) {
 		struct l3d_group g = { .family = r->spec.family, .fd = -1 };

@@ -1,11 +1,15 @@
-/* Element updates of the live table, each one netlink transaction. */
+/* Element updates of the live table, each one netlink transaction; and
+ * whether the table is there at all. */
 #include "config.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/table.h>
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nftd.h"
 
@@ -36,4 +40,28 @@ int l3d_table_elems(struct l3d *d, const char *set, const struct l3_ir_elem *add
 out:
 	l3_nl_batch_fini(&nb);
 	return rc;
+}
+
+bool l3d_table_exists(struct l3d *d)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_table *t = nftnl_table_alloc();
+	uint32_t seq = (uint32_t)time(NULL);
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int rc = -1;
+
+	if (!t)
+		return true;	/* when in doubt, keep the host as the policy says */
+	/* no NLM_F_ACK: the answer is the table, or an error (ENOENT) */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0, seq);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, d->cfg->table);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	if (mnl_socket_sendto(d->nft, nlh, nlh->nlmsg_len) < 0)
+		return true;
+	n = mnl_socket_recvfrom(d->nft, buf, sizeof(buf));
+	if (n > 0)
+		rc = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(d->nft), NULL, NULL);
+	return rc >= 0 || errno != ENOENT;
 }

@@ -237,7 +237,10 @@ l3_gt "the overflow was counted by the kernel" \
 # ---- killed mid-burst: fail closed; restart keeps the registrations ----
 burst 4 239.1.1.1 5000 k1 10000 0.01 &
 BURST=$!
-sleep 1
+# kill once delivery is under way (a loaded machine can take over a
+# second to start the sender), bounded
+_n=0
+while [ "$(got a k1)" -lt 100 ] && [ $_n -lt 100 ]; do sleep 0.05; _n=$((_n + 1)); done
 kill -9 "$DAEMON"
 wait "$BURST" 2>/dev/null
 settle
@@ -280,7 +283,10 @@ l3_serve "$PARENT/a" held tcp:192.0.2.10:7700
 GO="$L3_TMP/go"
 l3_p timeout 20 python3 "$L3_SOCK" hold 192.0.2.10 7700 held "$GO" >"$L3_TMP/hold.out" 2>&1 &
 HOLD=$!
-sleep 1
+# the connection must be open before the cgroup goes (a loaded machine
+# can take over a second to start the client), bounded
+_n=0
+until grep -q 'held-1' "$L3_TMP/held.log" || [ $_n -ge 200 ]; do sleep 0.05; _n=$((_n + 1)); done
 # the member must leave before the cgroup can go: move it to the parent
 for pid in $(cat "$L3_CG_MOUNT/$PARENT/a/cgroup.procs"); do
 	echo "$pid" >"$L3_CG_MOUNT/$PARENT/cgroup.procs"

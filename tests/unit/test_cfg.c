@@ -1125,6 +1125,86 @@ START_TEST(test_caret_utf8)
 }
 END_TEST
 
+/* ---- the daemon's limits and allow-list ---- */
+
+static bool l3t_allows(const struct l3_ns *ns, const char *spec)
+{
+	struct l3_listen l;
+	const char *why;
+
+	ck_assert_int_eq(l3_listen_parse(spec, &l, &why), 0);
+	return l3_cfg_ns_allows(ns, &l);
+}
+
+START_TEST(test_daemon_limits_default)
+{
+	struct l3_cfg *cfg = l3t_ok(l3t_minimal);
+	const struct l3_ns *ns = &cfg->ns[0];
+
+	ck_assert_uint_eq(cfg->max_clients, L3_CFG_DEFAULT_MAX_CLIENTS);
+	ck_assert_uint_eq(cfg->max_clients_per_uid, L3_CFG_DEFAULT_MAX_CLIENTS_PER_UID);
+	ck_assert_uint_eq(ns->max_registrations, L3_CFG_DEFAULT_MAX_REGISTRATIONS);
+	ck_assert(!ns->has_allows);
+	/* the default: any group, broadcast only from port 1024 up */
+	ck_assert(l3t_allows(ns, "239.9.9.9:5000/udp"));
+	ck_assert(l3t_allows(ns, "[ff02::fb]:5353/udp"));
+	ck_assert(l3t_allows(ns, "broadcast:1024/udp"));
+	ck_assert(!l3t_allows(ns, "broadcast:68/udp"));
+	ck_assert(!l3t_allows(ns, "broadcast:520/udp"));
+	l3_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_daemon_allow_list)
+{
+	struct l3_cfg *cfg = l3t_ok("version: 1\n"
+				    "max_clients: 10\n"
+				    "max_clients_per_uid: 2\n"
+				    "namespaces:\n"
+				    "  web:\n"
+				    "    addresses: [192.0.2.10/24, 2001:db8::10/64]\n"
+				    "    listen: [broadcast:67/udp]\n"
+				    "    max_registrations: 3\n"
+				    "    allow_listen: [239.2.0.0/16:5000-5010/udp, broadcast:137/udp,\n"
+				    "                   \"[ff05::/16]:*/udp\"]\n"
+				    "  none:\n"
+				    "    addresses: [192.0.2.11/24]\n"
+				    "    allow_listen: []\n");
+	const struct l3_ns *ns = &cfg->ns[0];
+
+	ck_assert_uint_eq(cfg->max_clients, 10);
+	ck_assert_uint_eq(cfg->max_clients_per_uid, 2);
+	ck_assert_uint_eq(ns->max_registrations, 3);
+	ck_assert_uint_eq(ns->nallows, 3);
+	ck_assert_int_eq(ns->allows[0].pos.line, 9);
+	ck_assert(l3t_allows(ns, "239.2.200.1:5000/udp"));
+	ck_assert(l3t_allows(ns, "239.2.0.1:5010/udp"));
+	ck_assert(!l3t_allows(ns, "239.2.0.1:5011/udp"));
+	ck_assert(!l3t_allows(ns, "239.3.0.1:5000/udp"));
+	ck_assert(l3t_allows(ns, "broadcast:137/udp"));
+	ck_assert(!l3t_allows(ns, "broadcast:138/udp"));
+	ck_assert(l3t_allows(ns, "broadcast:67/udp"));	/* its own listen entry */
+	ck_assert(l3t_allows(ns, "[ff05::1:3]:1/udp"));
+	ck_assert(!l3t_allows(ns, "[ff02::fb]:5353/udp"));
+	ck_assert(!l3t_allows(&cfg->ns[1], "239.1.1.1:5000/udp"));
+	l3_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_err_allow_listen)
+{
+	l3t_error("version: 1\n"
+		  "namespaces:\n"
+		  "  web:\n"
+		  "    addresses: [192.0.2.10/24]\n"
+		  "    allow_listen: [\"239.0.0.0/3:*/udp\"]\n",
+		  5, 20, "a group prefix is /4../32 (IPv4) or /8../128 (IPv6), inside the "
+			 "multicast range: '239.0.0.0/3:*/udp'");
+	l3t_error("version: 1\nmax_clients: 0\n", 2, 14, "max_clients must be 1..4096, got 0");
+}
+END_TEST
+
+
 Suite *l3_suite_cfg(void)
 {
 	Suite *s = suite_create("cfg");
@@ -1190,9 +1270,12 @@ Suite *l3_suite_cfg(void)
 	tcase_add_test(err, test_many_keys);
 	tcase_add_test(err, test_many_errors);
 	tcase_add_test(err, test_caret_utf8);
+	tcase_add_test(err, test_err_allow_listen);
 	tcase_set_timeout(err, 30);
 	suite_add_tcase(s, err);
 
+	tcase_add_test(file, test_daemon_limits_default);
+	tcase_add_test(file, test_daemon_allow_list);
 	tcase_add_test(file, test_load_file);
 	tcase_add_test(file, test_load_unreadable);
 	tcase_add_test(file, test_load_too_large);

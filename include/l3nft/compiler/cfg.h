@@ -20,10 +20,29 @@
 #define L3_CFG_DEFAULT_QUEUE 100
 #define L3_CGROUP_PATH_MAX 1024
 #define L3_CFG_MAX_FILE_SIZE (32u << 20)
+/* l3nftd's limits when the policy does not set them */
+#define L3_CFG_DEFAULT_MAX_CLIENTS 64
+#define L3_CFG_DEFAULT_MAX_CLIENTS_PER_UID 8
+#define L3_CFG_DEFAULT_MAX_REGISTRATIONS 32
+#define L3_CFG_DEFAULT_BROADCAST_MIN_PORT 1024
 
 enum l3_loopback {
 	L3_LOOPBACK_ISOLATED,
 	L3_LOOPBACK_SHARED,
+};
+
+/* One `allow_listen` pattern: what a namespace may register at run time.
+ * A group prefix (or broadcast) and a port range. */
+struct l3_listen_allow {
+	enum l3_listen_kind kind;
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} group;		/* masked to plen */
+	int plen;
+	uint16_t port_min, port_max;
+	struct l3_pos pos;
 };
 
 struct l3_ns {
@@ -43,6 +62,11 @@ struct l3_ns {
 	bool ping;
 	struct l3_listen *listens;
 	size_t nlistens;
+	struct l3_listen_allow *allows;	/* `allow_listen`; see has_allows */
+	size_t nallows;
+	bool has_allows;		/* false: the default allow-list */
+	struct l3_pos allows_pos;
+	uint32_t max_registrations;	/* run-time registrations at once */
 };
 
 struct l3_cfg {
@@ -56,6 +80,8 @@ struct l3_cfg {
 	uint16_t queue;
 	struct l3_pos queue_pos;
 	bool fail_open;
+	uint32_t max_clients;		/* l3nftd control connections, all non-root peers */
+	uint32_t max_clients_per_uid;	/* ... of one non-root uid */
 	struct l3_ns *ns;		/* in file order */
 	size_t nns;
 };
@@ -81,6 +107,13 @@ uint32_t l3_cfg_max_id(uint32_t mask);
 uint32_t l3_cfg_mark(const struct l3_cfg *cfg, uint32_t id);
 /* The id whose mark is @mark; 0 when @mark is no namespace's. */
 uint32_t l3_cfg_mark_id(const struct l3_cfg *cfg, uint32_t mark);
+/* May @spec be registered for @ns at run time? Its own static `listen`
+ * entries always; else what `allow_listen` says, by default every
+ * multicast group and broadcast ports from 1024 up. */
+bool l3_cfg_ns_allows(const struct l3_ns *ns, const struct l3_listen *spec);
+/* Parses one `allow_listen` pattern (239.0.0.0/8:*\/udp, [ff05::/16]:5000-5010/udp,
+ * broadcast:1024-65535/udp); 0, or -1 with a reason in @why. */
+int l3_listen_allow_parse(const char *s, struct l3_listen_allow *out, const char **why);
 /* The first address of @family in @ns (the egress source), or NULL. */
 const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family);
 
