@@ -4,8 +4,9 @@
  * drops every IPv6 address, dhclient and networkd flush IPv4 ones, and an
  * interface created after apply (a VLAN, a bridge) has none. l3nftd
  * listens to rtnetlink (address and link groups) and, on every event,
- * puts back whatever policy address is missing, tagged IFA_PROTO
- * L3_IFA_PROTO like apply's. An address present anywhere on the host
+ * puts back whatever policy address is missing (but an adopted one, which
+ * the host manages), tagged IFA_PROTO L3_IFA_PROTO like apply's. An
+ * address present anywhere on the host
  * (also one a sysadmin added by hand) is left alone, as apply does; and
  * nothing is added while the table is gone (after `l3nft delete`).
  */
@@ -73,7 +74,8 @@ static size_t l3d_addrs_ns(struct l3d *d, const struct l3_ns *ns, const struct l
 		const struct l3_addr *a = &ns->addrs[i];
 		struct l3_alias al = { .family = a->family, .plen = a->plen, .a = { .v6 = a->a.v6 } };
 
-		if (l3_alias_find(now, a->family, &a->a))
+		/* an adopted address is the host's to manage, never ours to add */
+		if (a->adopt || l3_alias_find(now, a->family, &a->a))
 			continue;
 		if (!ifindex && !(ifindex = if_nametoindex(ns->ifname)))
 			return n;	/* not there (yet): its RTM_NEWLINK brings us back */
