@@ -196,6 +196,28 @@ struct l3_rule_text {
 	size_t len;
 };
 
+/* libnftnl prints an xt target (the NFQUEUE fallback) by name only: its
+ * info, which holds the queue number and flags, is added in hex, or a
+ * changed queue or fail_open would look unchanged. */
+static void l3_live_target_info(struct l3_rule_text *t, struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint32_t len = 0;
+	const void *info;
+
+	if (!name || strcmp(name, "target") ||
+	    !(info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len)) ||
+	    t->len + 6 + 2 * (size_t)len + 2 >= sizeof(t->buf))
+		return;
+	/* the kernel pads it (XT_ALIGN); the emitter does not */
+	while (len > 0 && ((const uint8_t *)info)[len - 1] == 0)
+		len--;
+	memcpy(t->buf + t->len, " info ", 6);
+	t->len += 6;
+	l3_hex(t->buf + t->len, sizeof(t->buf) - t->len, info, len);
+	t->len += strlen(t->buf + t->len);
+}
+
 static int l3_live_expr(struct nftnl_expr *e, void *data)
 {
 	struct l3_rule_text *t = data;
@@ -209,6 +231,7 @@ static int l3_live_expr(struct nftnl_expr *e, void *data)
 	if (n > 0)
 		t->len += (size_t)n < sizeof(t->buf) - t->len - 1 ? (size_t)n
 								    : sizeof(t->buf) - t->len - 2;
+	l3_live_target_info(t, e);
 	t->buf[t->len++] = ']';
 	t->buf[t->len] = '\0';
 	return 0;

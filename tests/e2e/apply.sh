@@ -112,6 +112,10 @@ l3_ok "apply --dry-run says nothing changed" contains "$out" 'nothing changed'
 l3_is "apply --dry-run leaves the table" "$(listing)" "$before"
 l3_ok "apply --dry-run adds no alias" sh -c '! "$@"' x has_addr 192.0.2.21
 
+sed 's/^namespaces:/queue: 101\nnamespaces:/' "$L3_TMP/base.yaml" >"$L3_TMP/queue.yaml"
+l3_h "$L3NFT" diff "$L3_TMP/queue.yaml" >/dev/null 2>&1
+l3_is "diff sees a changed queue number, also through the xt NFQUEUE fallback" "$?" 1
+
 # ---- a failing apply changes nothing ----
 deep=$(python3 -c 'print("/".join(["d"] * 256))')
 cat >"$L3_TMP/bad.yaml" <<EOF
