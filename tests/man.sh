@@ -46,7 +46,7 @@ done <"$tmp/commands"
 
 # Policy keys, as SPEC.md lists them.
 for key in version table mark_mask queue fail_open namespaces \
-	   id cgroup interface addresses loopback ping listen; do
+	   id cgroup interface addresses loopback ping listen user capabilities; do
 	if in_bold "$srcdir/man/l3nft.yaml.5" "$key"; then
 		ok "l3nft.yaml.5 documents key $key"
 	else
