@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -214,8 +215,11 @@ static int l3_exec_mounts(const char **what)
 	if (l3_exec_ro("/sys", false) < 0)
 		return -1;
 	/* l3nftd's control socket stays usable: connect() needs no write
-	 * access to the mount, replacing or rewriting the files does */
+	 * access to the mount, replacing or rewriting the files does. Made
+	 * now if missing: one l3nftd makes later would be writable here. */
 	*what = l3_rundir();
+	if (mkdir(l3_rundir(), 0755) < 0 && errno != EEXIST)
+		return -1;
 	return l3_exec_ro(l3_rundir(), true);
 }
 
@@ -323,15 +327,27 @@ static void l3_exec_command(char **argv, const sigset_t *old)
 	_exit(errno == ENOENT || errno == ENOTDIR ? 127 : 126);
 }
 
+/* The first process outside is killed: so is everything here. @outside
+ * (a pidfd of it) closes the race of its dying before the prctl(). */
+static void l3_exec_tie(int outside)
+{
+	struct pollfd p = { .fd = outside, .events = POLLIN };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (outside >= 0 && poll(&p, 1, 0) > 0)
+		_exit(2);
+	if (outside >= 0)
+		close(outside);
+}
+
 /* PID 1 of the new PID namespace: never returns. */
 static void l3_exec_init(const struct l3_exec_cred *c, char **argv, const sigset_t *set,
-			 const sigset_t *old)
+			 const sigset_t *old, int outside)
 {
 	const char *what = NULL;
 	pid_t pid;
 
-	/* the first process outside is killed: so is everything here */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	l3_exec_tie(outside);
 	if (l3_exec_mounts(&what) < 0) {
 		fprintf(stderr, "l3nft exec: making %s read-only: %s\n", what, strerror(errno));
 		_exit(2);
@@ -359,6 +375,7 @@ int l3_exec(const struct l3_cfg *cfg, const struct l3_ns *ns, const struct l3_ex
 	struct l3_exec_cred cred;
 	enum l3_status st;
 	sigset_t set, old;
+	int outside;
 	pid_t pid;
 
 	(void)cfg;
@@ -383,12 +400,15 @@ int l3_exec(const struct l3_cfg *cfg, const struct l3_ns *ns, const struct l3_ex
 	l3_exec_sigset(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL);
+	outside = (int)syscall(SYS_pidfd_open, getpid(), 0);	/* close-on-exec */
 	pid = fork();
 	if (pid < 0) {
 		l3_error(diag, L3_NOPOS, "fork: %s", strerror(errno));
 		return L3_REFUSED;
 	}
 	if (pid == 0)
-		l3_exec_init(&cred, argv, &set, &old);
+		l3_exec_init(&cred, argv, &set, &old, outside);
+	if (outside >= 0)
+		close(outside);
 	return l3_exec_relay(pid, &set);
 }
