@@ -216,8 +216,8 @@ nft_text() {
 
 maxn=0
 for n in $SIZES $PP_BIG; do [ "$n" -gt $maxn ] && maxn=$n; done
-record cgroups "$CGP"
 mkdir "$CGM/$CGP" || { not_ok "cgroup parent $CGM/$CGP"; summary; exit 1; }
+record cgroups "$CGP $(stat -c %i "$CGM/$CGP")"
 CG_MADE=1
 seq 1 $maxn | sed "s#^#$CGM/$CGP/ns#" | xargs mkdir || { not_ok "cgroups"; summary; exit 1; }
 ok "$maxn cgroups made below $CGM/$CGP"
@@ -234,8 +234,9 @@ CGSET=$(awk '/^\tmap cgroup_l[0-9]+ \{/ { print $2; exit }' "$T/p1.nft")
 # 192.0.2.254/24, multicast routed out of it)
 topo() {
 	h=$1-h p=$1-p
-	record netns "$h"; record netns "$p"
 	ip netns add "$h" && NETNS="$NETNS $h" && ip netns add "$p" && NETNS="$NETNS $p" || return 1
+	record netns "$h $(stat -L -c %i "/run/netns/$h")"
+	record netns "$p $(stat -L -c %i "/run/netns/$p")"
 	inns "$h" ip link set lo up &&
 	inns "$h" ip link add eth0 type veth peer name "veth$$" &&
 	inns "$h" ip link set "veth$$" netns "$p" &&

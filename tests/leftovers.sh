@@ -46,20 +46,26 @@ for bin in "${L3NFTD:-}" "${L3NFT:-}"; do
 	fi
 done
 
-# network namespaces and cgroups
+# network namespaces and cgroups: "NAME INODE" lines; one is left when
+# NAME is there with the same inode (a namesake made since by another
+# suite on this machine is not ours)
 for kind in netns cgroups; do
 	left=
 	if [ -s "$dir/$kind" ]; then
-		for name in $(sort -u "$dir/$kind"); do
+		while read -r name ino; do
 			if [ "$kind" = netns ]; then
-				[ -e "/run/netns/$name" ] && left="$left $name"
+				path=/run/netns/$name
 			else
-				[ -n "$cgmount" ] && [ -d "$cgmount/$name" ] && left="$left $name"
+				[ -n "$cgmount" ] || continue
+				path=$cgmount/$name
 			fi
-		done
+			[ -e "$path" ] || continue
+			[ -z "$ino" ] || [ "$(stat -L -c %i "$path" 2>/dev/null)" = "$ino" ] &&
+				left="$left $name"
+		done <"$dir/$kind"
 	fi
 	if [ -z "$left" ]; then
-		ok "no $kind of the suite is left ($(sort -u "$dir/$kind" 2>/dev/null | wc -l) recorded)"
+		ok "no $kind of the suite is left ($(wc -l <"$dir/$kind" 2>/dev/null || echo 0) recorded)"
 	else
 		not_ok "$kind of the suite are left:$left"
 	fi

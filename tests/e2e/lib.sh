@@ -116,8 +116,10 @@ l3_skip_all()
 # ---- setup and cleanup ----
 
 # l3_record KIND VALUE: notes what this run made in $L3_SUITE_DIR/KIND
-# (netns, cgroups, pids), so that tests/leftovers.sh can check that
-# cleanup removed it; nothing without L3_SUITE_DIR.
+# (netns and cgroups: "NAME INODE"; pids: "PID START WHO"), so that
+# tests/leftovers.sh can check that cleanup removed it; the inode tells
+# ours from a namesake another suite made later. Nothing without
+# L3_SUITE_DIR.
 l3_record()
 {
 	[ -n "${L3_SUITE_DIR:-}" ] || return 0
@@ -163,8 +165,8 @@ l3_init()
 	trap l3_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	l3_record netns "l3chk-$$"
 	ip netns add "l3chk-$$" 2>/dev/null || l3_skip_all "cannot create network namespaces"
+	l3_record netns "l3chk-$$ $(stat -L -c %i "/run/netns/l3chk-$$")"
 	ip netns del "l3chk-$$"
 }
 
@@ -225,9 +227,9 @@ l3_cleanup()
 # l3_netns_add NAME: a scratch netns with lo up, removed on exit
 l3_netns_add()
 {
-	l3_record netns "$1"
 	ip netns add "$1" || return 1
 	L3_NETNS="$L3_NETNS $1"
+	l3_record netns "$1 $(stat -L -c %i "/run/netns/$1")"
 	nsenter --net="/run/netns/$1" ip link set lo up
 }
 
@@ -257,7 +259,7 @@ l3_cg_add()
 		[ -d "$L3_CG_MOUNT/$_l3_path" ] && continue
 		mkdir "$L3_CG_MOUNT/$_l3_path" || return 1
 		printf '%s\n' "$_l3_path" >>"$L3_TMP/cgroups"
-		l3_record cgroups "$_l3_path"
+		l3_record cgroups "$_l3_path $(stat -c %i "$L3_CG_MOUNT/$_l3_path")"
 	done
 }
 

@@ -39,7 +39,7 @@ out=$(l3_h "$L3NFT" sync web "$POLICY")
 l3_is "sync exits 0" "$?" 0
 # made by sync: removed on exit like the cgroups lib.sh made
 printf '%s\n' "$PARENT/web" >>"$L3_TMP/cgroups"
-l3_record cgroups "$PARENT/web"
+l3_record cgroups "$PARENT/web $(ino)"
 l3_ok "sync creates the cgroup" test -d "$L3_CG_MOUNT/$PARENT/web"
 cgpath=${L3_CG_MOUNT#/sys/fs/cgroup}
 cgpath=${cgpath#/}${cgpath:+/}$PARENT/web
@@ -49,6 +49,7 @@ l3_ok "and says so" sh -c 'printf "%s\n" "$1" | grep -q "namespace web: cgroup .
 
 old=$(ino)
 rmdir "$L3_CG_MOUNT/$PARENT/web" && mkdir "$L3_CG_MOUNT/$PARENT/web"
+l3_record cgroups "$PARENT/web $(ino)"
 l3_isnt "the cgroup made anew has a new id" "$(ino)" "$old"
 l3_ok "sync again" l3_h "$L3NFT" sync web "$POLICY"
 l3_is "the table holds one member, the new cgroup" "$(members)" "65536 $cgpath"
