@@ -82,6 +82,8 @@ T=
 PIDS=
 NETNS=
 CGP="l3bench-$$"
+# scratch netns names: unique per run (other suites run at the same time)
+SM=l3b$$sm FB=l3b$$fb MD=l3b$$md LG=l3b$$lg
 CG_MADE=0
 cleanup() {
 	rc=$?
@@ -125,7 +127,15 @@ mkdir -p "$S" "$T/bin"
 # ---- helpers -------------------------------------------------------------
 inns() { _ns=$1; shift; nsenter --net="/run/netns/$_ns" "$@"; }
 # bg VAR CMD...: start CMD in the background, remember its pid in VAR
-bg() { _v=$1; shift; "$@" & eval "$_v=\$!"; PIDS="$PIDS $!"; }
+# record KIND VALUE: what this run made, for tests/leftovers.sh (make
+# check sets L3_SUITE_DIR; see tests/e2e/lib.sh)
+record() { [ -n "${L3_SUITE_DIR:-}" ] && mkdir -p "$L3_SUITE_DIR" && printf '%s\n' "$2" >>"$L3_SUITE_DIR/$1"; return 0; }
+record_pid() {
+	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }')
+	[ -n "$_st" ] && record pids "$1 $_st bench/run.sh"
+	return 0
+}
+bg() { _v=$1; shift; "$@" & eval "$_v=\$!"; PIDS="$PIDS $!"; record_pid $!; }
 stop() { [ -n "$1" ] && kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
 # wait_file FILE PID: until FILE exists (bounded: 10 s), or PID is gone
 wait_file() {
@@ -212,6 +222,7 @@ nft_text() {
 maxn=0
 for n in $SIZES $PP_BIG; do [ "$n" -gt $maxn ] && maxn=$n; done
 mkdir "$CGM/$CGP" || { not_ok "cgroup parent $CGM/$CGP"; summary; exit 1; }
+record cgroups "$CGP $(stat -c %i "$CGM/$CGP")"
 CG_MADE=1
 seq 1 $maxn | sed "s#^#$CGM/$CGP/ns#" | xargs mkdir || { not_ok "cgroups"; summary; exit 1; }
 ok "$maxn cgroups made below $CGM/$CGP"
@@ -229,6 +240,8 @@ CGSET=$(awk '/^\tmap cgroup_l[0-9]+ \{/ { print $2; exit }' "$T/p1.nft")
 topo() {
 	h=$1-h p=$1-p
 	ip netns add "$h" && NETNS="$NETNS $h" && ip netns add "$p" && NETNS="$NETNS $p" || return 1
+	record netns "$h $(stat -L -c %i "/run/netns/$h")"
+	record netns "$p $(stat -L -c %i "/run/netns/$p")"
 	inns "$h" ip link set lo up &&
 	inns "$h" ip link add eth0 type veth peer name "veth$$" &&
 	inns "$h" ip link set "veth$$" netns "$p" &&
@@ -507,24 +520,24 @@ PY
 # the runs
 # =========================================================================
 # ---- small topology: N=10; fan-out; daemon at N=10 ----
-topo sm || { not_ok "scratch topology"; summary; exit 1; }
-bench_apply 10 sm || { summary; exit 1; }
-inns sm-h "$L3NFT" apply "$T/p10.yaml" >/dev/null 2>&1
-wait_link sm 192.0.2.1 || not_ok "peer reaches 192.0.2.1 over the veth"
+topo "$SM" || { not_ok "scratch topology"; summary; exit 1; }
+bench_apply 10 "$SM" || { summary; exit 1; }
+inns "$SM"-h "$L3NFT" apply "$T/p10.yaml" >/dev/null 2>&1
+wait_link "$SM" 192.0.2.1 || not_ok "peer reaches 192.0.2.1 over the veth"
 # the fan-out baseline: a second topology without any l3nft table
-topo fb || { not_ok "scratch topology (baseline)"; summary; exit 1; }
-inns fb-h ip addr add 192.0.2.1/24 dev eth0
-wait_link fb 192.0.2.1 || not_ok "peer reaches the baseline host"
+topo "$FB" || { not_ok "scratch topology (baseline)"; summary; exit 1; }
+inns "$FB"-h ip addr add 192.0.2.1/24 dev eth0
+wait_link "$FB" 192.0.2.1 || not_ok "peer reaches the baseline host"
 
-start_daemon sm "$T/p10.yaml" "$RD_S" DS || { summary; exit 1; }
+start_daemon "$SM" "$T/p10.yaml" "$RD_S" DS || { summary; exit 1; }
 rec rss_idle_10 "$(rss_kb "$DS")"
 note "3. fan-out: kernel baseline and l3nftd to $FAN_KS namespaces, $RUNS rounds"
 r=1
 while [ $r -le $RUNS ]; do
-	fan_once fb base 1
+	fan_once "$FB" base 1
 	for k in $FAN_KS; do
 		set_listeners "$k" || { not_ok "l3nft listen"; break; }
-		fan_once sm "k$k" "$k"
+		fan_once "$SM" "k$k" "$k"
 	done
 	r=$((r + 1))
 done
@@ -537,8 +550,8 @@ else
 fi
 
 note "4. daemon reaction at N=10"
-bench_cgreact sm 10
-bench_listen_lat sm "$RD_S"
+bench_cgreact "$SM" 10
+bench_listen_lat "$SM" "$RD_S"
 num "$(med cgreact_10)" && ok "cgroup made anew is in the table after $(med cgreact_10) ms (N=10)" ||
 	not_ok "cgroup reaction measured"
 num "$(med listen_first)" && ok "listen -> first datagram $(med listen_first) ms after the reply" ||
@@ -550,10 +563,10 @@ stop "$DS"
 
 if [ $smoke = 1 ]; then
 	# per-packet on the small topology (no table, N=1, N=10)
-	bench_pp sm 10
+	bench_pp "$SM" 10
 	# a few registrations through the control socket
-	inns sm-h "$L3NFT" apply "$T/p10.yaml" >/dev/null 2>&1
-	start_daemon sm "$T/p10.yaml" "$RD_S" DS || { summary; exit 1; }
+	inns "$SM"-h "$L3NFT" apply "$T/p10.yaml" >/dev/null 2>&1
+	start_daemon "$SM" "$T/p10.yaml" "$RD_S" DS || { summary; exit 1; }
 	i=0
 	while [ $i -lt $REG_COUNT ]; do echo "listen ns$((i % 10 + 1)) 239.1.1.1:$((6000 + i / 10))/udp"; i=$((i + 1)); done >"$T/reg.txt"
 	if nice -n -20 "$L" ctl-bulk "$RD_S/l3nftd.sock" "$REG_SECS" "$T/reg.txt" >"$T/reg.out"; then
@@ -565,26 +578,26 @@ if [ $smoke = 1 ]; then
 	stop "$DS"
 else
 	# ---- N=1,000: apply only ----
-	topo md || { not_ok "scratch topology"; summary; exit 1; }
-	bench_apply 1000 md || { summary; exit 1; }
-	for ns in md-h md-p; do ip netns del $ns; done
-	NETNS=$(echo "$NETNS" | tr ' ' '\n' | grep -vx 'md-[hp]' | tr '\n' ' ')
+	topo "$MD" || { not_ok "scratch topology"; summary; exit 1; }
+	bench_apply 1000 "$MD" || { summary; exit 1; }
+	for ns in "$MD"-h "$MD"-p; do ip netns del $ns; done
+	NETNS=$(echo "$NETNS" | tr ' ' '\n' | grep -vx "$MD-[hp]" | tr '\n' ' ')
 
 	# ---- N=10,000: apply, per-packet, daemon ----
-	topo lg || { not_ok "scratch topology"; summary; exit 1; }
-	bench_apply 10000 lg || { summary; exit 1; }
-	wait_link lg 192.0.2.1 || not_ok "peer reaches 192.0.2.1 (N=10,000)"
-	bench_pp lg 10000
+	topo "$LG" || { not_ok "scratch topology"; summary; exit 1; }
+	bench_apply 10000 "$LG" || { summary; exit 1; }
+	wait_link "$LG" 192.0.2.1 || not_ok "peer reaches 192.0.2.1 (N=10,000)"
+	bench_pp "$LG" 10000
 	note "4/5. l3nftd at N=10,000"
-	inns lg-h "$L3NFT" apply "$T/p10000.yaml" >/dev/null 2>&1
+	inns "$LG"-h "$L3NFT" apply "$T/p10000.yaml" >/dev/null 2>&1
 	RD_B=$T/run-big
 	mkdir -p "$RD_B"
 	t0=$(date +%s%N)
-	start_daemon lg "$T/p10000.yaml" "$RD_B" DB || { summary; exit 1; }
+	start_daemon "$LG" "$T/p10000.yaml" "$RD_B" DB || { summary; exit 1; }
 	rec start_10000_ms "$(( ($(date +%s%N) - t0) / 1000000 ))"
 	sleep 0.5
 	rec rss_idle_10000 "$(rss_kb "$DB")"
-	bench_cgreact lg 10000
+	bench_cgreact "$LG" 10000
 	num "$(med cgreact_10000)" && ok "cgroup made anew is in the table after $(med cgreact_10000) ms (N=10,000)" ||
 		not_ok "cgroup reaction measured at N=10,000"
 	# registrations through the control socket: ns1..ns10 x 1,000 ports,
@@ -602,7 +615,7 @@ else
 	# the same daemon started with all 10,000 registrations saved
 	{ echo "# l3nftd dynamic registrations: NAME SPEC"; sed 's/^listen //' "$T/reg.txt"; } >"$RD_B/registrations"
 	t0=$(date +%s%N)
-	start_daemon lg "$T/p10000.yaml" "$RD_B" DB || { summary; exit 1; }
+	start_daemon "$LG" "$T/p10000.yaml" "$RD_B" DB || { summary; exit 1; }
 	rec start_reg_ms "$(( ($(date +%s%N) - t0) / 1000000 ))"
 	sleep 0.5
 	rec rss_reg_10000 "$(rss_kb "$DB")"

@@ -10,6 +10,7 @@
 #include "l3nft/cli/apply.h"
 #include "l3nft/cli/exec.h"
 #include "l3nft/cli/status.h"
+#include "l3nft/cli/sync.h"
 #include "l3nft/compiler/cfg.h"
 #include "l3nft/compiler/emit_text.h"
 #include "l3nft/compiler/ir.h"
@@ -32,6 +33,7 @@ static int l3_cmd_diff(int argc, char **argv);
 static int l3_cmd_delete(int argc, char **argv);
 static int l3_cmd_status(int argc, char **argv);
 static int l3_cmd_exec(int argc, char **argv);
+static int l3_cmd_sync(int argc, char **argv);
 static int l3_cmd_listen(int argc, char **argv);
 static int l3_cmd_listeners(int argc, char **argv);
 
@@ -47,8 +49,11 @@ static const struct l3_cmd l3_cmds[] = {
 	  "remove the table and the aliases l3nft added" },
 	{ "status", l3_cmd_status, "[FILE] [--json] [--check]",
 	  "per namespace: cgroup, addresses, members, counters" },
-	{ "exec", l3_cmd_exec, "NAME [-c FILE] [--keep-net-raw] -- CMD [ARG...]",
+	{ "exec", l3_cmd_exec,
+	  "NAME [-c FILE] [-u USER[:GROUP]] [--keep-net-raw] -- CMD [ARG...]",
 	  "run CMD inside namespace NAME" },
+	{ "sync", l3_cmd_sync, "NAME [FILE]",
+	  "put NAME's cgroup (created if missing) into the table now" },
 	{ "listen", l3_cmd_listen, "NAME ADDR:PORT/udp", "register a listener with l3nftd" },
 	{ "unlisten", l3_cmd_listen, "NAME ADDR:PORT/udp", "take a registration back" },
 	{ "listeners", l3_cmd_listeners, "[--json]", "the registrations l3nftd holds" },
@@ -308,6 +313,7 @@ static int l3_cmd_exec(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "keep-net-raw", no_argument, NULL, 'r' },
+		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_exec_opts eo = { 0 };
@@ -319,9 +325,11 @@ static int l3_cmd_exec(int argc, char **argv)
 
 	/* NAME may stand before or after the options; "--" ends them */
 	for (;;) {
-		c = getopt_long(argc, argv, "+c:", opts, NULL);
+		c = getopt_long(argc, argv, "+c:u:", opts, NULL);
 		if (c == 'c')
 			file = optarg;
+		else if (c == 'u')
+			eo.user = optarg;
 		else if (c == 'r')
 			eo.keep_net_raw = true;
 		else if (c == -1 && !name && optind < argc && strcmp(argv[optind - 1], "--"))
@@ -332,7 +340,8 @@ static int l3_cmd_exec(int argc, char **argv)
 			return L3_EXIT_INPUT;
 	}
 	if (!name || optind >= argc || strcmp(argv[optind - 1], "--")) {
-		fprintf(stderr, "usage: l3nft exec NAME [-c FILE] [--keep-net-raw] -- CMD [ARG...]\n");
+		fprintf(stderr, "usage: l3nft exec NAME [-c FILE] [-u USER[:GROUP]] [--keep-net-raw]"
+			" -- CMD [ARG...]\n");
 		return L3_EXIT_INPUT;
 	}
 	cfg = l3_main_load(file, &diag, &status);
@@ -341,7 +350,43 @@ static int l3_cmd_exec(int argc, char **argv)
 		l3_exec_names(cfg);
 		status = L3_EXIT_INPUT;
 	} else if (cfg) {
-		status = (int)l3_exec(cfg, ns, &eo, argv + optind, &diag);
+		status = l3_exec(cfg, ns, &eo, argv + optind, &diag);
+	}
+	l3_main_diag_done(&diag);
+	l3_cfg_free(cfg);
+	return status;
+}
+
+static int l3_cmd_sync(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	const struct l3_ns *ns;
+	struct l3_diag diag;
+	struct l3_cfg *cfg;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c != 'c')
+			return L3_EXIT_INPUT;
+		file = optarg;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: l3nft sync NAME [FILE]\n");
+		return L3_EXIT_INPUT;
+	}
+	file = l3_main_file_arg(argc, argv, optind + 1, file);
+	if (!file)
+		return L3_EXIT_INPUT;
+	cfg = l3_main_load(file, &diag, &status);
+	if (cfg && !(ns = l3_cfg_find_ns(cfg, argv[optind]))) {
+		fprintf(stderr, "l3nft sync: no namespace '%s' in %s\n", argv[optind], file);
+		status = L3_EXIT_INPUT;
+	} else if (cfg) {
+		status = (int)l3_sync(cfg, ns, stdout, &diag);
 	}
 	l3_main_diag_done(&diag);
 	l3_cfg_free(cfg);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "l3nft/compiler/caps.h"
 #include "l3nft/compiler/cfg.h"
 #include "l3nft/compiler/cfg_check.h"
 #include "l3nft/compiler/ytree.h"
@@ -30,7 +32,7 @@ static const char *const l3_top_keys[] = {
 };
 static const char *const l3_ns_keys[] = {
 	"id", "cgroup", "interface", "addresses", "loopback", "ping", "listen",
-	"allow_listen", "max_registrations",
+	"allow_listen", "max_registrations", "capabilities", "user",
 };
 static const char *const l3_addr_keys[] = {
 	"address", "adopt",
@@ -676,6 +678,50 @@ static void l3_ns_allows(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3
 	}
 }
 
+/* capabilities: [name, ...], each known and none that undoes the
+ * isolation (compiler/caps.c says why each refused one is). */
+static void l3_ns_caps(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *v)
+{
+	struct l3_ynode *const *items;
+	size_t i;
+
+	ns->caps_pos = v->pos;
+	if (v->kind != L3_Y_SEQ) {
+		l3_error(c->diag, v->pos, "capabilities expects a list, got %s",
+			 l3_yaml_kind_name(v));
+		return;
+	}
+	items = v->items.items;
+	for (i = 0; i < v->items.len; i++) {
+		const char *s = l3_cfg_str(c, items[i], "a capability");
+		const struct l3_cap *cap = s ? l3_cap_find(s) : NULL;
+
+		if (s && !cap)
+			l3_error(c->diag, items[i]->pos, "'%.64s' is not a capability", s);
+		else if (cap && cap->refused)
+			l3_error(c->diag, items[i]->pos, "capability %s is refused: %s",
+				 cap->name, cap->refused);
+		else if (cap)
+			ns->caps |= 1ull << cap->num;
+	}
+}
+
+/* USER or USER:GROUP, names or numbers as getpwnam(3)/useradd(8) take
+ * them; whether they exist is asked when `l3nft exec` runs. */
+static bool l3_user_valid(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 65 || s[0] == ':' || s[n - 1] == ':' ||
+	    (colon && strchr(colon + 1, ':')))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-:", s[i]))
+			return false;
+	return s[0] != '-' && (!colon || colon[1] != '-');
+}
+
 static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 {
 	struct l3_ns_parse *np = arg;
@@ -722,6 +768,15 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 		l3_cfg_bool(c, v, "ping", &ns->ping);
 	} else if (!strcmp(k, "listen")) {
 		l3_ns_listens(c, ns, v);
+	} else if (!strcmp(k, "capabilities")) {
+		l3_ns_caps(c, ns, v);
+	} else if (!strcmp(k, "user")) {
+		s = l3_cfg_str(c, v, "user");
+		if (s && !l3_user_valid(s))
+			l3_error(c->diag, v->pos, "user expects USER or USER:GROUP, got '%.64s'", s);
+		else if (s)
+			ns->user = s;
+		ns->user_pos = v->pos;
 	} else if (!strcmp(k, "allow_listen")) {
 		l3_ns_allows(c, ns, v);
 	} else if (!strcmp(k, "max_registrations")) {

@@ -15,6 +15,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "l3nft/kernel/cgmember.h"
 #include "l3nftd.h"
 
 #define L3D_INO_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVED_FROM | \
@@ -129,46 +130,18 @@ static uint32_t l3d_ns_mark(const struct l3d *d, const struct l3_ns *ns)
 	return l3_cfg_mark(d->cfg, d->ids ? d->ids[ns - d->cfg->ns] : ns->id);
 }
 
-static struct l3_ir_elem l3d_cg_elem(const struct l3d *d, const struct l3_ns *ns, uint64_t id,
-				     bool member)
-{
-	struct l3_ir_elem e = { 0 };
-	struct l3_ir_value cg = { .type = L3_T_CGROUP };
-
-	cg.u.cg.path = ns->cgroup;
-	cg.u.cg.id = id;
-	cg.u.cg.level = ns->cgroup_depth + d->mnt.root_level;
-	if (member) {
-		e.key[0].type = L3_T_MARK;
-		e.key[0].u.mark = l3d_ns_mark(d, ns);
-		e.key[1] = cg;
-	} else {
-		e.key[0] = cg;
-		e.data.type = L3_T_VERDICT;
-		e.data.u.verdict.code = L3_V_JUMP;
-		e.data.u.verdict.chain = l3_arena_printf(d->ir->arena, L3_IR_CHAIN_NS_FMT, ns->name);
-	}
-	return e;
-}
-
 /* Moves one namespace from cgroup id @old to @now in both sets. */
 static int l3d_cg_update(struct l3d *d, const struct l3_ns *ns, uint64_t old, uint64_t now)
 {
-	int level = ns->cgroup_depth + d->mnt.root_level, k;
-	char set[32];
+	struct l3_cgmember m = {
+		.ns = ns,
+		.mark = l3d_ns_mark(d, ns),
+		.level = ns->cgroup_depth + d->mnt.root_level,
+	};
 
-	for (k = 0; k < 2; k++) {
-		struct l3_ir_elem del = l3d_cg_elem(d, ns, old, k == 1);
-		struct l3_ir_elem add = l3d_cg_elem(d, ns, now, k == 1);
-
-		snprintf(set, sizeof(set), k ? L3_IR_SET_MEMBER_FMT : L3_IR_SET_CGROUP_FMT, level);
-		if (!add.data.u.verdict.chain && k == 0)
-			return -1;
-		/* separately: the old element may be gone already (ENOENT) */
-		if (old)
-			l3d_table_elems(d, set, NULL, 0, &del, 1);
-		if (now && l3d_table_elems(d, set, &add, 1, NULL, 0) < 0)
-			return -1;
+	if (l3_cgmember_move(d->nft, d->ir, &m, old, now) < 0) {
+		l3d_log("table", "namespace %s: cgroup elements: %s", ns->name, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

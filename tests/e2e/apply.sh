@@ -274,13 +274,15 @@ fi
 l3_netns_del "$X"
 
 # ---- exec ----
-l3_h "$L3NFT" exec a -c "$L3_TMP/base.yaml" -- sh -c 'echo $$ >"$1.tmp"; mv "$1.tmp" "$1"; sleep 2' \
-	x "$L3_TMP/exec.pid" &
+# the command has its own PID namespace: find it from the host by its cgroup
+l3_h "$L3NFT" exec a -c "$L3_TMP/base.yaml" -- sh -c 'echo $$ >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 2' \
+	x "$L3_TMP/exec.pid" 2>/dev/null &
 n=0
 while [ ! -s "$L3_TMP/exec.pid" ] && [ $n -lt 50 ]; do sleep 0.05; n=$((n + 1)); done
 l3_is "exec runs the command in a's cgroup (seen from the host)" \
-	"$(grep '^0::' "/proc/$(cat "$L3_TMP/exec.pid")/cgroup")" "0::/$PARENT/a"
-wait
+	"$(for p in $(cat "$L3_CG_MOUNT/$PARENT/a/cgroup.procs"); do
+		tr '\0' ' ' <"/proc/$p/cmdline"; echo; done | grep -c '^sleep 2')" 1
+wait $!
 out=$(l3_h "$L3NFT" exec a -c "$L3_TMP/base.yaml" -- sh -c \
 	'grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status')
 eff=$(printf '%s\n' "$out" | awk '/CapEff/ { print $2 }')

@@ -16,6 +16,8 @@
 #
 # Environment: L3NFT (built l3nft), srcdir (absolute source dir),
 # L3_E2E_LOADER=apply (load with `l3nft apply` instead of compile + nft -f),
+# L3_SUITE_DIR (set by make check: every netns, cgroup and background
+# process made is recorded there, for tests/leftovers.sh),
 # L3_E2E_V6_ALIAS_OPTS (options for `ip addr add` of IPv6 aliases; default
 # "nodad preferred_lft 0", see l3_alias), L3_E2E_KEEP=1 (keep the temp dir; =fail: only when the script fails).
 
@@ -113,6 +115,26 @@ l3_skip_all()
 
 # ---- setup and cleanup ----
 
+# l3_record KIND VALUE: notes what this run made in $L3_SUITE_DIR/KIND
+# (netns and cgroups: "NAME INODE"; pids: "PID START WHO"), so that
+# tests/leftovers.sh can check that cleanup removed it; the inode tells
+# ours from a namesake another suite made later. Nothing without
+# L3_SUITE_DIR.
+l3_record()
+{
+	[ -n "${L3_SUITE_DIR:-}" ] || return 0
+	mkdir -p "$L3_SUITE_DIR" && printf '%s\n' "$2" >>"$L3_SUITE_DIR/$1"
+}
+
+# l3_record_pid PID: a pid with its start time (field 22 of
+# /proc/PID/stat), so that a reused pid is not taken for ours.
+l3_record_pid()
+{
+	[ -n "${L3_SUITE_DIR:-}" ] || return 0
+	_l3_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }')
+	[ -n "$_l3_st" ] && l3_record pids "$1 $_l3_st $(basename "$0")"
+}
+
 # Finds the cgroup2 mount point in /proc/self/mountinfo.
 l3_cgroup_mount()
 {
@@ -144,6 +166,7 @@ l3_init()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	ip netns add "l3chk-$$" 2>/dev/null || l3_skip_all "cannot create network namespaces"
+	l3_record netns "l3chk-$$ $(stat -L -c %i "/run/netns/l3chk-$$")"
 	ip netns del "l3chk-$$"
 }
 
@@ -206,6 +229,7 @@ l3_netns_add()
 {
 	ip netns add "$1" || return 1
 	L3_NETNS="$L3_NETNS $1"
+	l3_record netns "$1 $(stat -L -c %i "/run/netns/$1")"
 	nsenter --net="/run/netns/$1" ip link set lo up
 }
 
@@ -235,6 +259,7 @@ l3_cg_add()
 		[ -d "$L3_CG_MOUNT/$_l3_path" ] && continue
 		mkdir "$L3_CG_MOUNT/$_l3_path" || return 1
 		printf '%s\n' "$_l3_path" >>"$L3_TMP/cgroups"
+		l3_record cgroups "$_l3_path $(stat -c %i "$L3_CG_MOUNT/$_l3_path")"
 	done
 }
 
@@ -302,6 +327,7 @@ l3_bg()
 	esac
 	L3_LAST_PID=$!
 	L3_PIDS="$L3_PIDS $L3_LAST_PID"
+	l3_record_pid "$L3_LAST_PID"
 }
 
 # l3_serve WHERE NAME SPEC...: starts a sock.py server logging to

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include "l3nft/compiler/caps.h"
 #include "tests.h"
 
 static const char l3t_minimal[] =
@@ -258,6 +260,33 @@ START_TEST(test_cgroup_forms)
 	ck_assert_str_eq(cfg->ns[2].cgroup, "l3.slice/a@1:b+c_d-e.service");
 	ck_assert_int_eq(cfg->ns[2].cgroup_depth, 2);
 	l3_cfg_free(cfg);
+}
+END_TEST
+
+/* capabilities: widen l3nft exec's default by name, in any spelling;
+ * user: is kept as written (looked up by exec). */
+START_TEST(test_exec_keys)
+{
+	struct l3_cfg *cfg = l3t_ok("version: 1\nnamespaces:\n"
+				    "  a: {addresses: [192.0.2.1/24], user: \"www-data:web\",\n"
+				    "      capabilities: [net_raw, CAP_SYS_NICE, Dac_Override]}\n"
+				    "  b: {addresses: [192.0.2.2/24]}\n");
+
+	ck_assert_uint_eq(cfg->ns[0].caps, 1ull << CAP_NET_RAW | 1ull << CAP_SYS_NICE |
+			  1ull << CAP_DAC_OVERRIDE);
+	ck_assert_str_eq(cfg->ns[0].user, "www-data:web");
+	ck_assert_int_eq(cfg->ns[0].user_pos.line, 3);
+	ck_assert_uint_eq(cfg->ns[1].caps, 0);
+	ck_assert_ptr_null(cfg->ns[1].user);
+	ck_assert(!(l3_caps_default() & (1ull << CAP_NET_ADMIN | 1ull << CAP_SYS_ADMIN |
+					 1ull << CAP_NET_RAW)));
+	ck_assert_ptr_nonnull(l3_cap_find("sys_admin")->refused);
+	ck_assert_ptr_null(l3_cap_find("net_bind_service")->refused);
+	ck_assert_ptr_null(l3_cap_find("nosuch"));
+	l3_cfg_free(cfg);
+	l3t_error("version: 1\nnamespaces:\n  a: {addresses: [192.0.2.1/24], capabilities: [bpf]}\n",
+		  3, 49, "capability bpf is refused: it loads BPF programs that see every "
+		  "namespace's traffic");
 }
 END_TEST
 
@@ -1220,6 +1249,7 @@ Suite *l3_suite_cfg(void)
 	tcase_add_test(load, test_host_bits_accepted);
 	tcase_add_test(load, test_ids_assigned);
 	tcase_add_test(load, test_cgroup_forms);
+	tcase_add_test(load, test_exec_keys);
 	tcase_add_test(load, test_bom_and_crlf);
 	tcase_add_test(load, test_anchor_without_alias);
 	tcase_add_test(load, test_listen_format);

@@ -8,15 +8,18 @@
 
 struct l3_exec_opts {
 	bool keep_net_raw;
+	const char *user;	/* USER[:GROUP]; NULL: the namespace's user: */
 };
 
 /*
  * Moves the calling process into the namespace's cgroup (creating it),
- * drops CAP_NET_ADMIN (and CAP_NET_RAW) from every capability set, sets
- * no_new_privs and execs @argv. Returns only on failure, with the reason
- * in @diag.
+ * then runs @argv in new mount, cgroup and PID namespaces with only the
+ * allowed capabilities, as the namespace's user, under no_new_privs (see
+ * exec.c). Returns the exit code for l3nft: the command's (128+N when
+ * signal N killed it; 126 cannot run, 127 not found), or an l3_status
+ * with the reason in @diag when nothing was started.
  */
-enum l3_status l3_exec(const struct l3_cfg *cfg, const struct l3_ns *ns,
-		       const struct l3_exec_opts *o, char **argv, struct l3_diag *diag);
+int l3_exec(const struct l3_cfg *cfg, const struct l3_ns *ns, const struct l3_exec_opts *o,
+	    char **argv, struct l3_diag *diag);
 
 #endif

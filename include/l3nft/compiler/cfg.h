@@ -67,6 +67,12 @@ struct l3_ns {
 	bool has_allows;		/* false: the default allow-list */
 	struct l3_pos allows_pos;
 	uint32_t max_registrations;	/* run-time registrations at once */
+	/* `l3nft exec`: capabilities added to l3_caps_default() (bit CAP_*),
+	 * and the user to run as ("USER[:GROUP]", resolved at exec time) */
+	uint64_t caps;
+	struct l3_pos caps_pos;
+	const char *user;		/* NULL: root */
+	struct l3_pos user_pos;
 };
 
 struct l3_cfg {

@@ -2,6 +2,7 @@
 #ifndef L3NFT_KERNEL_CGROUP_H
 #define L3NFT_KERNEL_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 struct l3_cgroup_mount {
 	char path[4096];	/* where cgroup2 is mounted */
 	int root_level;		/* depth of the mount's root (cgroup namespaces) */
+	bool nsdelegate;	/* mounted with nsdelegate: a cgroup namespace
+				 * is a delegation boundary even for root */
 };
 
 /*
@@ -23,6 +26,9 @@ int l3_cgroup_find_mount(FILE *f, struct l3_cgroup_mount *m);
  * what the kernel's socket cgroup lookups compare); 0 when it does not
  * exist. */
 uint64_t l3_cgroup_id(const char *mount, const char *path);
+
+/* mkdir -p of cgroup @path below mount @mount. 0, or -1 with errno. */
+int l3_cgroup_make(const char *mount, const char *path);
 
 /* The cgroup id of each namespace of @cfg into @ids (policy order). */
 void l3_cgroup_ids(const char *mount, const struct l3_cfg *cfg, uint64_t *ids);
