@@ -71,7 +71,7 @@ _l3nft()
     COMPREPLY=()
     ((cword > 0)) && prev=${words[cword - 1]}
 
-    local commands="check compile apply diff delete status exec listen unlisten listeners"
+    local commands="check compile apply diff delete status exec sync listen unlisten listeners"
 
     # The command: the first word after l3nft.
     if ((cword == 1)); then
@@ -97,6 +97,7 @@ _l3nft()
             -c | --config)
                 ((i + 1 < cword)) && policy=${words[i + 1]}
                 ((i++)) ;;
+            -u | --user) ((i++)) ;;
             -c?*) policy=${w#-c} ;;
             --config=*) policy=${w#--config=} ;;
             --cgroup-mount)
@@ -125,7 +126,10 @@ _l3nft()
     # The argument of an option.
     case $prev in
         -c | --config)
-            [[ $cmd == exec ]] && { _l3nft_files "$cur"; return 0; } ;;
+            _l3nft_files "$cur"
+            return 0 ;;
+        -u | --user)
+            [[ $cmd == exec ]] && { COMPREPLY=($(compgen -u -- "$cur")); return 0; } ;;
         --cgroup-mount)
             [[ $cmd == compile ]] && { _l3nft_dirs "$cur"; return 0; } ;;
         =)
@@ -142,13 +146,14 @@ _l3nft()
 
     local opts= file=0 names=0
     case $cmd in
-        check) file=1 ;;
-        compile) opts="--cgroup-mount"; file=1 ;;
-        apply | delete) opts="--dry-run -v"; file=1 ;;
-        diff) opts="-v"; file=1 ;;
-        status) opts="--json"; file=1 ;;
+        check) opts="-c"; file=1 ;;
+        compile) opts="--cgroup-mount --defines -c"; file=1 ;;
+        apply | delete) opts="--dry-run -v --force -c"; file=1 ;;
+        diff) opts="-v -c"; file=1 ;;
+        status) opts="--json --check -c"; file=1 ;;
         listeners) opts="--json" ;;
-        exec) opts="-c --keep-net-raw --"; names=1 ;;
+        exec) opts="-c -u --user --keep-net-raw --"; names=1 ;;
+        sync) opts="-c"; names=1 ;;
         listen | unlisten) names=1 ;;
         *) return 0 ;;
     esac
@@ -167,6 +172,8 @@ _l3nft()
     if ((names)); then
         if ((npos == 0)); then
             COMPREPLY=($(compgen -W "$(_l3nft_namespaces "$policy")" -- "$cur"))
+        elif [[ $cmd == sync ]]; then
+            ((npos == 1)) && _l3nft_files "$cur"
         elif [[ $cmd == exec ]]; then
             COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         elif ((npos == 1)) && [[ $cmd == listen || $cmd == unlisten ]]; then

@@ -225,17 +225,20 @@ else
 		fi
 	}
 	run_completion_tests() {
-		complete_is "apply check compile delete diff exec listen listeners status unlisten" l3nft ""
+		complete_is "apply check compile delete diff exec listen listeners status sync unlisten" l3nft ""
 		complete_is "delete diff" l3nft d
 		complete_is "listen listeners" l3nft lis
 		complete_is "--help --version -V -h" l3nft -
-		complete_is "--dry-run -v" l3nft apply -
-		complete_is "--dry-run -v" l3nft delete -
-		complete_is "-v" l3nft diff -
-		complete_is "--json" l3nft status -
+		complete_is "--dry-run --force -c -v" l3nft apply -
+		complete_is "--dry-run --force -c -v" l3nft delete -
+		complete_is "-c -v" l3nft diff -
+		complete_is "--check --json -c" l3nft status -
 		complete_is "--json" l3nft listeners -
-		complete_is "--cgroup-mount" l3nft compile --
-		complete_is "-- --keep-net-raw -c" l3nft exec web -
+		complete_is "--cgroup-mount --defines" l3nft compile --
+		complete_is "-- --keep-net-raw --user -c -u" l3nft exec web -
+		complete_is "db mail web" l3nft sync ""
+		complete_is "four.yaml" l3nft sync web f
+		complete_is "four.yaml" l3nft status -c f
 		complete_is "a.yaml b.yml example.yaml four.yaml sub" l3nft check ""
 		complete_is "a.yaml" l3nft apply --dry-run a
 		complete_is "" l3nft check a.yaml ""
