@@ -26,6 +26,13 @@ enum l3_loopback {
 	L3_LOOPBACK_SHARED,
 };
 
+/* socket_layer: whether apply attaches the cgroup BPF socket layer. */
+enum l3_socket_layer {
+	L3_SOCKET_LAYER_AUTO,		/* when the kernel allows; else one line */
+	L3_SOCKET_LAYER_REQUIRED,	/* apply fails without it */
+	L3_SOCKET_LAYER_OFF,		/* packet layer only; apply removes it */
+};
+
 struct l3_ns {
 	const char *name;
 	struct l3_pos pos;		/* of the name key */
@@ -56,6 +63,8 @@ struct l3_cfg {
 	uint16_t queue;
 	struct l3_pos queue_pos;
 	bool fail_open;
+	enum l3_socket_layer socket_layer;
+	struct l3_pos socket_layer_pos;
 	struct l3_ns *ns;		/* in file order */
 	size_t nns;
 };
@@ -81,6 +90,8 @@ uint32_t l3_cfg_max_id(uint32_t mask);
 uint32_t l3_cfg_mark(const struct l3_cfg *cfg, uint32_t id);
 /* The id whose mark is @mark; 0 when @mark is no namespace's. */
 uint32_t l3_cfg_mark_id(const struct l3_cfg *cfg, uint32_t mark);
+/* "auto", "required" or "off". */
+const char *l3_cfg_socket_layer_name(enum l3_socket_layer m);
 /* The first address of @family in @ns (the egress source), or NULL. */
 const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family);
 
