@@ -24,6 +24,7 @@
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
+#include "l3nft/kernel/sock_layer.h"
 
 #define L3_APPLY_MAX_ERRORS 32
 
@@ -368,7 +369,7 @@ enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			: "no native nft queue; queue rules use the xt NFQUEUE target (nft_compat)");
 	if (p.table_changes == 0 && p.nadd == 0 && p.nstale == 0) {
 		fprintf(o->log, "table inet %s is up to date; nothing changed\n", p.ir->table);
-		goto out;
+		goto sock_layer;
 	}
 	if (o->dry_run || o->verbose)
 		l3_plan_print(&p, o->log);
@@ -391,6 +392,10 @@ enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			l3_alias_error(diag, "removing", &p.stale[i]);
 	fprintf(o->log, "applied table inet %s (%zu addresses added, %zu removed)\n",
 		p.ir->table, p.nadd, p.nstale);
+sock_layer:
+	/* the socket layer (kernel/sock_layer.c), once the table holds */
+	if (!o->dry_run && l3_sock_layer_apply(p.ir, p.cgroup_ids, o->log, diag) < 0)
+		st = L3_REFUSED;
 out:
 	l3_plan_free(&p);
 	close(lock);
@@ -422,6 +427,7 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 	struct mnl_socket *nl;
 	enum l3_status st = L3_OK;
 	size_t nerr = 0, i, removed = 0;
+	bool sock_layer = false;
 	int lock = l3_apply_lock(diag);
 
 	if (lock < 0)
@@ -466,6 +472,11 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 	}
 	l3_aliases_free(&now);
 	l3_rt_close(&rt);
+	/* the socket layer (kernel/sock_layer.c): programs, links, maps, pins */
+	if (l3_sock_layer_delete(o->dry_run, &sock_layer, diag) < 0)
+		st = L3_REFUSED;
+	else if (sock_layer)
+		fprintf(o->log, "%s the socket layer\n", o->dry_run ? "would remove" : "removed");
 	close(lock);
 	fprintf(o->log, "%s table inet %s and %zu addresses\n",
 		o->dry_run ? "would delete" : "deleted", cfg->table, removed);

@@ -24,6 +24,7 @@
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
+#include "l3nft/kernel/sock_layer.h"
 
 struct l3_st_addr {
 	char text[INET6_ADDRSTRLEN + 4];
@@ -44,6 +45,8 @@ struct l3_st_ns {
 	long procs;
 	struct l3_st_addr *addrs;
 	struct l3_st_ctr ctr[L3_CTR_KINDS];
+	bool sl_known;			/* socket layer counters read */
+	struct l3_sock_layer_ctr sl;
 };
 
 /* Processes in the cgroup and every cgroup below it. */
@@ -183,7 +186,16 @@ static void l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 		else
 			fputs("null", out);
 	}
-	fputs("},\"listen\":[", out);
+	fputs("},\"socket_layer\":", out);
+	if (s->sl_known)
+		fprintf(out, "{\"binds_rewritten\":%" PRIu64 ",\"binds_refused\":%" PRIu64
+			",\"sources_filled\":%" PRIu64 ",\"sends_refused\":%" PRIu64
+			",\"ingress_dropped\":%" PRIu64 "}", s->sl.bind_rewritten,
+			s->sl.bind_refused, s->sl.src_filled, s->sl.send_refused,
+			s->sl.ingress_dropped);
+	else
+		fputs("null", out);
+	fputs(",\"listen\":[", out);
 	for (i = 0; i < s->ns->nlistens; i++) {
 		l3_listen_format(&s->ns->listens[i], buf, sizeof(buf));
 		fputs(i ? "," : "", out);
@@ -217,6 +229,11 @@ static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 			s->ctr[L3_CTR_REFUSED].packets);
 	else
 		fputs("  counters  none (table not loaded)\n", out);
+	if (s->sl_known)
+		fprintf(out, "  sockets   binds rewritten %" PRIu64 ", refused %" PRIu64
+			"; sources filled %" PRIu64 ", sends refused %" PRIu64
+			"; ingress dropped %" PRIu64 "\n", s->sl.bind_rewritten, s->sl.bind_refused,
+			s->sl.src_filled, s->sl.send_refused, s->sl.ingress_dropped);
 	for (i = 0; i < s->ns->nlistens; i++) {
 		l3_listen_format(&s->ns->listens[i], buf, sizeof(buf));
 		fprintf(out, "  listen    %s\n", buf);
@@ -233,6 +250,7 @@ enum l3_status l3_status_print(const struct l3_cfg *cfg, bool json, FILE *out,
 	uint32_t *ids = calloc(cfg->nns + 1, sizeof(*ids));
 	struct mnl_socket *nl = l3_nl_open();
 	struct l3_rt rt = { 0 };
+	struct l3_sock_layer_state sl = { 0 };
 	enum l3_status st = L3_OK;
 	bool daemon = l3_st_daemon_running();
 	size_t i;
@@ -245,6 +263,7 @@ enum l3_status l3_status_print(const struct l3_cfg *cfg, bool json, FILE *out,
 		goto out;
 	}
 	l3_cgroup_find_mount(NULL, &mnt);
+	l3_sock_layer_read(&sl);
 	for (i = 0; i < cfg->nns; i++) {
 		ns[i].addrs = calloc(cfg->ns[i].naddrs + 1, sizeof(*ns[i].addrs));
 		if (!ns[i].addrs) {
@@ -253,12 +272,20 @@ enum l3_status l3_status_print(const struct l3_cfg *cfg, bool json, FILE *out,
 		}
 		l3_st_gather_ns(&ns[i], &cfg->ns[i], mnt.path, &now, &live);
 		ns[i].id = ids[i];
+		ns[i].sl_known = sl.attached &&
+				 l3_sock_layer_counters(&sl, ids[i], &ns[i].sl) == 0;
 	}
 	if (json) {
 		fputs("{\"table\":", out);
 		l3_json_str(out, cfg->table);
-		fprintf(out, ",\"table_loaded\":%s,\"l3nftd_running\":%s,\"namespaces\":[",
-			live.exists ? "true" : "false", daemon ? "true" : "false");
+		fprintf(out, ",\"table_loaded\":%s,\"l3nftd_running\":%s,"
+			"\"socket_layer\":{\"mode\":\"%s\",\"attached\":%s,\"programs\":%zu",
+			live.exists ? "true" : "false", daemon ? "true" : "false",
+			l3_cfg_socket_layer_name(cfg->socket_layer), sl.attached ? "true" : "false",
+			sl.nlinks);
+		if (sl.nlinks)
+			fprintf(out, ",\"cgroup_id\":%" PRIu64, sl.cgroup_id);
+		fputs("},\"namespaces\":[", out);
 		for (i = 0; i < cfg->nns; i++) {
 			fputs(i ? "," : "", out);
 			l3_st_json_ns(cfg, &ns[i], out);
@@ -267,6 +294,13 @@ enum l3_status l3_status_print(const struct l3_cfg *cfg, bool json, FILE *out,
 	} else {
 		fprintf(out, "table inet %s: %s\nl3nftd: %s\n", cfg->table,
 			live.exists ? "loaded" : "not loaded", daemon ? "running" : "not running");
+		if (sl.nlinks)
+			fprintf(out, "socket layer (%s): %s, %zu programs at cgroup id %" PRIu64 "\n",
+				l3_cfg_socket_layer_name(cfg->socket_layer),
+				sl.attached ? "attached" : "partly attached", sl.nlinks, sl.cgroup_id);
+		else
+			fprintf(out, "socket layer (%s): not attached\n",
+				l3_cfg_socket_layer_name(cfg->socket_layer));
 		for (i = 0; i < cfg->nns; i++)
 			l3_st_text_ns(cfg, &ns[i], out);
 	}
