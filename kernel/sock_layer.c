@@ -65,8 +65,7 @@ static int l3_sl_put(struct l3_sl_maps *m, int fd, const void *key, const void *
  * for developers; users get one line with the reason. */
 static int l3_sl_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (!getenv("L3NFT_BPF_DEBUG") && level != LIBBPF_WARN)
-		return 0;
+	(void)level;
 	if (!getenv("L3NFT_BPF_DEBUG"))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
@@ -314,6 +313,17 @@ static int l3_sl_maps_open(struct l3_sl_maps *m, const char *dir)
 
 /* ---- where to attach ---- */
 
+/* Cuts the last component of cgroup path @p ("" when there is one). */
+static void l3_sl_path_up(char *p)
+{
+	char *slash = strrchr(p, '/');
+
+	if (slash)
+		*slash = '\0';
+	else
+		p[0] = '\0';
+}
+
 /*
  * The namespaces' deepest common parent cgroup that exists (the cgroup2
  * root at worst), opened. Attaching there rather than at the root keeps
@@ -347,25 +357,14 @@ static int l3_sl_attach_dir(const struct l3_cfg *cfg, uint64_t *cgid)
 	}
 	/* the namespace's own cgroup is not a parent: one namespace attaches
 	 * at its cgroup's parent so a re-made cgroup stays covered */
-	if (cfg->nns == 1) {
-		char *slash = strrchr(common, '/');
-
-		if (slash)
-			*slash = '\0';
-		else
-			common[0] = '\0';
-	}
+	if (cfg->nns == 1)
+		l3_sl_path_up(common);
 	for (;;) {
 		snprintf(path, sizeof(path), "%s%s%s", mnt.path, common[0] ? "/" : "", common);
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0 || !common[0])
 			break;
-		char *slash = strrchr(common, '/');
-
-		if (slash)
-			*slash = '\0';
-		else
-			common[0] = '\0';
+		l3_sl_path_up(common);
 	}
 	if (fd >= 0 && fstat(fd, &sb) == 0)
 		*cgid = sb.st_ino;
@@ -484,8 +483,8 @@ static void l3_sl_unpin_new(struct l3nft_sock *skel, const char *dir)
 			unlink(path);
 }
 
-/* Opens the skeleton with maps pinned in @dir (reused when there) and the
- * scope set; loads it when @dir is not NULL or @load. */
+/* Opens the skeleton with the scope set and loads it, its maps pinned in
+ * @dir (reused when there); @dir NULL: nothing pinned (the probe). */
 static struct l3nft_sock *l3_sl_open_load(const char *dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = dir);

@@ -310,6 +310,22 @@ esac
 l3_is "re-apply keeps the very same links" "$(ls -i "$PINS" | grep link_ | tr '\n' ' ')" "$links"
 bind_is "$CG_b" tcp 192.0.2.13 "ok 192.0.2.13" "b: its new address, at once"
 bind_is "$CG_a" tcp 192.0.2.13 "error EPERM" "a: b's new address"
+# socket_layer: off removes it; auto again attaches it anew
+sed 's|^table: l3nft$|table: l3nft\nsocket_layer: off|' "$POLICY" >"$L3_TMP/off.yaml"
+out=$(l3_h timeout 120 "$L3NFT" apply "$L3_TMP/off.yaml" 2>&1)
+case $out in
+*"socket layer: removed (socket_layer: off)"*) l3_pass "socket_layer: off removes it" ;;
+*) l3_fail "socket_layer: off removes it" "$out" ;;
+esac
+l3_is "socket_layer: off leaves no pin" "$(ls -A "$PINS" 2>&1 | head -1)" \
+	"ls: cannot access '$PINS': No such file or directory"
+bind_is "$CG_a" tcp 192.0.2.11 "ok 192.0.2.11" "socket_layer: off, a"
+out=$(l3_h timeout 120 "$L3NFT" apply "$POLICY" 2>&1)
+case $out in
+*"socket layer: attached"*) l3_pass "socket_layer: auto attaches it again" ;;
+*) l3_fail "socket_layer: auto attaches it again" "$out" ;;
+esac
+bind_is "$CG_a" tcp 192.0.2.11 "error EPERM" "attached again, a"
 out=$(l3_h timeout 120 "$L3NFT" delete "$POLICY" 2>&1)
 case $out in
 *"removed the socket layer"*) l3_pass "delete removes the socket layer" ;;
