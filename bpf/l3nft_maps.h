@@ -13,9 +13,12 @@
 
 #include <linux/types.h>
 
-#define L3_BPF_MAX_CGROUPS 4096
-#define L3_BPF_MAX_ADDRS 4096
-#define L3_BPF_MAX_NS 4096
+/* Room for policies as large as the table takes (bench: 10,000 namespaces
+ * of two addresses); the hash maps are not preallocated, so only the
+ * entries in use cost memory (the per-CPU counters above all). */
+#define L3_BPF_MAX_CGROUPS 65536
+#define L3_BPF_MAX_ADDRS 131072
+#define L3_BPF_MAX_NS 65536
 #define L3_BPF_LEVELS 16	/* as L3_IR_LEVELS_MAX: cgroup depths looked at */
 
 /*
@@ -67,6 +70,7 @@ struct {
 	__uint(max_entries, L3_BPF_MAX_CGROUPS);
 	__type(key, __u64);
 	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } l3_cgroup SEC(".maps");
 
@@ -75,6 +79,7 @@ struct {
 	__uint(max_entries, L3_BPF_MAX_ADDRS);
 	__type(key, struct l3_bpf_addr_key);
 	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } l3_addr SEC(".maps");
 
@@ -83,6 +88,7 @@ struct {
 	__uint(max_entries, L3_BPF_MAX_NS);
 	__type(key, __u32);
 	__type(value, struct l3_bpf_ns);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } l3_ns SEC(".maps");
 
@@ -99,6 +105,7 @@ struct {
 	__uint(max_entries, L3_BPF_MAX_NS);
 	__type(key, __u32);
 	__type(value, struct l3_bpf_ctr);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } l3_ctr SEC(".maps");
 #endif

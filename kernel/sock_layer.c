@@ -169,26 +169,38 @@ static uint32_t l3_sl_levels(const struct l3_ir *ir)
 	return bits;
 }
 
-/* Is @key one of the keys the policy wants in map @which? */
-static bool l3_sl_wanted(const struct l3_ir *ir, const uint64_t *cgids, int which,
-			 const void *key)
+/* The maps whose keys come from the policy (l3_sl_wanted). */
+enum l3_sl_keys { L3_SL_KEY_CGROUP, L3_SL_KEY_NS, L3_SL_KEY_ADDR };
+
+/* Does @ns own the address of @key? */
+static bool l3_sl_ns_has_addr(const struct l3_ns *ns, const void *key)
 {
-	const struct l3_cfg *cfg = ir->cfg;
 	struct l3_bpf_addr_key k;
-	size_t i, j;
+	size_t j;
 
-	for (i = 0; i < cfg->nns; i++) {
-		const struct l3_ns *ns = &cfg->ns[i];
+	for (j = 0; j < ns->naddrs; j++) {
+		l3_sl_addr_key(&k, &ns->addrs[j]);
+		if (!memcmp(&k, key, sizeof(k)))
+			return true;
+	}
+	return false;
+}
 
-		if (which == 0 && cgids[i] && cgids[i] == *(const uint64_t *)key)
+/* Is @key one of the keys the policy wants in a map keyed by @which? An
+ * address is looked for only in the namespace the map gives it (@owner),
+ * which keeps pruning linear in the policy's size per key. */
+static bool l3_sl_wanted(const struct l3_ir *ir, const uint64_t *cgids, enum l3_sl_keys which,
+			 const void *key, uint32_t owner)
+{
+	size_t i;
+
+	for (i = 0; i < ir->cfg->nns; i++) {
+		if (which == L3_SL_KEY_CGROUP && cgids[i] && cgids[i] == *(const uint64_t *)key)
 			return true;
-		if (which == 1 && ir->ids[i] == *(const uint32_t *)key)
+		if (which == L3_SL_KEY_NS && ir->ids[i] == *(const uint32_t *)key)
 			return true;
-		for (j = 0; which == 2 && j < ns->naddrs; j++) {
-			l3_sl_addr_key(&k, &ns->addrs[j]);
-			if (!memcmp(&k, key, sizeof(k)))
-				return true;
-		}
+		if (which == L3_SL_KEY_ADDR && ir->ids[i] == owner)
+			return l3_sl_ns_has_addr(&ir->cfg->ns[i], key);
 	}
 	return false;
 }
@@ -196,14 +208,18 @@ static bool l3_sl_wanted(const struct l3_ir *ir, const uint64_t *cgids, int whic
 /* Deletes the keys of @fd the policy no longer has (after the new ones are
  * in, so no namespace that stays ever misses an entry). */
 static int l3_sl_prune(struct l3_sl_maps *m, int fd, size_t klen, const struct l3_ir *ir,
-		       const uint64_t *cgids, int which)
+		       const uint64_t *cgids, enum l3_sl_keys which)
 {
 	unsigned char key[sizeof(struct l3_bpf_addr_key)], next[sizeof(key)];
 	void *prev = NULL;
 
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		uint32_t owner = 0;
+
 		memcpy(key, next, klen);
-		if (!l3_sl_wanted(ir, cgids, which, key)) {
+		if (which == L3_SL_KEY_ADDR && bpf_map_lookup_elem(fd, key, &owner) < 0)
+			owner = 0;
+		if (!l3_sl_wanted(ir, cgids, which, key, owner)) {
 			if (bpf_map_delete_elem(fd, key) < 0)
 				return -1;
 			m->changes++;
@@ -266,10 +282,10 @@ static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64
 			return -1;
 	if (l3_sl_put(m, m->conf, &zero, &conf, sizeof(conf)) < 0)
 		return -1;
-	if (l3_sl_prune(m, m->cgroup, sizeof(uint64_t), ir, cgids, 0) < 0 ||
-	    l3_sl_prune(m, m->addr, sizeof(struct l3_bpf_addr_key), ir, cgids, 2) < 0 ||
-	    l3_sl_prune(m, m->ns, sizeof(uint32_t), ir, cgids, 1) < 0 ||
-	    l3_sl_prune(m, m->ctr, sizeof(uint32_t), ir, cgids, 1) < 0)
+	if (l3_sl_prune(m, m->cgroup, sizeof(uint64_t), ir, cgids, L3_SL_KEY_CGROUP) < 0 ||
+	    l3_sl_prune(m, m->addr, sizeof(struct l3_bpf_addr_key), ir, cgids, L3_SL_KEY_ADDR) < 0 ||
+	    l3_sl_prune(m, m->ns, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0 ||
+	    l3_sl_prune(m, m->ctr, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0)
 		return -1;
 	return 0;
 }
