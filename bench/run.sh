@@ -31,6 +31,13 @@
 # removed on every exit path (trap). The last line is "N passed, N failed";
 # the exit status is non-zero when anything failed.
 set -u
+# apply attaches the socket layer and pins it in bpffs: the run gets a
+# bpffs of its own in a private mount namespace (it goes with the run)
+if [ "$(id -u)" = 0 ] && [ -z "${L3_BENCH_MNTNS:-}" ] && command -v unshare >/dev/null 2>&1; then
+	export L3_BENCH_MNTNS=1
+	exec unshare -m --propagation private /bin/sh "$0" "$@"
+fi
+[ -n "${L3_BENCH_MNTNS:-}" ] && mount -t bpf bpf /sys/fs/bpf
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 L3NFT=${L3NFT:-$top/l3nft}

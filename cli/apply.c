@@ -24,6 +24,7 @@
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
+#include "l3nft/kernel/sock_layer.h"
 
 #define L3_APPLY_MAX_ERRORS 32
 
@@ -492,7 +493,7 @@ enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			: "no native nft queue; queue rules use the xt NFQUEUE target (nft_compat)");
 	if (p.table_changes == 0 && p.nadd == 0 && p.nstale == 0) {
 		fprintf(o->log, "table inet %s is up to date; nothing changed\n", p.ir->table);
-		goto out;
+		goto sock_layer;
 	}
 	if (o->dry_run || o->verbose)
 		l3_plan_print(&p, o->log);
@@ -515,6 +516,10 @@ enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			l3_alias_error(diag, "removing", &p.stale[i]);
 	fprintf(o->log, "applied table inet %s (%zu addresses added, %zu removed)\n",
 		p.ir->table, p.nadd, p.nstale);
+sock_layer:
+	/* the socket layer (kernel/sock_layer.c), once the table holds */
+	if (!o->dry_run && l3_sock_layer_apply(p.ir, p.cgroup_ids, o->log, diag) < 0)
+		st = L3_REFUSED;
 out:
 	l3_plan_free(&p);
 	close(lock);
@@ -618,6 +623,7 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 	struct mnl_socket *nl;
 	enum l3_status st;
 	size_t removed = 0;
+	bool sock_layer = false;
 	int lock = l3_apply_lock(diag);
 
 	if (lock < 0)
@@ -633,6 +639,11 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 	}
 	if (st == L3_OK)
 		st = l3_delete_aliases(cfg, &have, o, &removed, diag);
+	/* the socket layer (kernel/sock_layer.c): programs, links, maps, pins */
+	if (st == L3_OK && l3_sock_layer_delete(o->dry_run, &sock_layer, diag) < 0)
+		st = L3_REFUSED;
+	else if (st == L3_OK && sock_layer)
+		fprintf(o->log, "%s the socket layer\n", o->dry_run ? "would remove" : "removed");
 	if (nl)
 		mnl_socket_close(nl);
 	l3_live_free(&have);

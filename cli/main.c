@@ -14,6 +14,7 @@
 #include "l3nft/compiler/cfg.h"
 #include "l3nft/compiler/emit_text.h"
 #include "l3nft/compiler/ir.h"
+#include "l3nft/kernel/sock_layer.h"
 #include "l3nft/kernel/cgroup.h"
 #include "l3nft/kernel/ctl.h"
 
@@ -191,8 +192,11 @@ static int l3_cmd_compile(int argc, char **argv)
 		l3_cfg_free(cfg);
 		return errno == E2BIG ? L3_EXIT_INPUT : L3_EXIT_SYSTEM;
 	}
-	status = (defines ? l3_emit_defines(ir, stdout) : l3_emit_text(ir, stdout)) < 0
-		 ? L3_EXIT_SYSTEM : L3_EXIT_OK;
+	if (defines)
+		status = l3_emit_defines(ir, stdout) < 0 ? L3_EXIT_SYSTEM : L3_EXIT_OK;
+	else
+		status = l3_emit_text(ir, stdout) < 0 || l3_sock_layer_print(ir, stdout) < 0
+			 ? L3_EXIT_SYSTEM : L3_EXIT_OK;
 	if (status)
 		fprintf(stderr, "l3nft compile: write error: %s\n", strerror(errno));
 	l3_ir_free(ir);

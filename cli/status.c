@@ -25,6 +25,7 @@
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
+#include "l3nft/kernel/sock_layer.h"
 
 struct l3_st_addr {
 	char text[INET6_ADDRSTRLEN + 4];
@@ -42,6 +43,8 @@ struct l3_st_ns {
 	uint32_t id;			/* the live table's when loaded */
 	uint64_t table_cg_id;		/* the cgroup id the table holds; 0: none */
 	bool stale;			/* it is not the cgroup's id now */
+	bool sl_known;			/* socket layer counters read */
+	struct l3_sock_layer_ctr sl;
 	bool cg_exists;
 	uint64_t cg_id;
 	long procs;
@@ -177,6 +180,20 @@ static json_t *l3_st_json_counters(const struct l3_st_ns *s)
 	return o;
 }
 
+/* The socket layer's per-CPU counters of the namespace, summed; null when
+ * the layer is not attached. */
+static json_t *l3_st_json_sockets(const struct l3_st_ns *s)
+{
+	if (!s->sl_known)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+			 "binds_rewritten", (json_int_t)s->sl.bind_rewritten,
+			 "binds_refused", (json_int_t)s->sl.bind_refused,
+			 "sources_filled", (json_int_t)s->sl.src_filled,
+			 "sends_refused", (json_int_t)s->sl.send_refused,
+			 "ingress_dropped", (json_int_t)s->sl.ingress_dropped);
+}
+
 static json_t *l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s)
 {
 	json_t *listen = json_array();
@@ -188,10 +205,10 @@ static json_t *l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s)
 		json_array_append_new(listen, json_string(buf));
 	}
 	snprintf(mark, sizeof(mark), "0x%08" PRIx32, l3_cfg_mark(cfg, s->id));
-	return json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:o}", "namespace", s->ns->name,
+	return json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o}", "namespace", s->ns->name,
 			 "id", (json_int_t)s->id, "mark", mark, "cgroup", l3_st_json_cgroup(s),
 			 "addresses", l3_st_json_addrs(s), "counters", l3_st_json_counters(s),
-			 "listen", listen);
+			 "socket_layer", l3_st_json_sockets(s), "listen", listen);
 }
 
 static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FILE *out)
@@ -226,6 +243,11 @@ static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 			s->ctr[L3_CTR_REFUSED].packets);
 	else
 		fputs("  counters  none (table not loaded)\n", out);
+	if (s->sl_known)
+		fprintf(out, "  sockets   binds rewritten %" PRIu64 ", refused %" PRIu64
+			"; sources filled %" PRIu64 ", sends refused %" PRIu64
+			"; ingress dropped %" PRIu64 "\n", s->sl.bind_rewritten, s->sl.bind_refused,
+			s->sl.src_filled, s->sl.send_refused, s->sl.ingress_dropped);
 	for (i = 0; i < s->ns->nlistens; i++) {
 		l3_listen_format(&s->ns->listens[i], buf, sizeof(buf));
 		fprintf(out, "  listen    %s\n", buf);
@@ -238,6 +260,7 @@ struct l3_st {
 	uint32_t *ids;			/* per namespace: its id in the table */
 	uint64_t *table_cg;		/* per namespace: the cgroup id in the table */
 	bool loaded, daemon;
+	struct l3_sock_layer_state sl;	/* the socket layer's programs and counters */
 };
 
 static void l3_st_free(struct l3_st *s, const struct l3_cfg *cfg)
@@ -284,6 +307,7 @@ static int l3_st_gather(struct l3_st *s, const struct l3_cfg *cfg, struct l3_dia
 	if (rc < 0)
 		l3_error(diag, L3_NOPOS, "reading the system's state: %s", strerror(errno));
 	l3_cgroup_find_mount(NULL, &mnt);
+	l3_sock_layer_read(&s->sl);
 	for (i = 0; rc == 0 && i < cfg->nns; i++) {
 		struct l3_st_ns *n = &s->ns[i];
 
@@ -296,6 +320,8 @@ static int l3_st_gather(struct l3_st *s, const struct l3_cfg *cfg, struct l3_dia
 		n->id = s->ids[i];
 		n->table_cg_id = s->table_cg[i];
 		n->stale = live.exists && n->table_cg_id != n->cg_id;
+		n->sl_known = s->sl.attached &&
+			      l3_sock_layer_counters(&s->sl, s->ids[i], &n->sl) == 0;
 	}
 	s->loaded = live.exists;
 	s->daemon = l3_st_daemon_running();
@@ -314,9 +340,14 @@ static int l3_st_print(const struct l3_st *s, const struct l3_cfg *cfg, bool jso
 
 		for (i = 0; nss && i < cfg->nns; i++)
 			json_array_append_new(nss, l3_st_json_ns(cfg, &s->ns[i]));
-		doc = json_pack("{s:i, s:s, s:b, s:b, s:o}", "schema", L3_JSON_SCHEMA,
-				"table", cfg->table, "table_loaded", s->loaded,
-				"l3nftd_running", s->daemon, "namespaces", nss);
+		doc = json_pack("{s:i, s:s, s:b, s:b, s:{s:s, s:b, s:I, s:o}, s:o}",
+				"schema", L3_JSON_SCHEMA, "table", cfg->table,
+				"table_loaded", s->loaded, "l3nftd_running", s->daemon,
+				"socket_layer", "mode", l3_cfg_socket_layer_name(cfg->socket_layer),
+				"attached", s->sl.attached, "programs", (json_int_t)s->sl.nlinks,
+				"cgroup_id", s->sl.nlinks ? json_integer((json_int_t)s->sl.cgroup_id)
+							  : json_null(),
+				"namespaces", nss);
 		if (!doc || json_dumpf(doc, out, JSON_COMPACT) < 0)
 			return -1;
 		fputc('\n', out);
@@ -325,6 +356,14 @@ static int l3_st_print(const struct l3_st *s, const struct l3_cfg *cfg, bool jso
 	}
 	fprintf(out, "table inet %s: %s\nl3nftd: %s\n", cfg->table,
 		s->loaded ? "loaded" : "not loaded", s->daemon ? "running" : "not running");
+	if (s->sl.nlinks)
+		fprintf(out, "socket layer (%s): %s, %zu programs at cgroup id %" PRIu64 "\n",
+			l3_cfg_socket_layer_name(cfg->socket_layer),
+			s->sl.attached ? "attached" : "partly attached", s->sl.nlinks,
+			s->sl.cgroup_id);
+	else
+		fprintf(out, "socket layer (%s): not attached\n",
+			l3_cfg_socket_layer_name(cfg->socket_layer));
 	for (i = 0; i < cfg->nns; i++)
 		l3_st_text_ns(cfg, &s->ns[i], out);
 	return 0;

@@ -27,7 +27,7 @@ struct l3_cfg_ctx {
 };
 
 static const char *const l3_top_keys[] = {
-	"version", "table", "mark_mask", "queue", "fail_open", "max_clients",
+	"version", "table", "mark_mask", "queue", "fail_open", "socket_layer", "max_clients",
 	"max_clients_per_uid", "namespaces",
 };
 static const char *const l3_ns_keys[] = {
@@ -868,6 +868,32 @@ static bool l3_table_name_valid(const char *s)
 	return true;
 }
 
+static const char *const l3_socket_layer_names[] = { "auto", "required", "off" };
+
+const char *l3_cfg_socket_layer_name(enum l3_socket_layer m)
+{
+	return l3_socket_layer_names[m];
+}
+
+/* socket_layer: auto | required | off */
+static void l3_cfg_socket_layer(struct l3_cfg_ctx *c, const struct l3_ynode *v)
+{
+	const char *s = l3_cfg_str(c, v, "socket_layer");
+	size_t i;
+
+	c->cfg->socket_layer_pos = v->pos;
+	if (!s)
+		return;
+	for (i = 0; i < L3_ARRAY_SIZE(l3_socket_layer_names); i++) {
+		if (!strcmp(s, l3_socket_layer_names[i])) {
+			c->cfg->socket_layer = (enum l3_socket_layer)i;
+			return;
+		}
+	}
+	l3_error(c->diag, v->pos,
+		 "socket_layer expects 'auto', 'required' or 'off', got '%.64s'", s);
+}
+
 static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 {
 	struct l3_top_seen *seen = arg;
@@ -916,6 +942,8 @@ static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg
 	} else if (!strcmp(k, "max_clients_per_uid")) {
 		if (l3_cfg_uint(c, v, "max_clients_per_uid", 1, 4096, &u) == 0)
 			c->cfg->max_clients_per_uid = (uint32_t)u;
+	} else if (!strcmp(k, "socket_layer")) {
+		l3_cfg_socket_layer(c, v);
 	} else if (!strcmp(k, "namespaces")) {
 		seen->namespaces = v;
 	} else {

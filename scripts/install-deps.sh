@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
       libnftnl-dev libmnl-dev libnetfilter-queue-dev libyaml-dev libjansson-dev check
       nftables iproute2 socat procps util-linux python3 iputils-ping
-      groff-base mandoc systemd valgrind clang-14 libclang-rt-14-dev"
+      groff-base mandoc systemd valgrind clang-14 libclang-rt-14-dev
+      libbpf-dev bpftool linux-libc-dev"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root (apt-get)" >&2
 	exit 2

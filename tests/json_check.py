@@ -18,6 +18,8 @@ SCHEMAS = {
     "status": {
         "schema": (INT,), "table": (STR,), "table_loaded": (BOOL,),
         "l3nftd_running": (BOOL,),
+        "socket_layer": ({"mode": (STR,), "attached": (BOOL,), "programs": (INT,),
+                          "cgroup_id": (INT, NULL)},),
         "namespaces": ([{
             "namespace": (STR,), "id": (INT,), "mark": (STR,),
             "cgroup": ({
@@ -30,6 +32,9 @@ SCHEMAS = {
             }],),
             "counters": ({"egress": (COUNTER, NULL), "accepted": (COUNTER, NULL),
                           "refused": (COUNTER, NULL)},),
+            "socket_layer": ({"binds_rewritten": (INT,), "binds_refused": (INT,),
+                              "sources_filled": (INT,), "sends_refused": (INT,),
+                              "ingress_dropped": (INT,)}, NULL),
             "listen": ([STR],),
         }],),
     },

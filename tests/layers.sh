@@ -6,6 +6,8 @@
 #   kernel/    + include/l3nft/kernel/            (talks to the running system)
 #   cli/       + include/l3nft/cli/               (the l3nft commands)
 #   daemon/    compiler and kernel headers, and its own daemon/l3nftd.h; never cli/
+#   bpf/       compiled for the BPF target: only its own headers (and <uapi>);
+#              kernel/ may include bpf/'s map header and the generated skeleton
 #
 # A header under include/l3nft/LAYER/ obeys LAYER's rule too. Prints
 # "ok"/"not ok" per file and "N passed, N failed"; exits 1 on a violation.
@@ -42,10 +44,15 @@ check()
 			[ $ok = yes ] || bad="$bad $inc"
 			;;
 		*)
-			# a private header is the daemon's own, next to its sources
-			if [ "$2" != daemon ] || [ ! -f "daemon/$inc" ]; then
-				bad="$bad $inc"
-			fi
+			# a private header: the daemon's own, next to its sources;
+			# bpf/'s own; for kernel/, bpf/'s and its skeleton
+			case $2:$inc in
+			daemon:*) [ -f "daemon/$inc" ] || bad="$bad $inc" ;;
+			bpf:*) [ -f "bpf/$inc" ] || bad="$bad $inc" ;;
+			kernel:l3nft_sock.skel.h) ;;
+			kernel:*) [ -f "bpf/$inc" ] || bad="$bad $inc" ;;
+			*) bad="$bad $inc" ;;
+			esac
 			;;
 		esac
 	done
@@ -58,7 +65,7 @@ check()
 	fi
 }
 
-for layer in compiler kernel cli daemon; do
+for layer in compiler kernel cli daemon bpf; do
 	for f in $layer/*.c $layer/*.h include/l3nft/$layer/*.h; do
 		[ -f "$f" ] && check "$f" "$layer"
 	done

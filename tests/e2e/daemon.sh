@@ -37,6 +37,9 @@ policy()
 version: 1
 queue: 17
 fail_open: $1
+# the daemon's fan-out as it is without the socket layer (its INADDR_ANY
+# receivers): socket.sh tests the socket layer
+socket_layer: off
 namespaces:
   a:
     cgroup: $PARENT/a

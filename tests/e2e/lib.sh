@@ -153,9 +153,17 @@ l3_init()
 	L3_SOCK="$srcdir/tests/e2e/sock.py"
 	export srcdir L3NFT
 	[ "$(id -u)" = 0 ] || l3_skip_all "needs root (network namespaces, nftables, cgroups)"
-	for _l3_t in ip nft nsenter python3 timeout awk; do
+	for _l3_t in ip nft nsenter python3 timeout awk unshare; do
 		command -v "$_l3_t" >/dev/null 2>&1 || l3_skip_all "$_l3_t is not installed"
 	done
+	# apply attaches the socket layer and pins it in bpffs: the run gets
+	# a bpffs of its own in a private mount namespace, so it never touches
+	# the machine's /sys/fs/bpf and whatever it leaves goes with the run
+	if [ -z "${L3_E2E_MNTNS:-}" ]; then
+		export L3_E2E_MNTNS=1
+		exec unshare -m --propagation private /bin/sh "$0"
+	fi
+	mount -t bpf bpf /sys/fs/bpf || l3_skip_all "cannot mount a private bpffs"
 	[ -x "$L3NFT" ] || l3_skip_all "no l3nft binary at $L3NFT (set L3NFT)"
 	L3_CG_MOUNT=$(l3_cgroup_mount)
 	[ -n "$L3_CG_MOUNT" ] || l3_skip_all "no cgroup2 mount in /proc/self/mountinfo"

@@ -15,6 +15,19 @@
       echo. Prints one line and exits with:
           0 "reply TEXT"   1 "refused"   2 "timeout"   3 "error TEXT"
 
+  sock.py bind PROTO ADDR PORT
+      bind() only (IPv6: V6ONLY); prints "ok LOCAL_ADDR" (getsockname) or
+      "error ERRNO_NAME" and exits 0 or 1.
+
+  sock.py local PROTO DST PORT PAYLOAD connect|sendto [--bind ADDR]
+      As send (TCP connect, connected UDP, or unconnected UDP sendto) and
+      also prints the socket's own address: "reply TEXT local ADDR".
+
+  sock.py icmp SECONDS
+      A raw IPPROTO_ICMP socket (bound nowhere: it may get every ICMP
+      packet of the stack) listens for SECONDS and prints the destination
+      address of each echo request it got, one per line.
+
   sock.py hold DST PORT PAYLOAD GOFILE [--timeout S]
       TCP: connect, send PAYLOAD-1 and read its echo, then wait until
       GOFILE exists, send PAYLOAD-2 on the same connection and read its
@@ -78,7 +91,9 @@ class Server:
         if "reuseport" in parts[1:]:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if fam == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            # "dual": a dual-stack socket (IPV6_V6ONLY=0)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY,
+                         0 if "dual" in parts[1:] else 1)
         if proto == "udp":
             if fam == socket.AF_INET:
                 s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
@@ -223,6 +238,68 @@ def send(args):
         return classify(exc)
 
 
+def bind_only(args):
+    proto, addr, port = args[0], args[1], int(args[2])
+    fam = family_of(addr)
+    s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    try:
+        s.bind((addr, port))
+    except OSError as exc:
+        print("error %s" % errno.errorcode.get(exc.errno, str(exc.errno)))
+        return 1
+    print("ok %s" % s.getsockname()[0])
+    return 0
+
+
+def local(args):
+    timeout = float(opt(args, "--timeout", "2"))
+    bind = opt(args, "--bind", None)
+    proto, dst, port, payload, mode = args[0], args[1], int(args[2]), args[3], args[4]
+    try:
+        if mode == "sendto":
+            s = socket.socket(family_of(dst), socket.SOCK_DGRAM)
+            s.settimeout(timeout)
+            if bind:
+                s.bind((bind, 0))
+            s.sendto(payload.encode(), (dst, port))
+            me = s.getsockname()[0]
+            text = s.recv(4096).decode(errors="replace")
+        else:
+            s = connect(proto, dst, port, bind, timeout)
+            me = s.getsockname()[0]
+            if proto == "tcp":
+                s.sendall((payload + "\n").encode())
+                text = read_line(s)
+            else:
+                s.send(payload.encode())
+                text = s.recv(4096).decode(errors="replace")
+        return result("reply", "%s local %s" % (text, me))
+    except Exception as exc:  # noqa: BLE001
+        return classify(exc)
+
+
+def icmp(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    deadline = time.monotonic() + float(args[0])
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return 0
+        s.settimeout(left)
+        try:
+            pkt = s.recv(65535)
+        except socket.timeout:
+            return 0
+        ihl = (pkt[0] & 0x0f) * 4
+        if len(pkt) > ihl and pkt[ihl] == 8:
+            sys.stdout.write(socket.inet_ntop(socket.AF_INET, pkt[16:20]) + "\n")
+            sys.stdout.flush()
+
+
 def hold(args):
     timeout = float(opt(args, "--timeout", "20"))
     dst, port, payload, gofile = args[0], int(args[1]), args[2], args[3]
@@ -250,6 +327,12 @@ def main(argv):
         return serve(args)
     if cmd == "send" and len(args) >= 4:
         return send(args)
+    if cmd == "bind" and len(args) >= 3:
+        return bind_only(args)
+    if cmd == "local" and len(args) >= 5:
+        return local(args)
+    if cmd == "icmp" and len(args) >= 1:
+        return icmp(args)
     if cmd == "hold" and len(args) >= 4:
         return hold(args)
     sys.stderr.write(__doc__)

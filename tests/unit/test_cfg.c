@@ -65,6 +65,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg->mark_mask, 0x00ff0000u);
 	ck_assert_uint_eq(cfg->queue, 100);
 	ck_assert(!cfg->fail_open);
+	ck_assert_int_eq(cfg->socket_layer, L3_SOCKET_LAYER_AUTO);
 	ck_assert_str_eq(cfg->file, L3T_FILE);
 	ck_assert_uint_eq(cfg->nns, 1);
 	ns = &cfg->ns[0];
@@ -384,6 +385,27 @@ START_TEST(test_err_type_number)
 	l3t_error("version: 1\nqueue: 65536\n", 2, 8, "queue must be 0..65535, got 65536");
 	l3t_error("version: 1\nqueue: [1]\n", 2, 8, "queue expects a number, got a list");
 	l3t_error("version: 1\nqueue: ~\n", 2, 8, "queue expects a number, got nothing");
+}
+END_TEST
+
+START_TEST(test_socket_layer)
+{
+	static const char *const ok[] = { "auto", "required", "off" };
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		struct l3_cfg *cfg;
+
+		snprintf(buf, sizeof(buf), "version: 1\nsocket_layer: %s\n", ok[i]);
+		cfg = l3t_ok(buf);
+		ck_assert_int_eq(cfg->socket_layer, (int)i);
+		ck_assert_str_eq(l3_cfg_socket_layer_name(cfg->socket_layer), ok[i]);
+		ck_assert_int_eq(cfg->socket_layer_pos.line, 2);
+		l3_cfg_free(cfg);
+	}
+	l3t_error("version: 1\nsocket_layer: on\n", 2, 15,
+		  "socket_layer expects 'auto', 'required' or 'off', got 'on'");
 }
 END_TEST
 
@@ -1259,6 +1281,7 @@ Suite *l3_suite_cfg(void)
 	tcase_add_test(err, test_err_unknown_key);
 	tcase_add_test(err, test_err_type_number);
 	tcase_add_test(err, test_err_type_bool);
+	tcase_add_test(err, test_socket_layer);
 	tcase_add_test(err, test_err_type_string);
 	tcase_add_test(err, test_err_type_list);
 	tcase_add_test(err, test_err_type_mapping);

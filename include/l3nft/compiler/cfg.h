@@ -45,6 +45,13 @@ struct l3_listen_allow {
 	struct l3_pos pos;
 };
 
+/* socket_layer: whether apply attaches the cgroup BPF socket layer. */
+enum l3_socket_layer {
+	L3_SOCKET_LAYER_AUTO,		/* when the kernel allows; else one line */
+	L3_SOCKET_LAYER_REQUIRED,	/* apply fails without it */
+	L3_SOCKET_LAYER_OFF,		/* packet layer only; apply removes it */
+};
+
 struct l3_ns {
 	const char *name;
 	struct l3_pos pos;		/* of the name key */
@@ -88,6 +95,8 @@ struct l3_cfg {
 	bool fail_open;
 	uint32_t max_clients;		/* l3nftd control connections, all non-root peers */
 	uint32_t max_clients_per_uid;	/* ... of one non-root uid */
+	enum l3_socket_layer socket_layer;
+	struct l3_pos socket_layer_pos;
 	struct l3_ns *ns;		/* in file order */
 	size_t nns;
 };
@@ -120,6 +129,8 @@ bool l3_cfg_ns_allows(const struct l3_ns *ns, const struct l3_listen *spec);
 /* Parses one `allow_listen` pattern (239.0.0.0/8:*\/udp, [ff05::/16]:5000-5010/udp,
  * broadcast:1024-65535/udp); 0, or -1 with a reason in @why. */
 int l3_listen_allow_parse(const char *s, struct l3_listen_allow *out, const char **why);
+/* "auto", "required" or "off". */
+const char *l3_cfg_socket_layer_name(enum l3_socket_layer m);
 /* The first address of @family in @ns (the egress source), or NULL. */
 const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family);
 

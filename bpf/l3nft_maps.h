@@ -1,0 +1,113 @@
+/*
+ * The socket layer's maps: declared once here, read by the BPF programs
+ * (bpf/sock_*.bpf.c) and by the loader (kernel/sock_layer.c), which fills
+ * them from the policy. Only uapi types: this header is compiled for the
+ * BPF target and for the host.
+ *
+ * A namespace is known by its id (the same id as in the nft table; its
+ * packet mark is id << shift(mark_mask)). Maps are pinned by name under
+ * /sys/fs/bpf/l3nft/<netns inode>/ so they outlive `l3nft apply`.
+ */
+#ifndef L3NFT_BPF_MAPS_H
+#define L3NFT_BPF_MAPS_H
+
+#include <linux/types.h>
+
+/* Room for policies as large as the table takes (bench: 10,000 namespaces
+ * of two addresses); the hash maps are not preallocated, so only the
+ * entries in use cost memory (the per-CPU counters above all). */
+#define L3_BPF_MAX_CGROUPS 65536
+#define L3_BPF_MAX_ADDRS 131072
+#define L3_BPF_MAX_NS 65536
+#define L3_BPF_LEVELS 16	/* as L3_IR_LEVELS_MAX: cgroup depths looked at */
+
+/*
+ * l3_cgroup: cgroup id (inode of the cgroup directory) -> namespace id
+ * (__u32). A socket belongs to the namespace of its deepest ancestor
+ * cgroup found here.
+ */
+
+/* l3_addr key: an address a namespace owns -> namespace id (__u32). */
+struct l3_bpf_addr_key {
+	__u32 family;		/* AF_INET or AF_INET6 */
+	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes, rest 0 */
+};
+
+/* l3_ns value: what a namespace's sockets get; key: namespace id. */
+#define L3_BPF_NS_HAS4 0x1u		/* src4 is set */
+#define L3_BPF_NS_HAS6 0x2u		/* src6 is set */
+#define L3_BPF_NS_LO_SHARED 0x4u	/* loopback: shared (else isolated) */
+struct l3_bpf_ns {
+	__u32 src4;		/* network order: wildcard binds and sources, IPv4 */
+	__u8 src6[16];		/* the same for IPv6 */
+	__u32 flags;		/* L3_BPF_NS_* */
+	__u32 mark;		/* the namespace's packet mark (isolated loopback) */
+};
+
+/* l3_conf (array, one entry): what every namespace shares. */
+struct l3_bpf_conf {
+	__u32 mark_mask;	/* the policy's mark_mask */
+	__u32 levels;		/* bit L: a namespace's cgroup is at level L */
+};
+
+/*
+ * l3_ctr (per-CPU hash, namespace id -> counters): what the programs did,
+ * summed over the CPUs by `l3nft status`.
+ */
+struct l3_bpf_ctr {
+	__u64 bind_rewritten;	/* wildcard bind turned into the namespace's address */
+	__u64 bind_refused;	/* bind to an address it does not own (EPERM) */
+	__u64 src_filled;	/* connect/sendmsg given the namespace's source */
+	__u64 send_refused;	/* sendmsg with a foreign explicit source (EPERM) */
+	__u64 ingress_dropped;	/* packet for another destination dropped at its socket */
+};
+
+#ifdef __bpf__
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, L3_BPF_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, L3_BPF_MAX_ADDRS);
+	__type(key, struct l3_bpf_addr_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_addr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, L3_BPF_MAX_NS);
+	__type(key, __u32);
+	__type(value, struct l3_bpf_ns);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_ns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct l3_bpf_conf);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_conf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, L3_BPF_MAX_NS);
+	__type(key, __u32);
+	__type(value, struct l3_bpf_ctr);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_ctr SEC(".maps");
+#endif
+
+#endif

@@ -1,0 +1,749 @@
+/*
+ * Loads, attaches, updates and removes the socket layer (see
+ * sock_layer.h and bpf/l3nft_sock.bpf.c) with libbpf's skeleton idiom:
+ * open -> set (the netns cookie, before anything can run) -> load (maps
+ * pinned by name, so a reload reuses them) -> fill the maps -> attach
+ * (BPF links: multi-attach, never replacing other programs on the cgroup,
+ * such as systemd's IPAddressAllow=) -> pin the links.
+ *
+ * Attached once at the namespaces' common parent cgroup, with maps keyed
+ * by cgroup id: a namespace's cgroup that is removed and made again is
+ * below the attach point at once; only its id in l3_cgroup changes.
+ * Everything of one network namespace lives in one pin directory, so
+ * `delete` removes it all, and two network namespaces never share pins.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "l3nft/kernel/cgroup.h"
+#include "l3nft/kernel/sock_layer.h"
+#include "l3nft_maps.h"
+#include "l3nft_sock.skel.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+#define L3_SL_LINK "link_"	/* pinned link: link_<program without l3_> */
+#define L3_SL_NEW "new_"	/* a link being replaced by a re-attach */
+#define L3_SL_NPROGS 7
+
+/* The maps, by the names they are pinned under, and how many entries an
+ * update changed. */
+struct l3_sl_maps {
+	int cgroup, addr, ns, conf, ctr;
+	size_t changes;
+};
+
+/* Writes @key -> @val unless the map has exactly that already. */
+static int l3_sl_put(struct l3_sl_maps *m, int fd, const void *key, const void *val,
+		     size_t vlen)
+{
+	unsigned char old[sizeof(struct l3_bpf_ns)];
+
+	if (vlen <= sizeof(old) && bpf_map_lookup_elem(fd, key, old) == 0 &&
+	    !memcmp(old, val, vlen))
+		return 0;
+	m->changes++;
+	return bpf_map_update_elem(fd, key, val, BPF_ANY);
+}
+
+/* libbpf's messages only with L3NFT_BPF_DEBUG set: the verifier's log is
+ * for developers; users get one line with the reason. */
+static int l3_sl_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!getenv("L3NFT_BPF_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void l3_sl_quiet(void)
+{
+	libbpf_set_print(l3_sl_print);
+}
+
+/* This network namespace's pin directory name into @st->dir. */
+static int l3_sl_dir(struct l3_sock_layer_state *st)
+{
+	struct stat sb;
+
+	if (stat("/proc/self/ns/net", &sb) < 0)
+		return -1;
+	snprintf(st->dir, sizeof(st->dir), "%s/l3nft/%lu", L3_SOCK_LAYER_BPFFS,
+		 (unsigned long)sb.st_ino);
+	return 0;
+}
+
+static bool l3_sl_is_bpffs(const char *path)
+{
+	struct statfs fs;
+
+	return statfs(path, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
+}
+
+/* bpffs at /sys/fs/bpf (mounted when it is not) and our directory in it. */
+static int l3_sl_mkdirs(const char *dir)
+{
+	char parent[sizeof(((struct l3_sock_layer_state *)0)->dir)];
+
+	if (!l3_sl_is_bpffs(L3_SOCK_LAYER_BPFFS) &&
+	    mount("bpf", L3_SOCK_LAYER_BPFFS, "bpf", 0, "mode=0700") < 0)
+		return -1;
+	snprintf(parent, sizeof(parent), "%s/l3nft", L3_SOCK_LAYER_BPFFS);
+	if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static uint64_t l3_sl_netns_cookie(void)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0)
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
+/* ---- the maps' contents ---- */
+
+static void l3_sl_addr_key(struct l3_bpf_addr_key *k, const struct l3_addr *a)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = (uint32_t)a->family;
+	if (a->family == AF_INET)
+		memcpy(k->addr, &a->a.v4, 4);
+	else
+		memcpy(k->addr, &a->a.v6, 16);
+}
+
+static void l3_sl_ns_value(struct l3_bpf_ns *v, const struct l3_ir *ir, const struct l3_ns *ns)
+{
+	const struct l3_addr *s4 = l3_cfg_ns_source(ns, AF_INET);
+	const struct l3_addr *s6 = l3_cfg_ns_source(ns, AF_INET6);
+
+	memset(v, 0, sizeof(*v));
+	if (s4) {
+		memcpy(&v->src4, &s4->a.v4, 4);
+		v->flags |= L3_BPF_NS_HAS4;
+	}
+	if (s6) {
+		memcpy(v->src6, &s6->a.v6, 16);
+		v->flags |= L3_BPF_NS_HAS6;
+	}
+	if (ns->loopback == L3_LOOPBACK_SHARED)
+		v->flags |= L3_BPF_NS_LO_SHARED;
+	v->mark = l3_ir_ns_mark(ir, ns);
+}
+
+static uint32_t l3_sl_levels(const struct l3_ir *ir)
+{
+	uint32_t bits = 0;
+	int i;
+
+	for (i = 0; i < ir->nlevels; i++)
+		if (ir->levels[i] > 0 && ir->levels[i] <= L3_BPF_LEVELS)
+			bits |= 1u << ir->levels[i];
+	return bits;
+}
+
+/* The maps whose keys come from the policy (l3_sl_wanted). */
+enum l3_sl_keys { L3_SL_KEY_CGROUP, L3_SL_KEY_NS, L3_SL_KEY_ADDR };
+
+/* Does @ns own the address of @key? */
+static bool l3_sl_ns_has_addr(const struct l3_ns *ns, const void *key)
+{
+	struct l3_bpf_addr_key k;
+	size_t j;
+
+	for (j = 0; j < ns->naddrs; j++) {
+		l3_sl_addr_key(&k, &ns->addrs[j]);
+		if (!memcmp(&k, key, sizeof(k)))
+			return true;
+	}
+	return false;
+}
+
+/* Is @key one of the keys the policy wants in a map keyed by @which? An
+ * address is looked for only in the namespace the map gives it (@owner),
+ * which keeps pruning linear in the policy's size per key. */
+static bool l3_sl_wanted(const struct l3_ir *ir, const uint64_t *cgids, enum l3_sl_keys which,
+			 const void *key, uint32_t owner)
+{
+	size_t i;
+
+	for (i = 0; i < ir->cfg->nns; i++) {
+		if (which == L3_SL_KEY_CGROUP && cgids[i] && cgids[i] == *(const uint64_t *)key)
+			return true;
+		if (which == L3_SL_KEY_NS && ir->ids[i] == *(const uint32_t *)key)
+			return true;
+		if (which == L3_SL_KEY_ADDR && ir->ids[i] == owner)
+			return l3_sl_ns_has_addr(&ir->cfg->ns[i], key);
+	}
+	return false;
+}
+
+/* Deletes the keys of @fd the policy no longer has (after the new ones are
+ * in, so no namespace that stays ever misses an entry). */
+static int l3_sl_prune(struct l3_sl_maps *m, int fd, size_t klen, const struct l3_ir *ir,
+		       const uint64_t *cgids, enum l3_sl_keys which)
+{
+	unsigned char key[sizeof(struct l3_bpf_addr_key)], next[sizeof(key)];
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		uint32_t owner = 0;
+
+		memcpy(key, next, klen);
+		if (which == L3_SL_KEY_ADDR && bpf_map_lookup_elem(fd, key, &owner) < 0)
+			owner = 0;
+		if (!l3_sl_wanted(ir, cgids, which, key, owner)) {
+			if (bpf_map_delete_elem(fd, key) < 0)
+				return -1;
+			m->changes++;
+			prev = NULL;	/* start again: the order may change */
+			continue;
+		}
+		prev = key;
+	}
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* A zeroed counter for namespace @id unless it has one (kept across applies). */
+static int l3_sl_ctr_init(int fd, uint32_t id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct l3_bpf_ctr *zero;
+	int r;
+
+	if (ncpu <= 0)
+		return -1;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!zero)
+		return -1;
+	r = bpf_map_update_elem(fd, &id, zero, BPF_NOEXIST);
+	free(zero);
+	return r < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int l3_sl_fill_ns(struct l3_sl_maps *m, const struct l3_ir *ir,
+			 const uint64_t *cgids, size_t i)
+{
+	const struct l3_ns *ns = &ir->cfg->ns[i];
+	uint32_t id = ir->ids[i];
+	struct l3_bpf_addr_key k;
+	struct l3_bpf_ns v;
+	size_t j;
+
+	l3_sl_ns_value(&v, ir, ns);
+	if (l3_sl_put(m, m->ns, &id, &v, sizeof(v)) < 0 || l3_sl_ctr_init(m->ctr, id) < 0)
+		return -1;
+	for (j = 0; j < ns->naddrs; j++) {
+		l3_sl_addr_key(&k, &ns->addrs[j]);
+		if (l3_sl_put(m, m->addr, &k, &id, sizeof(id)) < 0)
+			return -1;
+	}
+	if (cgids[i] && l3_sl_put(m, m->cgroup, &cgids[i], &id, sizeof(id)) < 0)
+		return -1;
+	return 0;
+}
+
+/* The maps say what @ir says: new entries first, then the stale ones go. */
+static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64_t *cgids)
+{
+	struct l3_bpf_conf conf = { .mark_mask = ir->cfg->mark_mask, .levels = l3_sl_levels(ir) };
+	uint32_t zero = 0;
+	size_t i;
+
+	for (i = 0; i < ir->cfg->nns; i++)
+		if (l3_sl_fill_ns(m, ir, cgids, i) < 0)
+			return -1;
+	if (l3_sl_put(m, m->conf, &zero, &conf, sizeof(conf)) < 0)
+		return -1;
+	if (l3_sl_prune(m, m->cgroup, sizeof(uint64_t), ir, cgids, L3_SL_KEY_CGROUP) < 0 ||
+	    l3_sl_prune(m, m->addr, sizeof(struct l3_bpf_addr_key), ir, cgids, L3_SL_KEY_ADDR) < 0 ||
+	    l3_sl_prune(m, m->ns, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0 ||
+	    l3_sl_prune(m, m->ctr, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0)
+		return -1;
+	return 0;
+}
+
+static int l3_sl_pinned(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+static void l3_sl_maps_close(struct l3_sl_maps *m)
+{
+	int *fds[] = { &m->cgroup, &m->addr, &m->ns, &m->conf, &m->ctr };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int l3_sl_maps_open(struct l3_sl_maps *m, const char *dir)
+{
+	m->cgroup = l3_sl_pinned(dir, "l3_cgroup");
+	m->addr = l3_sl_pinned(dir, "l3_addr");
+	m->ns = l3_sl_pinned(dir, "l3_ns");
+	m->conf = l3_sl_pinned(dir, "l3_conf");
+	m->ctr = l3_sl_pinned(dir, "l3_ctr");
+	if (m->cgroup < 0 || m->addr < 0 || m->ns < 0 || m->conf < 0 || m->ctr < 0) {
+		int e = errno;
+
+		l3_sl_maps_close(m);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- where to attach ---- */
+
+/* Cuts the last component of cgroup path @p ("" when there is one). */
+static void l3_sl_path_up(char *p)
+{
+	char *slash = strrchr(p, '/');
+
+	if (slash)
+		*slash = '\0';
+	else
+		p[0] = '\0';
+}
+
+/*
+ * The namespaces' deepest common parent cgroup that exists (the cgroup2
+ * root at worst), opened. Attaching there rather than at the root keeps
+ * every other process's socket calls free of the programs; the netns
+ * cookie and the cgroup map do the rest of the scoping.
+ */
+static int l3_sl_attach_dir(const struct l3_cfg *cfg, uint64_t *cgid)
+{
+	struct l3_cgroup_mount mnt;
+	char common[L3_CGROUP_PATH_MAX] = "", path[sizeof(mnt.path) + L3_CGROUP_PATH_MAX + 2];
+	size_t i, n;
+	struct stat sb;
+	int fd;
+
+	if (l3_cgroup_find_mount(NULL, &mnt) < 0)
+		return -1;
+	for (i = 0; i < cfg->nns; i++) {
+		const char *p = cfg->ns[i].cgroup;
+
+		if (i == 0) {
+			snprintf(common, sizeof(common), "%s", p);
+			continue;
+		}
+		for (n = 0; common[n] && common[n] == p[n]; n++)
+			;
+		/* back to a whole component */
+		if (!(common[n] == '\0' && (p[n] == '/' || p[n] == '\0')))
+			while (n > 0 && common[n] != '/')
+				n--;
+		common[n] = '\0';
+	}
+	/* the namespace's own cgroup is not a parent: one namespace attaches
+	 * at its cgroup's parent so a re-made cgroup stays covered */
+	if (cfg->nns == 1)
+		l3_sl_path_up(common);
+	for (;;) {
+		snprintf(path, sizeof(path), "%s%s%s", mnt.path, common[0] ? "/" : "", common);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 || !common[0])
+			break;
+		l3_sl_path_up(common);
+	}
+	if (fd >= 0 && fstat(fd, &sb) == 0)
+		*cgid = sb.st_ino;
+	return fd;
+}
+
+/* ---- links ---- */
+
+static const char *l3_sl_prog_short(const struct bpf_program *p)
+{
+	const char *name = bpf_program__name(p);
+
+	return strncmp(name, "l3_", 3) ? name : name + 3;
+}
+
+/* Reads the links pinned in st->dir: how many, and their cgroup. */
+int l3_sock_layer_read(struct l3_sock_layer_state *st)
+{
+	struct dirent *de;
+	DIR *d;
+
+	memset(st, 0, sizeof(*st));
+	if (l3_sl_dir(st) < 0)
+		return -1;
+	if (!l3_sl_is_bpffs(L3_SOCK_LAYER_BPFFS))
+		return 0;
+	d = opendir(st->dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d))) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (strncmp(de->d_name, L3_SL_LINK, strlen(L3_SL_LINK)))
+			continue;
+		fd = l3_sl_pinned(st->dir, de->d_name);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    info.type == BPF_LINK_TYPE_CGROUP) {
+			st->nlinks++;
+			st->cgroup_id = info.cgroup.cgroup_id;
+		}
+		close(fd);
+	}
+	closedir(d);
+	st->attached = st->nlinks == L3_SL_NPROGS;
+	return 0;
+}
+
+static int l3_sl_link_path(char *buf, size_t len, const char *dir, const char *prefix,
+			   const struct bpf_program *p)
+{
+	int n = snprintf(buf, len, "%s/%s%s", dir, prefix, l3_sl_prog_short(p));
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Attaches every program at @cgfd and pins each link as new_<prog>. */
+static int l3_sl_attach(struct l3nft_sock *skel, const char *dir, int cgfd)
+{
+	struct bpf_program *p;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_program(p, skel->obj) {
+		struct bpf_link *l = bpf_program__attach_cgroup(p, cgfd);
+		int r;
+
+		if (!l)
+			return -1;
+		if (l3_sl_link_path(path, sizeof(path), dir, L3_SL_NEW, p) < 0) {
+			bpf_link__destroy(l);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		unlink(path);
+		r = bpf_link__pin(l, path);
+		/* the pin holds the link now; closing our descriptor keeps it */
+		bpf_link__disconnect(l);
+		bpf_link__destroy(l);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The new links replace the old: old link_* unpinned (detached), then
+ * new_* renamed. Between the two, both sets run: never neither. */
+static int l3_sl_swap_links(struct l3nft_sock *skel, const char *dir)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, skel->obj) {
+		if (l3_sl_link_path(to, sizeof(to), dir, L3_SL_LINK, p) < 0 ||
+		    l3_sl_link_path(from, sizeof(from), dir, L3_SL_NEW, p) < 0)
+			return -1;
+		if (unlink(to) < 0 && errno != ENOENT)
+			return -1;
+		if (rename(from, to) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Unpins the new_* links of a failed attach. */
+static void l3_sl_unpin_new(struct l3nft_sock *skel, const char *dir)
+{
+	char path[PATH_MAX];
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, skel->obj)
+		if (l3_sl_link_path(path, sizeof(path), dir, L3_SL_NEW, p) == 0)
+			unlink(path);
+}
+
+/* Opens the skeleton with the scope set and loads it, its maps pinned in
+ * @dir (reused when there); @dir NULL: nothing pinned (the probe). */
+static struct l3nft_sock *l3_sl_open_load(const char *dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = dir);
+	struct l3nft_sock *skel;
+	uint64_t cookie = l3_sl_netns_cookie();
+	int e;
+
+	if (!cookie) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	l3_sl_quiet();
+	skel = l3nft_sock__open_opts(&oo);
+	if (!skel)
+		return NULL;
+	skel->rodata->l3_netns_cookie = cookie;
+	if (!dir) {
+		/* probe: nothing may be pinned */
+		struct bpf_map *m;
+
+		bpf_object__for_each_map(m, skel->obj)
+			bpf_map__set_pin_path(m, NULL);
+	}
+	if (l3nft_sock__load(skel) < 0) {
+		e = errno;
+		l3nft_sock__destroy(skel);
+		errno = e ? e : EINVAL;
+		return NULL;
+	}
+	return skel;
+}
+
+int l3_sock_layer_probe(void)
+{
+	struct l3nft_sock *skel = l3_sl_open_load(NULL);
+
+	if (!skel)
+		return -1;
+	l3nft_sock__destroy(skel);
+	return 0;
+}
+
+/* Loads, fills and attaches at @cgfd; the old links (if any) go after. */
+static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct l3_ir *ir,
+			     const uint64_t *cgids, int cgfd)
+{
+	struct l3_sl_maps m = { -1, -1, -1, -1, -1, 0 };
+	struct l3nft_sock *skel = l3_sl_open_load(st->dir);
+	int r = -1, e;
+
+	if (!skel)
+		return -1;
+	/* filled before attaching: no moment with programs and empty maps */
+	if (l3_sl_maps_open(&m, st->dir) == 0 && l3_sl_fill(&m, ir, cgids) == 0 &&
+	    l3_sl_attach(skel, st->dir, cgfd) == 0 && l3_sl_swap_links(skel, st->dir) == 0)
+		r = 0;
+	e = errno;
+	if (r < 0)
+		l3_sl_unpin_new(skel, st->dir);
+	l3_sl_maps_close(&m);
+	l3nft_sock__destroy(skel);
+	errno = e;
+	return r;
+}
+
+/* Only the maps change (re-apply with the programs attached where wanted):
+ * 1 when some entry changed, 0 when none did, -1 with errno. */
+static int l3_sl_update(const struct l3_sock_layer_state *st, const struct l3_ir *ir,
+			const uint64_t *cgids)
+{
+	struct l3_sl_maps m = { -1, -1, -1, -1, -1, 0 };
+	int r, e;
+
+	if (l3_sl_maps_open(&m, st->dir) < 0)
+		return -1;
+	r = l3_sl_fill(&m, ir, cgids);
+	e = errno;
+	l3_sl_maps_close(&m);
+	errno = e;
+	return r < 0 ? -1 : (int)(m.changes > 0);
+}
+
+/* Loads or updates; what it did into @what (NULL: nothing to do). 0, or -1
+ * with errno. */
+static int l3_sl_apply(const struct l3_ir *ir, const uint64_t *cgids, const char **what)
+{
+	struct l3_sock_layer_state st;
+	uint64_t cgid = 0;
+	int cgfd, r;
+
+	if (l3_sock_layer_read(&st) < 0)
+		return -1;
+	cgfd = l3_sl_attach_dir(ir->cfg, &cgid);
+	if (cgfd < 0)
+		return -1;
+	if (st.attached && st.cgroup_id == cgid) {
+		r = l3_sl_update(&st, ir, cgids);
+		*what = r > 0 ? "maps updated" : NULL;
+		r = r < 0 ? -1 : 0;
+	} else {
+		*what = st.nlinks ? "moved to the namespaces' common cgroup" : "attached";
+		r = l3_sl_mkdirs(st.dir);
+		if (r == 0)
+			r = l3_sl_load_attach(&st, ir, cgids, cgfd);
+	}
+	close(cgfd);
+	return r;
+}
+
+int l3_sock_layer_apply(const struct l3_ir *ir, const uint64_t *cgroup_ids, FILE *log,
+			struct l3_diag *diag)
+{
+	const struct l3_cfg *cfg = ir->cfg;
+	const char *what = "";
+	bool removed = false;
+
+	if (cfg->socket_layer == L3_SOCKET_LAYER_OFF) {
+		if (l3_sock_layer_delete(false, &removed, diag) < 0)
+			return -1;
+		if (removed)
+			fprintf(log, "socket layer: removed (socket_layer: off)\n");
+		return 0;
+	}
+	if (l3_sl_apply(ir, cgroup_ids, &what) == 0) {
+		if (what)
+			fprintf(log, "socket layer: %s\n", what);
+		return 0;
+	}
+	if (cfg->socket_layer == L3_SOCKET_LAYER_REQUIRED) {
+		l3_error(diag, cfg->socket_layer_pos,
+			 "socket layer (socket_layer: required): %s", strerror(errno));
+		return -1;
+	}
+	fprintf(log, "socket layer: not available here (%s); the packet layer alone holds\n",
+		strerror(errno));
+	return 0;
+}
+
+int l3_sock_layer_delete(bool dry_run, bool *removed, struct l3_diag *diag)
+{
+	struct l3_sock_layer_state st;
+	struct dirent *de;
+	char path[PATH_MAX];
+	DIR *d;
+	int r = 0;
+
+	*removed = false;
+	if (l3_sock_layer_read(&st) < 0 || !l3_sl_is_bpffs(L3_SOCK_LAYER_BPFFS))
+		return 0;
+	d = opendir(st.dir);
+	if (!d)
+		return 0;
+	/* links first: the programs stop before their maps go */
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		*removed = true;
+		snprintf(path, sizeof(path), "%s/%s", st.dir, de->d_name);
+		if (!dry_run && strncmp(de->d_name, "l3_", 3) && unlink(path) < 0)
+			r = -1;
+	}
+	rewinddir(d);
+	while (!dry_run && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st.dir, de->d_name);
+		if (unlink(path) < 0)
+			r = -1;
+	}
+	closedir(d);
+	if (!dry_run && rmdir(st.dir) < 0)
+		r = -1;
+	if (r < 0)
+		l3_error(diag, L3_NOPOS, "removing the socket layer in %s: %s", st.dir,
+			 strerror(errno));
+	/* the parent is shared with other network namespaces: only if empty */
+	snprintf(path, sizeof(path), "%s/l3nft", L3_SOCK_LAYER_BPFFS);
+	if (!dry_run)
+		rmdir(path);
+	return r;
+}
+
+int l3_sock_layer_counters(const struct l3_sock_layer_state *st, uint32_t id,
+			   struct l3_sock_layer_ctr *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, i, r;
+	struct l3_bpf_ctr *v;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return -1;
+	fd = l3_sl_pinned(st->dir, "l3_ctr");
+	if (fd < 0)
+		return -1;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	r = v ? bpf_map_lookup_elem(fd, &id, v) : -1;
+	for (i = 0; r == 0 && i < ncpu; i++) {
+		out->bind_rewritten += v[i].bind_rewritten;
+		out->bind_refused += v[i].bind_refused;
+		out->src_filled += v[i].src_filled;
+		out->send_refused += v[i].send_refused;
+		out->ingress_dropped += v[i].ingress_dropped;
+	}
+	free(v);
+	close(fd);
+	return r < 0 ? -1 : 0;
+}
+
+/* ---- compile's view ---- */
+
+static void l3_sl_print_ns(const struct l3_ir *ir, size_t i, FILE *out)
+{
+	const struct l3_ns *ns = &ir->cfg->ns[i];
+	const struct l3_addr *s4 = l3_cfg_ns_source(ns, AF_INET);
+	const struct l3_addr *s6 = l3_cfg_ns_source(ns, AF_INET6);
+	char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-", buf[INET6_ADDRSTRLEN];
+	size_t j;
+
+	if (s4)
+		inet_ntop(AF_INET, &s4->a.v4, a4, sizeof(a4));
+	if (s6)
+		inet_ntop(AF_INET6, &s6->a.v6, a6, sizeof(a6));
+	fprintf(out, "#   l3_ns     %u -> %s: wildcard/source %s %s, loopback %s, mark 0x%08x\n",
+		ir->ids[i], ns->name, a4, a6,
+		ns->loopback == L3_LOOPBACK_SHARED ? "shared" : "isolated", l3_ir_ns_mark(ir, ns));
+	fprintf(out, "#   l3_cgroup %s -> %u\n", ns->cgroup, ir->ids[i]);
+	for (j = 0; j < ns->naddrs; j++) {
+		inet_ntop(ns->addrs[j].family, &ns->addrs[j].a, buf, sizeof(buf));
+		fprintf(out, "#   l3_addr   %s -> %u\n", buf, ir->ids[i]);
+	}
+}
+
+int l3_sock_layer_print(const struct l3_ir *ir, FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "\n# socket layer (cgroup BPF, socket_layer: %s)%s\n",
+		l3_cfg_socket_layer_name(ir->cfg->socket_layer),
+		ir->cfg->socket_layer == L3_SOCKET_LAYER_OFF ? ": not attached" : ": maps");
+	if (ir->cfg->socket_layer == L3_SOCKET_LAYER_OFF)
+		return ferror(out) ? -1 : 0;
+	fprintf(out, "#   l3_conf   mark_mask 0x%08x\n", ir->cfg->mark_mask);
+	for (i = 0; i < ir->cfg->nns; i++)
+		l3_sl_print_ns(ir, i, out);
+	return ferror(out) ? -1 : 0;
+}
