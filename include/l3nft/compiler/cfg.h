@@ -20,6 +20,7 @@
 #define L3_CFG_DEFAULT_QUEUE 100
 #define L3_CGROUP_PATH_MAX 1024
 #define L3_CFG_MAX_FILE_SIZE (32u << 20)
+#define L3_CFG_PROTOCOLS_MAX 3
 
 enum l3_loopback {
 	L3_LOOPBACK_ISOLATED,
@@ -43,6 +44,11 @@ struct l3_ns {
 	bool ping;
 	struct l3_listen *listens;
 	size_t nlistens;
+	/* Protocols the packet layer cannot attribute to a socket (UDP-Lite,
+	 * SCTP, DCCP) that the namespace may use anyway: IP protocol numbers. */
+	uint8_t protocols[L3_CFG_PROTOCOLS_MAX];
+	struct l3_pos protocol_pos[L3_CFG_PROTOCOLS_MAX];
+	size_t nprotocols;
 };
 
 struct l3_cfg {
@@ -81,6 +87,8 @@ uint32_t l3_cfg_max_id(uint32_t mask);
 uint32_t l3_cfg_mark(const struct l3_cfg *cfg, uint32_t id);
 /* The id whose mark is @mark; 0 when @mark is no namespace's. */
 uint32_t l3_cfg_mark_id(const struct l3_cfg *cfg, uint32_t mark);
+/* The name of a protocol a `protocols` list may hold, or NULL. */
+const char *l3_cfg_protocol_name(uint8_t proto);
 /* The first address of @family in @ns (the egress source), or NULL. */
 const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family);
 
