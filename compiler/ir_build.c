@@ -650,11 +650,10 @@ static void l3_irb_pair_sets(struct l3_irb *b)
 	size_t i;
 
 	same = l3_irb_set(b, "same", L3_T_MARK, L3_T_MARK, L3_T_NONE, 0,
-			  "connection owner . socket's namespace: the same (the host is 0)");
+			  "connection owner . socket's namespace: the same");
 	pair = l3_irb_set(b, "shared_pair", L3_T_MARK, L3_T_MARK, L3_T_NONE, 0,
 			  "connection owner . socket's namespace on shared loopback: "
 			  "a shared namespace and the host");
-	l3_irb_pair(b, same, NULL, 0, 0);
 	for (i = 0; i < b->cfg->nns; i++) {
 		const struct l3_ns *ns = &b->cfg->ns[i];
 		uint32_t m = l3_irb_mark(b, ns);
@@ -991,6 +990,10 @@ static void l3_irb_conn_out(struct l3_irb *b)
 
 	r = l3_irb_rule(b, c, "the namespace that opened it (or, from outside, that it is for)");
 	l3_m_set(r, l3_key_cat(l3_key_ctmark(b->mask), mk), "same");
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	r = l3_irb_rule(b, c, "the host's, by the host");
+	l3_m_eq(r, l3_key_ctmark(b->mask), l3_val_mark(0));
+	l3_m_eq(r, mk, l3_val_mark(0));
 	l3_s_verdict(r, L3_V_ACCEPT, NULL);
 	r = l3_irb_rule(b, c, "the kernel's own errors and resets about it, and its echo replies "
 			"(tenants cannot send either)");
