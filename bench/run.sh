@@ -563,7 +563,7 @@ num "$(med cgreact_10)" && ok "cgroup made anew is in the table after $(med cgre
 	not_ok "cgroup reaction measured"
 num "$(med listen_first)" && ok "listen -> first datagram $(med listen_first) ms after the reply" ||
 	not_ok "listen latency measured"
-bench_addr_back sm "$T/p10.yaml"
+bench_addr_back "$SM" "$T/p10.yaml"
 num "$(med addr_back)" && ok "addresses back $(med addr_back) ms after a flush (N=10)" ||
 	not_ok "address reaction measured"
 stop "$DS"

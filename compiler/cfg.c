@@ -32,11 +32,30 @@ static const char *const l3_top_keys[] = {
 };
 static const char *const l3_ns_keys[] = {
 	"id", "cgroup", "interface", "addresses", "loopback", "ping", "listen",
-	"allow_listen", "max_registrations", "capabilities", "user",
+	"protocols", "allow_listen", "max_registrations", "capabilities", "user",
 };
 static const char *const l3_addr_keys[] = {
 	"address", "adopt",
 };
+
+/* What `protocols` may name: everything the packet layer cannot attribute
+ * to a socket and still carries (TCP, UDP and ICMP are always allowed). */
+static const struct {
+	const char *name;
+	uint8_t proto;
+} l3_protocols[L3_CFG_PROTOCOLS_MAX] = {
+	{ "udplite", 136 }, { "sctp", 132 }, { "dccp", 33 },
+};
+
+const char *l3_cfg_protocol_name(uint8_t proto)
+{
+	size_t i;
+
+	for (i = 0; i < L3_ARRAY_SIZE(l3_protocols); i++)
+		if (l3_protocols[i].proto == proto)
+			return l3_protocols[i].name;
+	return NULL;
+}
 
 /* ---- did-you-mean ---- */
 
@@ -678,6 +697,44 @@ static void l3_ns_allows(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3
 	}
 }
 
+static void l3_ns_protocol(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *v)
+{
+	const char *s = l3_cfg_str(c, v, "a protocols entry");
+	size_t i, j;
+
+	if (!s)
+		return;
+	for (i = 0; i < L3_ARRAY_SIZE(l3_protocols) && strcmp(s, l3_protocols[i].name); i++)
+		;
+	if (i == L3_ARRAY_SIZE(l3_protocols)) {
+		l3_error(c->diag, v->pos, "protocols expects udplite, sctp or dccp "
+			 "(tcp, udp and icmp are always allowed), got '%.64s'", s);
+		return;
+	}
+	for (j = 0; j < ns->nprotocols; j++)
+		if (ns->protocols[j] == l3_protocols[i].proto) {
+			l3_error(c->diag, v->pos, "protocol '%s' is listed twice (first at %d:%d)",
+				 s, ns->protocol_pos[j].line, ns->protocol_pos[j].col);
+			return;
+		}
+	ns->protocol_pos[ns->nprotocols] = v->pos;
+	ns->protocols[ns->nprotocols++] = l3_protocols[i].proto;
+}
+
+static void l3_ns_protocols(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *v)
+{
+	struct l3_ynode *const *items;
+	size_t i;
+
+	if (v->kind != L3_Y_SEQ) {
+		l3_error(c->diag, v->pos, "protocols expects a list, got %s", l3_yaml_kind_name(v));
+		return;
+	}
+	items = v->items.items;
+	for (i = 0; i < v->items.len; i++)
+		l3_ns_protocol(c, ns, items[i]);
+}
+
 /* capabilities: [name, ...], each known and none that undoes the
  * isolation (compiler/caps.c says why each refused one is). */
 static void l3_ns_caps(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *v)
@@ -768,6 +825,8 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 		l3_cfg_bool(c, v, "ping", &ns->ping);
 	} else if (!strcmp(k, "listen")) {
 		l3_ns_listens(c, ns, v);
+	} else if (!strcmp(k, "protocols")) {
+		l3_ns_protocols(c, ns, v);
 	} else if (!strcmp(k, "capabilities")) {
 		l3_ns_caps(c, ns, v);
 	} else if (!strcmp(k, "user")) {

@@ -33,6 +33,7 @@ enum {
 	L3_DT_IPADDR = 7,
 	L3_DT_IP6ADDR = 8,
 	L3_DT_INET_SERVICE = 13,
+	L3_DT_INET_PROTO = 12,
 	L3_DT_MARK = 19,
 	L3_DT_CGROUPV2 = 46,
 	L3_DT_BITS = 6,		/* a concatenation packs ids 6 bits apart */
@@ -187,6 +188,8 @@ static uint32_t l3_nl_type_len(enum l3_ir_type t)
 		return 8;
 	case L3_T_PORT:
 		return 2;
+	case L3_T_PROTO:
+		return 1;
 	default:
 		return 4;
 	}
@@ -207,6 +210,8 @@ static uint32_t l3_nl_type_id(enum l3_ir_type t)
 		return L3_DT_INET_SERVICE;
 	case L3_T_VERDICT:
 		return L3_DT_VERDICT;
+	case L3_T_PROTO:
+		return L3_DT_INET_PROTO;
 	default:
 		return 0;
 	}
@@ -222,6 +227,8 @@ static uint32_t l3_nl_byteorder(enum l3_ir_type t)
 	case L3_T_IPV6:
 	case L3_T_PORT:
 		return L3_BO_BIG;
+	case L3_T_PROTO:
+		return L3_BO_INVALID;
 	default:
 		return L3_BO_INVALID;
 	}
@@ -252,6 +259,9 @@ static uint32_t l3_nl_value_bytes(const struct l3_ir_value *v, uint8_t *buf, boo
 	case L3_T_PORT:
 		port = htons(v->u.port);
 		memcpy(buf, &port, 2);
+		break;
+	case L3_T_PROTO:
+		buf[0] = (uint8_t)v->u.mark;
 		break;
 	default:
 		break;
@@ -584,6 +594,16 @@ static void l3_nl_key_deps(struct l3_nl_rule *x, const struct l3_ir_key *k)
 	}
 }
 
+static void l3_nl_ct(struct l3_nl_rule *x, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = l3_nl_expr(x, "ct");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+}
+
 /* Loads one selector into @reg; returns its length in bytes. @plen > 0
  * loads only the leading bytes of an address (prefix match). */
 static uint32_t l3_nl_load(struct l3_nl_rule *x, const struct l3_ir_expr *e, uint32_t reg,
@@ -627,12 +647,32 @@ static uint32_t l3_nl_load(struct l3_nl_rule *x, const struct l3_ir_expr *e, uin
 		l3_nl_meta(x, NFT_META_NFPROTO, reg);
 		return 1;
 	case L3_SEL_CT_STATE:
-		ne = l3_nl_expr(x, "ct");
-		if (ne) {
-			nftnl_expr_set_u32(ne, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-			nftnl_expr_set_u32(ne, NFTNL_EXPR_CT_DREG, reg);
-		}
+		l3_nl_ct(x, NFT_CT_STATE, reg);
 		return 4;
+	case L3_SEL_CT_STATUS:
+		l3_nl_ct(x, NFT_CT_STATUS, reg);
+		return 4;
+	case L3_SEL_CT_DIRECTION:
+		l3_nl_ct(x, NFT_CT_DIRECTION, reg);
+		return 1;
+	case L3_SEL_CT_MARK:
+		l3_nl_ct(x, NFT_CT_MARK, reg);
+		if (e->mask)
+			l3_nl_bitwise(x, reg, e->mask, 0);
+		return 4;
+	case L3_SEL_IIF:
+		l3_nl_meta(x, NFT_META_IIF, reg);
+		return 4;
+	case L3_SEL_SOCKET_WILDCARD:
+	case L3_SEL_SOCKET_TRANSPARENT:
+		ne = l3_nl_expr(x, "socket");
+		if (ne) {
+			nftnl_expr_set_u32(ne, NFTNL_EXPR_SOCKET_KEY,
+					   e->sel == L3_SEL_SOCKET_WILDCARD ? NFT_SOCKET_WILDCARD
+									  : NFT_SOCKET_TRANSPARENT);
+			nftnl_expr_set_u32(ne, NFTNL_EXPR_SOCKET_DREG, reg);
+		}
+		return 1;
 	default:
 		len = plen > 0 ? (uint32_t)plen / 8 : hdr[e->sel].len;
 		l3_nl_payload(x, hdr[e->sel].base, hdr[e->sel].off, len, reg);
@@ -651,7 +691,8 @@ static void l3_nl_key(struct l3_nl_rule *x, const struct l3_ir_key *k)
 		words += (l3_nl_load(x, &k->e[i], l3_nl_reg(words), 0) + 3) / 4;
 }
 
-static void l3_nl_lookup(struct l3_nl_rule *x, const char *set, uint32_t set_id, int dreg)
+static void l3_nl_lookup(struct l3_nl_rule *x, const char *set, uint32_t set_id, int dreg,
+			 bool inv)
 {
 	struct nftnl_expr *e = l3_nl_expr(x, "lookup");
 
@@ -663,7 +704,7 @@ static void l3_nl_lookup(struct l3_nl_rule *x, const char *set, uint32_t set_id,
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
 	if (dreg >= 0)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, inv ? NFT_LOOKUP_F_INV : 0);
 }
 
 /* An anonymous constant set for "key { a, b }" of one-byte values. */
@@ -715,20 +756,20 @@ static void l3_nl_match_list(struct l3_nl_rule *x, const struct l3_ir_match *m)
 	uint8_t v;
 	int i;
 
-	if (m->key.e[0].sel == L3_SEL_CT_STATE) {
-		/* a bit set: any of the bits */
+	if (m->key.e[0].sel == L3_SEL_CT_STATE || m->key.e[0].sel == L3_SEL_CT_STATUS) {
+		/* a bit set: any of the bits (inverted: none of them) */
 		for (i = 0; i < m->nlist; i++)
 			bits |= m->list[i];
 		l3_nl_load(x, &m->key.e[0], NFT_REG_1, 0);
 		l3_nl_bitwise(x, NFT_REG_1, bits, 0);
 		bits = 0;
-		l3_nl_cmp(x, NFT_CMP_NEQ, &bits, 4);
+		l3_nl_cmp(x, m->inv ? NFT_CMP_EQ : NFT_CMP_NEQ, &bits, 4);
 		return;
 	}
 	l3_nl_key(x, &m->key);
 	if (m->nlist == 1) {
 		v = (uint8_t)m->list[0];
-		l3_nl_cmp(x, NFT_CMP_EQ, &v, 1);
+		l3_nl_cmp(x, m->inv ? NFT_CMP_NEQ : NFT_CMP_EQ, &v, 1);
 		if (m->key.e[0].sel == L3_SEL_NFPROTO)
 			x->nfproto = v;
 		return;
@@ -737,7 +778,7 @@ static void l3_nl_match_list(struct l3_nl_rule *x, const struct l3_ir_match *m)
 		x->oom = true;
 		return;
 	}
-	l3_nl_lookup(x, "__set%d", id, -1);
+	l3_nl_lookup(x, "__set%d", id, -1, m->inv);
 }
 
 static void l3_nl_match(struct l3_nl_rule *x, const struct l3_ir_match *m)
@@ -749,7 +790,7 @@ static void l3_nl_match(struct l3_nl_rule *x, const struct l3_ir_match *m)
 	case L3_OP_EQ:
 		l3_nl_key(x, &m->key);
 		n = l3_nl_value_bytes(&m->val, buf, false);
-		l3_nl_cmp(x, NFT_CMP_EQ, buf, n);
+		l3_nl_cmp(x, m->inv ? NFT_CMP_NEQ : NFT_CMP_EQ, buf, n);
 		break;
 	case L3_OP_PREFIX:
 		/* byte-aligned prefixes compare the leading bytes only, as nft does */
@@ -763,7 +804,7 @@ static void l3_nl_match(struct l3_nl_rule *x, const struct l3_ir_match *m)
 		break;
 	case L3_OP_IN_SET:
 		l3_nl_key(x, &m->key);
-		l3_nl_lookup(x, m->set, 0, -1);
+		l3_nl_lookup(x, m->set, 0, -1, m->inv);
 		break;
 	}
 }
@@ -772,7 +813,7 @@ static void l3_nl_verdict(struct l3_nl_rule *x, const struct l3_ir_value *v)
 {
 	static const int codes[] = {
 		[L3_V_ACCEPT] = NF_ACCEPT, [L3_V_DROP] = NF_DROP, [L3_V_RETURN] = NFT_RETURN,
-		[L3_V_JUMP] = NFT_JUMP,
+		[L3_V_JUMP] = NFT_JUMP, [L3_V_GOTO] = NFT_GOTO,
 	};
 	struct nftnl_expr *e = l3_nl_expr(x, "immediate");
 
@@ -835,9 +876,18 @@ static void l3_nl_stmt(struct l3_nl_rule *x, const struct l3_ir_stmt *s,
 			nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
 		}
 		break;
+	case L3_STMT_CT_MARK_SET:
+		l3_nl_ct(x, NFT_CT_MARK, NFT_REG_1);
+		l3_nl_bitwise(x, NFT_REG_1, ~s->mark_mask, s->mark_value);
+		e = l3_nl_expr(x, "ct");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+		}
+		break;
 	case L3_STMT_VMAP:
 		l3_nl_key(x, &s->key);
-		l3_nl_lookup(x, s->set, 0, NFT_REG_VERDICT);
+		l3_nl_lookup(x, s->set, 0, NFT_REG_VERDICT, false);
 		break;
 	case L3_STMT_COUNTER_NAMED:
 		e = l3_nl_expr(x, "objref");
@@ -856,7 +906,7 @@ static void l3_nl_stmt(struct l3_nl_rule *x, const struct l3_ir_stmt *s,
 		break;
 	case L3_STMT_SNAT_MAP:
 		l3_nl_key(x, &s->key);
-		l3_nl_lookup(x, s->set, 0, NFT_REG_1);
+		l3_nl_lookup(x, s->set, 0, NFT_REG_1, false);
 		e = l3_nl_expr(x, "nat");
 		if (e) {
 			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_SNAT);

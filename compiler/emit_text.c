@@ -30,6 +30,8 @@ static const char *l3_text_type(enum l3_ir_type t)
 		return "counter";
 	case L3_T_IFINDEX:
 		return "iface_index";
+	case L3_T_PROTO:
+		return "inet_proto";
 	case L3_T_NONE:
 		break;
 	}
@@ -40,9 +42,35 @@ static const char *l3_text_verdict(enum l3_ir_verdict v)
 {
 	static const char *const names[] = {
 		[L3_V_ACCEPT] = "accept", [L3_V_DROP] = "drop", [L3_V_RETURN] = "return",
-		[L3_V_JUMP] = "jump",
+		[L3_V_JUMP] = "jump", [L3_V_GOTO] = "goto",
 	};
 	return names[v];
+}
+
+/* IP protocols by the names nft lists them with. */
+static const char *l3_text_proto(uint32_t v)
+{
+	static char num[12];
+
+	switch (v) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "ipv6-icmp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_DCCP:
+		return "dccp";
+	default:
+		snprintf(num, sizeof(num), "%" PRIu32, v);
+		return num;
+	}
 }
 
 void l3_emit_value(const struct l3_ir *ir, const struct l3_ir_value *v, char *buf,
@@ -80,6 +108,9 @@ void l3_emit_value(const struct l3_ir *ir, const struct l3_ir_value *v, char *bu
 		else
 			snprintf(buf, len, "%" PRIu32, v->u.mark);
 		return;
+	case L3_T_PROTO:
+		snprintf(buf, len, "%s", l3_text_proto(v->u.mark));
+		return;
 	case L3_T_NONE:
 		break;
 	}
@@ -102,10 +133,16 @@ static void l3_text_expr(const struct l3_ir_expr *e, FILE *out)
 		[L3_SEL_NFPROTO] = "meta nfproto",
 		[L3_SEL_ICMP_TYPE] = "icmp type",
 		[L3_SEL_ICMPV6_TYPE] = "icmpv6 type",
+		[L3_SEL_CT_MARK] = "ct mark",
+		[L3_SEL_CT_STATUS] = "ct status",
+		[L3_SEL_CT_DIRECTION] = "ct direction",
+		[L3_SEL_IIF] = "iif",
+		[L3_SEL_SOCKET_WILDCARD] = "socket wildcard",
+		[L3_SEL_SOCKET_TRANSPARENT] = "socket transparent",
 	};
 
 	fputs(names[e->sel], out);
-	if (e->sel == L3_SEL_MARK && e->mask)
+	if ((e->sel == L3_SEL_MARK || e->sel == L3_SEL_CT_MARK) && e->mask)
 		fprintf(out, " and 0x%08" PRIx32, e->mask);
 	if (e->sel == L3_SEL_SOCKET_CGROUP)
 		fprintf(out, " level %d", e->level);
@@ -129,20 +166,26 @@ static void l3_text_small(enum l3_ir_sel sel, uint32_t v, FILE *out)
 
 	switch (sel) {
 	case L3_SEL_L4PROTO:
-		s = v == 6 ? "tcp" : v == 17 ? "udp" : v == 1 ? "icmp" : v == 58 ? "ipv6-icmp" : NULL;
+		s = l3_text_proto(v);
 		break;
 	case L3_SEL_NFPROTO:
 		s = v == 2 ? "ipv4" : v == 10 ? "ipv6" : NULL;
 		break;
 	case L3_SEL_ICMP_TYPE:
-		s = v == 8 ? "echo-request" : NULL;
+		s = v == 8 ? "echo-request" : v == 0 ? "echo-reply" : NULL;
 		break;
 	case L3_SEL_ICMPV6_TYPE:
-		s = v == 128 ? "echo-request" : v == 135 ? "nd-neighbor-solicit"
+		s = v == 128 ? "echo-request" : v == 129 ? "echo-reply" : v == 135 ? "nd-neighbor-solicit"
 		    : v == 136 ? "nd-neighbor-advert" : NULL;
 		break;
 	case L3_SEL_CT_STATE:
 		s = v == L3_CT_ESTABLISHED ? "established" : v == L3_CT_RELATED ? "related" : NULL;
+		break;
+	case L3_SEL_CT_STATUS:
+		s = v == L3_CT_STATUS_CONFIRMED ? "confirmed" : NULL;
+		break;
+	case L3_SEL_CT_DIRECTION:
+		s = v == L3_CT_DIR_ORIGINAL ? "original" : v == L3_CT_DIR_REPLY ? "reply" : NULL;
 		break;
 	default:
 		break;
@@ -153,34 +196,50 @@ static void l3_text_small(enum l3_ir_sel sel, uint32_t v, FILE *out)
 		fprintf(out, "%" PRIu32, v);
 }
 
+static bool l3_text_bitset(enum l3_ir_sel sel)
+{
+	return sel == L3_SEL_CT_STATE || sel == L3_SEL_CT_STATUS;
+}
+
+static void l3_text_list(const struct l3_ir_match *m, FILE *out)
+{
+	const bool bits = l3_text_bitset(m->key.e[0].sel);
+	int i;
+
+	/* a bit set is "established,related"; none of its bits: "& x == 0" */
+	if (m->inv && !bits)
+		fputs(" !=", out);
+	fputs(bits && m->inv ? " & " : m->nlist > 1 && !bits ? " { " : " ", out);
+	for (i = 0; i < m->nlist; i++) {
+		if (i)
+			fputs(bits ? "," : ", ", out);
+		l3_text_small(m->key.e[0].sel, m->list[i], out);
+	}
+	if (m->nlist > 1 && !bits)
+		fputs(" }", out);
+	if (bits && m->inv)
+		fputs(" == 0", out);
+}
+
 static void l3_text_match(const struct l3_ir *ir, const struct l3_ir_match *m, FILE *out)
 {
 	char buf[INET6_ADDRSTRLEN + 64];
-	int i;
 
 	l3_text_key(&m->key, out);
 	switch (m->op) {
 	case L3_OP_EQ:
 		l3_emit_value(ir, &m->val, buf, sizeof(buf));
-		fprintf(out, " == %s", buf);
+		fprintf(out, " %s %s", m->inv ? "!=" : "==", buf);
 		break;
 	case L3_OP_PREFIX:
 		l3_emit_value(ir, &m->val, buf, sizeof(buf));
 		fprintf(out, " %s/%d", buf, m->plen);
 		break;
 	case L3_OP_IN_LIST:
-		/* ct state is a bit set: "established,related" */
-		fputs(m->nlist > 1 && m->key.e[0].sel != L3_SEL_CT_STATE ? " { " : " ", out);
-		for (i = 0; i < m->nlist; i++) {
-			if (i)
-				fputs(m->key.e[0].sel == L3_SEL_CT_STATE ? "," : ", ", out);
-			l3_text_small(m->key.e[0].sel, m->list[i], out);
-		}
-		if (m->nlist > 1 && m->key.e[0].sel != L3_SEL_CT_STATE)
-			fputs(" }", out);
+		l3_text_list(m, out);
 		break;
 	case L3_OP_IN_SET:
-		fprintf(out, " @%s", m->set);
+		fprintf(out, "%s @%s", m->inv ? " !=" : "", m->set);
 		break;
 	}
 }
@@ -196,6 +255,13 @@ static void l3_text_stmt(const struct l3_ir *ir, const struct l3_ir_stmt *s, FIL
 				~s->mark_mask, s->mark_value);
 		else
 			fprintf(out, "meta mark set meta mark and 0x%08" PRIx32, ~s->mark_mask);
+		break;
+	case L3_STMT_CT_MARK_SET:
+		if (s->mark_value)
+			fprintf(out, "ct mark set ct mark and 0x%08" PRIx32 " or 0x%08" PRIx32,
+				~s->mark_mask, s->mark_value);
+		else
+			fprintf(out, "ct mark set ct mark and 0x%08" PRIx32, ~s->mark_mask);
 		break;
 	case L3_STMT_VMAP:
 		l3_text_key(&s->key, out);
@@ -385,7 +451,10 @@ int l3_emit_text(const struct l3_ir *ir, FILE *out)
 	      "\t# namespace NAME's address, NAME_accepted the packets accepted for its\n"
 	      "\t# sockets, NAME_refused the packets refused to it (foreign socket, no\n"
 	      "\t# socket, no ping); host_refused and loopback_refused count the host's\n"
-	      "\t# and shared loopback traffic refused to namespace sockets.\n", out);
+	      "\t# and shared loopback traffic refused to namespace sockets, not_owner\n"
+	      "\t# the packets of a connection sent or received by another than its\n"
+	      "\t# owner, loopback_martian loopback addresses from outside lo, and\n"
+	      "\t# protocol_refused protocols a namespace's policy does not list.\n", out);
 	for (i = 0; i < ir->counters.len; i++)
 		fprintf(out, "\tcounter %s { }\n", c[i].name);
 	fputc('\n', out);

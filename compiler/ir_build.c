@@ -14,9 +14,20 @@
  *    marked packet only for a socket of the same namespace
  *    (mark . cgroup lookup); unmarked traffic (the host's own addresses)
  *    is refused to every namespace's socket.
- *  - Established and related traffic is accepted first: the socket
- *    expression does not see request sockets, so the handshake's last ACK
- *    would otherwise be refused.
+ *  - Connection ownership: conntrack keys entries by tuple only, so
+ *    without more a namespace could send or receive on an entry another
+ *    namespace (or the host) opened. The first packet of every entry
+ *    (unconfirmed) writes its owner into the ct mark, inside mark_mask:
+ *    the sender's namespace in output, the destination's in prerouting,
+ *    the host being 0. Every later packet (confirmed, whatever its ct
+ *    state) is checked against it in output (conn_out) and input
+ *    (conn_in); only the responder of a connection between two local
+ *    sockets, which went through lo, is checked by address instead, as
+ *    a new connection is.
+ *  - The socket expression does not see request sockets, so the
+ *    handshake's last ACK is accepted when it meets one: the SYN that
+ *    made it was checked.
+ *  - 127.0.0.0/8 and ::1 are trusted only when they arrive on lo.
  *  - Broadcast and multicast UDP that someone registered for is queued to
  *    l3nftd, which fans it out.
  */
@@ -114,6 +125,14 @@ static struct l3_ir_key l3_key(enum l3_ir_sel sel)
 static struct l3_ir_key l3_key_mark(uint32_t mask)
 {
 	struct l3_ir_key k = l3_key(L3_SEL_MARK);
+
+	k.e[0].mask = mask;
+	return k;
+}
+
+static struct l3_ir_key l3_key_ctmark(uint32_t mask)
+{
+	struct l3_ir_key k = l3_key(L3_SEL_CT_MARK);
 
 	k.e[0].mask = mask;
 	return k;
@@ -256,20 +275,45 @@ static void l3_m_set(struct l3_ir_rule *r, struct l3_ir_key key, const char *set
 	l3_m(r, key, L3_OP_IN_SET)->set = set;
 }
 
-static void l3_m_loopback(struct l3_ir_rule *r, int family)
+/* "ct status confirmed": not the first packet of its connection; with
+ * @first, the first one ("ct status & confirmed == 0"). */
+static void l3_m_confirmed(struct l3_ir_rule *r, bool first)
+{
+	struct l3_ir_match *m = l3_m(r, l3_key(L3_SEL_CT_STATUS), L3_OP_IN_LIST);
+
+	m->list[0] = L3_CT_STATUS_CONFIRMED;
+	m->nlist = 1;
+	m->inv = first;
+}
+
+static void l3_m_lo(struct l3_ir_rule *r, enum l3_ir_sel sel, bool inv)
+{
+	struct l3_ir_match *m = l3_m(r, l3_key(sel), L3_OP_EQ);
+
+	m->val.type = L3_T_IFINDEX;
+	m->val.u.mark = 1;
+	m->inv = inv;
+}
+
+static void l3_m_loopback_sel(struct l3_ir_rule *r, int family, bool src)
 {
 	struct l3_ir_match *m;
 
 	if (family == AF_INET) {
-		m = l3_m(r, l3_key(L3_SEL_IP_DADDR), L3_OP_PREFIX);
+		m = l3_m(r, l3_key(src ? L3_SEL_IP_SADDR : L3_SEL_IP_DADDR), L3_OP_PREFIX);
 		m->val.type = L3_T_IPV4;
 		m->val.u.v4.s_addr = htonl(INADDR_LOOPBACK & 0xff000000u);
 		m->plen = 8;
 	} else {
-		m = l3_m(r, l3_key(L3_SEL_IP6_DADDR), L3_OP_EQ);
+		m = l3_m(r, l3_key(src ? L3_SEL_IP6_SADDR : L3_SEL_IP6_DADDR), L3_OP_EQ);
 		m->val.type = L3_T_IPV6;
 		m->val.u.v6 = in6addr_loopback;
 	}
+}
+
+static void l3_m_loopback(struct l3_ir_rule *r, int family)
+{
+	l3_m_loopback_sel(r, family, false);
 }
 
 static struct l3_ir_stmt *l3_s(struct l3_ir_rule *r, enum l3_ir_stmt_kind kind)
@@ -302,6 +346,27 @@ static void l3_s_mark(struct l3_ir_rule *r, uint32_t mask, uint32_t value)
 
 	s->mark_mask = mask;
 	s->mark_value = value;
+}
+
+/* The first packet of a connection names its owner in the ct mark. */
+static struct l3_ir_rule *l3_irb_owner_rule(struct l3_irb *b, struct l3_ir_chain *c,
+					    uint32_t mark, const char *comment)
+{
+	struct l3_ir_rule *r = l3_irb_rule(b, c, comment);
+	struct l3_ir_stmt *st;
+
+	l3_m_confirmed(r, true);
+	st = l3_s(r, L3_STMT_CT_MARK_SET);
+	st->mark_mask = b->mask;
+	st->mark_value = mark;
+	return r;
+}
+
+/* counter name "x" drop */
+static void l3_s_count_drop(struct l3_ir_rule *r, const char *counter)
+{
+	l3_s(r, L3_STMT_COUNTER_NAMED)->name = counter;
+	l3_s_verdict(r, L3_V_DROP, NULL);
 }
 
 /* ---- the table ---- */
@@ -378,6 +443,19 @@ static void l3_irb_counter_start(const struct l3_irb *b, struct l3_ir_counter *c
 	}
 }
 
+/* The table-wide counters: name, what they count. */
+static const char *const l3_irb_named[][2] = {
+	{ L3_IR_COUNTER_HOST_REFUSED, "the host's traffic refused to namespace sockets" },
+	{ L3_IR_COUNTER_LOOPBACK_REFUSED,
+	  "loopback from shared namespaces refused to other namespaces" },
+	{ L3_IR_COUNTER_NOT_OWNER,
+	  "packets of a connection sent or received by a socket of another namespace "
+	  "than the one that opened it" },
+	{ L3_IR_COUNTER_LOOPBACK_MARTIAN, "127.0.0.0/8 or ::1 arriving on another interface than lo" },
+	{ L3_IR_COUNTER_PROTOCOL_REFUSED,
+	  "a namespace's packets of a protocol its policy does not allow" },
+};
+
 static void l3_irb_counters(struct l3_irb *b)
 {
 	static const char *const what[L3_CTR_KINDS] = {
@@ -402,16 +480,15 @@ static void l3_irb_counters(struct l3_irb *b)
 			c->comment = i == 0 ? what[k] : NULL;
 			l3_irb_counter_start(b, c);
 		}
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < sizeof(l3_irb_named) / sizeof(l3_irb_named[0]); k++) {
 		struct l3_ir_counter *c = l3_vec_push(b->ir->arena, &b->ir->counters, sizeof(*c));
 
 		if (!c) {
 			b->oom = true;
 			return;
 		}
-		c->name = k == 0 ? L3_IR_COUNTER_HOST_REFUSED : L3_IR_COUNTER_LOOPBACK_REFUSED;
-		c->comment = k == 0 ? "the host's traffic refused to namespace sockets"
-				    : "loopback from shared namespaces refused to other namespaces";
+		c->name = l3_irb_named[k][0];
+		c->comment = l3_irb_named[k][1];
 		l3_irb_counter_start(b, c);
 	}
 }
@@ -505,7 +582,7 @@ static void l3_irb_addr_sets(struct l3_irb *b, int family)
 {
 	const bool v4 = family == AF_INET;
 	enum l3_ir_type t = v4 ? L3_T_IPV4 : L3_T_IPV6;
-	struct l3_ir_set *dst, *own, *snat, *none;
+	struct l3_ir_set *dst, *own, *snat, *none, *all;
 	size_t i, j;
 
 	dst = l3_irb_set(b, v4 ? L3_IR_SET_DST4 : L3_IR_SET_DST6, t, L3_T_NONE, L3_T_VERDICT, 0,
@@ -517,6 +594,8 @@ static void l3_irb_addr_sets(struct l3_irb *b, int family)
 	none = l3_irb_set(b, v4 ? "no_ipv4" : "no_ipv6", L3_T_MARK, L3_T_NONE, L3_T_NONE, 0,
 			  v4 ? "namespaces without an IPv4 address: no IPv4 egress"
 			     : "namespaces without an IPv6 address: no IPv6 egress");
+	all = l3_irb_set(b, v4 ? "addr4" : "addr6", t, L3_T_NONE, L3_T_NONE, 0,
+			 "every namespace address: the host answers from none of them");
 	for (i = 0; i < b->cfg->nns; i++) {
 		const struct l3_ns *ns = &b->cfg->ns[i];
 		const struct l3_addr *src = l3_cfg_ns_source(ns, family);
@@ -537,6 +616,8 @@ static void l3_irb_addr_sets(struct l3_irb *b, int family)
 				e->key[0] = l3_val_mark(mark);
 				l3_irb_addr_value(&e->key[1], a);
 			}
+			if ((e = l3_irb_elem(b, all, ns, a->pos)))
+				l3_irb_addr_value(&e->key[0], a);
 		}
 		if (src && (e = l3_irb_elem(b, snat, ns, src->pos))) {
 			e->key[0] = l3_val_mark(mark);
@@ -578,6 +659,81 @@ static void l3_irb_owned_sets(struct l3_irb *b)
 	}
 }
 
+static void l3_irb_pair(struct l3_irb *b, struct l3_ir_set *s, const struct l3_ns *ns,
+			uint32_t a, uint32_t c)
+{
+	struct l3_ir_elem *e = l3_irb_elem(b, s, ns, ns ? ns->pos : L3_NOPOS);
+
+	if (!e)
+		return;
+	e->key[0] = l3_val_mark(a);
+	e->key[1] = l3_val_mark(c);
+	if (!ns)
+		e->comment = "the host";
+}
+
+/* Owner . sender pairs, looked up with "ct mark . meta mark" (nft cannot
+ * compare two registers): the same namespace on both sides; and a shared
+ * namespace with the host, on loopback. */
+static void l3_irb_pair_sets(struct l3_irb *b)
+{
+	struct l3_ir_set *same, *pair;
+	size_t i;
+
+	same = l3_irb_set(b, "same", L3_T_MARK, L3_T_MARK, L3_T_NONE, 0,
+			  "connection owner . socket's namespace: the same");
+	pair = l3_irb_set(b, "shared_pair", L3_T_MARK, L3_T_MARK, L3_T_NONE, 0,
+			  "connection owner . socket's namespace on shared loopback: "
+			  "a shared namespace and the host");
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+		uint32_t m = l3_irb_mark(b, ns);
+
+		l3_irb_pair(b, same, ns, m, m);
+		if (ns->loopback != L3_LOOPBACK_SHARED)
+			continue;
+		l3_irb_pair(b, pair, ns, m, 0);
+		l3_irb_pair(b, pair, ns, 0, m);
+	}
+}
+
+/* The protocols beyond TCP, UDP and ICMP each namespace may use. */
+static void l3_irb_protocol_set(struct l3_irb *b)
+{
+	struct l3_ir_set *s;
+	size_t i, j;
+
+	s = l3_irb_set(b, "protocols", L3_T_MARK, L3_T_PROTO, L3_T_NONE, 0,
+		       "namespace mark . a protocol no socket lookup attributes that it may use");
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+
+		for (j = 0; j < ns->nprotocols; j++) {
+			struct l3_ir_elem *e = l3_irb_elem(b, s, ns, ns->protocol_pos[j]);
+
+			if (!e)
+				continue;
+			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
+			e->key[1].type = L3_T_PROTO;
+			e->key[1].u.mark = ns->protocols[j];
+		}
+	}
+}
+
+/* "meta l4proto != { tcp, udp, icmp, ipv6-icmp }": what the socket
+ * expression cannot attribute (ICMP errors it reads inside). */
+static void l3_m_unattributed(struct l3_ir_rule *r)
+{
+	struct l3_ir_match *m = l3_m(r, l3_key(L3_SEL_L4PROTO), L3_OP_IN_LIST);
+
+	m->list[0] = IPPROTO_TCP;
+	m->list[1] = IPPROTO_UDP;
+	m->list[2] = IPPROTO_ICMP;
+	m->list[3] = IPPROTO_ICMPV6;
+	m->nlist = 4;
+	m->inv = true;
+}
+
 /* Marks of the namespaces with a property: loopback shared, ping. */
 static void l3_irb_mark_sets(struct l3_irb *b)
 {
@@ -597,6 +753,8 @@ static void l3_irb_mark_sets(struct l3_irb *b)
 		if (ns->ping && (e = l3_irb_elem(b, ping, ns, ns->pos)))
 			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
 	}
+	l3_irb_pair_sets(b);
+	l3_irb_protocol_set(b);
 }
 
 /* Objref maps: namespace mark -> its named counter. */
@@ -781,6 +939,10 @@ static void l3_irb_ns_chains(struct l3_irb *b)
 		r = l3_irb_rule(b, c, NULL);
 		r->pos = ns->pos;
 		l3_s_mark(r, b->mask, l3_irb_mark(b, ns));
+		r = l3_irb_owner_rule(b, c, l3_irb_mark(b, ns),
+				      i == 0 ? "a connection's first packet: the namespace owns it"
+					     : NULL);
+		r->pos = ns->pos;
 	}
 }
 
@@ -794,11 +956,20 @@ static void l3_irb_prerouting(struct l3_irb *b)
 
 	for (f = 0; f < 2; f++) {
 		r = l3_irb_rule(b, c, f == 0 ? "loopback keeps the sender's mark, set in output" : NULL);
+		l3_m_lo(r, L3_SEL_IIF, false);
 		l3_m_loopback(r, f == 0 ? AF_INET : AF_INET6);
 		l3_s_verdict(r, L3_V_RETURN, NULL);
 	}
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "loopback addresses from anywhere else (route_localnet): "
+					       "never the host's loopback services" : NULL);
+		l3_m_loopback(r, f == 0 ? AF_INET : AF_INET6);
+		l3_s_count_drop(r, L3_IR_COUNTER_LOOPBACK_MARTIAN);
+	}
 	r = l3_irb_rule(b, c, "anything else starts as the host's (mark 0 in mark_mask)");
 	l3_s_mark(r, b->mask, 0);
+	l3_irb_owner_rule(b, c, 0, "a connection from outside: the host's, unless its "
+			  "destination is a namespace's");
 	r = l3_irb_rule(b, c, NULL);
 	l3_s_keyed(r, L3_STMT_VMAP, l3_key(L3_SEL_IP_DADDR), L3_IR_SET_DST4);
 	r = l3_irb_rule(b, c, NULL);
@@ -815,12 +986,117 @@ static void l3_irb_output(struct l3_irb *b)
 
 	r = l3_irb_rule(b, c, "a packet of no namespace is the host's");
 	l3_s_mark(r, b->mask, 0);
+	l3_irb_owner_rule(b, c, 0, "a connection's first packet: its sender's namespace "
+			  "owns it (the host: 0)");
 	for (l = 0; l < b->ir->nlevels; l++) {
 		r = l3_irb_rule(b, c, NULL);
 		r->pos = l3_level_pos(b, b->ir->levels[l], b->root_level);
 		l3_s_keyed(r, L3_STMT_VMAP, l3_key_sock(b->ir->levels[l]),
 			   l3_cgroup_set(b, b->ir->levels[l]));
 	}
+	r = l3_irb_rule(b, c, "a namespace's protocols beyond TCP, UDP and ICMP: "
+			"only those its policy lists");
+	l3_m_unattributed(r);
+	l3_m(r, l3_key_mark(b->mask), L3_OP_EQ)->inv = true;
+	r->m[1].val = l3_val_mark(0);
+	l3_m(r, l3_key_cat(l3_key_mark(b->mask), l3_key(L3_SEL_L4PROTO)), L3_OP_IN_SET)->inv = true;
+	r->m[2].set = "protocols";
+	l3_s_count_drop(r, L3_IR_COUNTER_PROTOCOL_REFUSED);
+	r = l3_irb_rule(b, c, "every later packet: only its owner sends it");
+	l3_m_confirmed(r, false);
+	l3_s_verdict(r, L3_V_JUMP, "conn_out");
+}
+
+/* Later packets of a connection in output; the mark is the sender's
+ * namespace. Passing ends the output chain (accept), as nothing follows
+ * the jump there. */
+static void l3_irb_conn_out(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "conn_out", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
+					     "a connection's later packets, sent: by its owner only");
+	struct l3_ir_key mk = l3_key_mark(b->mask);
+	struct l3_ir_rule *r;
+	struct l3_ir_match *m;
+	int f;
+
+	r = l3_irb_rule(b, c, "the namespace that opened it (or, from outside, that it is for)");
+	l3_m_set(r, l3_key_cat(l3_key_ctmark(b->mask), mk), "same");
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	r = l3_irb_rule(b, c, "the host's, by the host");
+	l3_m_eq(r, l3_key_ctmark(b->mask), l3_val_mark(0));
+	l3_m_eq(r, mk, l3_val_mark(0));
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	r = l3_irb_rule(b, c, "the kernel's own errors and resets about it, and its echo replies "
+			"(tenants cannot send either)");
+	l3_m_eq(r, mk, l3_val_mark(0));
+	m = l3_m(r, l3_key(L3_SEL_CT_STATE), L3_OP_IN_LIST);
+	m->list[0] = L3_CT_RELATED;
+	m->nlist = 1;
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, NULL);
+		l3_m_eq(r, mk, l3_val_mark(0));
+		l3_m_small(r, L3_SEL_L4PROTO, f == 0 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		l3_m_small(r, f == 0 ? L3_SEL_ICMP_TYPE : L3_SEL_ICMPV6_TYPE, f == 0 ? 0 : 129);
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+	r = l3_irb_rule(b, c, "TCP the kernel sends for a socket of no cgroup: SYN-ACKs of request "
+			"sockets, TIME_WAIT and reset answers (a host TCP socket cannot share a live tuple)");
+	l3_m_eq(r, mk, l3_val_mark(0));
+	l3_m_small(r, L3_SEL_L4PROTO, IPPROTO_TCP);
+	l3_m_small(r, L3_SEL_SOCKET_TRANSPARENT, 0);
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	r = l3_irb_rule(b, c, "the answering side of a connection the owner opened to it (two "
+			"local sockets, or l3nftd's copies): by source address");
+	l3_m_small(r, L3_SEL_CT_DIRECTION, L3_CT_DIR_REPLY);
+	l3_s_verdict(r, L3_V_JUMP, "conn_reply");
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_count_drop(r, L3_IR_COUNTER_NOT_OWNER);
+}
+
+/* The answering side of a connection its owner opened to a local address
+ * (another local socket; or l3nftd's copy of a datagram, sent by the host
+ * with the original source): the source address says who may send it, as
+ * the destination said who may receive the request. For a connection from
+ * elsewhere the owner is the answering side and this adds nothing: only
+ * the owner owns the address. */
+static void l3_irb_conn_reply(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "conn_reply", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
+					     "answers to a connection the owner opened to a local address: by the owner of the source address");
+	struct l3_ir_key mk = l3_key_mark(b->mask);
+	struct l3_ir_rule *r;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "from the namespace's own address" : NULL);
+		l3_m_set(r, l3_key_cat(mk, l3_key(f == 0 ? L3_SEL_IP_SADDR : L3_SEL_IP6_SADDR)),
+			 f == 0 ? "own4" : "own6");
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "shared loopback: a shared namespace and the host" : NULL);
+		l3_m_loopback_sel(r, f == 0 ? AF_INET : AF_INET6, true);
+		l3_m_set(r, l3_key_cat(l3_key_ctmark(b->mask), mk), "shared_pair");
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "any other loopback answer is not the owner's" : NULL);
+		l3_m_loopback_sel(r, f == 0 ? AF_INET : AF_INET6, true);
+		l3_s_count_drop(r, L3_IR_COUNTER_NOT_OWNER);
+	}
+	for (f = 0; f < 2; f++) {
+		struct l3_ir_match *m;
+
+		r = l3_irb_rule(b, c, f == 0 ? "the host, from an address of no namespace" : NULL);
+		l3_m_eq(r, mk, l3_val_mark(0));
+		m = l3_m(r, l3_key(f == 0 ? L3_SEL_IP_SADDR : L3_SEL_IP6_SADDR), L3_OP_IN_SET);
+		m->set = f == 0 ? "addr4" : "addr6";
+		m->inv = true;
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_count_drop(r, L3_IR_COUNTER_NOT_OWNER);
 }
 
 static void l3_irb_postrouting(struct l3_irb *b)
@@ -929,12 +1205,9 @@ static void l3_irb_input(struct l3_irb *b)
 	int l, f;
 
 	l3_irb_queue(b, c);
-	r = l3_irb_rule(b, c, "replies and the rest of accepted connections");
-	m = l3_m(r, l3_key(L3_SEL_CT_STATE), L3_OP_IN_LIST);
-	m->list[0] = L3_CT_ESTABLISHED;
-	m->list[1] = L3_CT_RELATED;
-	m->nlist = 2;
-	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	r = l3_irb_rule(b, c, "later packets of a connection: for its owner's sockets");
+	l3_m_confirmed(r, false);
+	l3_s_verdict(r, L3_V_JUMP, "conn_in");
 	r = l3_irb_rule(b, c, "for the host's own addresses");
 	l3_m_eq(r, mk, l3_val_mark(0));
 	l3_s_verdict(r, L3_V_JUMP, "host_in");
@@ -946,6 +1219,12 @@ static void l3_irb_input(struct l3_irb *b)
 		l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "accepted_ctr");
 		l3_s_verdict(r, L3_V_ACCEPT, NULL);
 	}
+	r = l3_irb_rule(b, c, "a protocol no socket lookup attributes, where the policy lists it "
+			"for the namespace the packet is for");
+	l3_m_unattributed(r);
+	l3_m_set(r, l3_key_cat(mk, l3_key(L3_SEL_L4PROTO)), "protocols");
+	l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "accepted_ctr");
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
 	for (f = 0; f < 2; f++) {
 		r = l3_irb_rule(b, c, f == 0 ? "ICMP echo, where the namespace allows ping" : NULL);
 		l3_m_set(r, mk, "ping");
@@ -970,6 +1249,109 @@ static void l3_irb_input(struct l3_irb *b)
 	r = l3_irb_rule(b, c, "everything else for a namespace is refused");
 	l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "refused_ctr");
 	l3_irb_refuse(b, c);
+}
+
+static void l3_irb_socket_mark(struct l3_irb *b, struct l3_ir_chain *c);
+static void l3_irb_reqsk(struct l3_irb *b, struct l3_ir_chain *c);
+
+/* Later packets of a connection in input. Accept: the owner's socket;
+ * drop: another namespace's; return: decide as for a new connection
+ * (the responder of a local connection, or no socket at all). */
+static void l3_irb_conn_in(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "conn_in", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
+					     "a connection's later packets, received: by its owner only");
+	struct l3_ir_key ck = l3_key_ctmark(b->mask);
+	struct l3_ir_rule *r;
+	int l, f;
+
+	for (l = 0; l < b->ir->nlevels; l++) {
+		r = l3_irb_rule(b, c, l == 0 ? "a socket of the namespace that owns it" : NULL);
+		r->pos = l3_level_pos(b, b->ir->levels[l], b->root_level);
+		l3_m_set(r, l3_key_cat(ck, l3_key_sock(b->ir->levels[l])),
+			 l3_member_set(b, b->ir->levels[l]));
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	}
+	r = l3_irb_rule(b, c, "the answering side of a local connection");
+	l3_m_small(r, L3_SEL_CT_DIRECTION, L3_CT_DIR_ORIGINAL);
+	l3_m_lo(r, L3_SEL_IIF, false);
+	l3_s_verdict(r, L3_V_GOTO, "conn_lo");
+	r = l3_irb_rule(b, c, "the host's connections: for the host's sockets");
+	l3_m_eq(r, ck, l3_val_mark(0));
+	l3_s_verdict(r, L3_V_JUMP, "conn_host");
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "echo replies: to a request of the same namespace, "
+					       "or from this machine" : NULL);
+		l3_m_small(r, L3_SEL_L4PROTO, f == 0 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		l3_m_small(r, f == 0 ? L3_SEL_ICMP_TYPE : L3_SEL_ICMPV6_TYPE, f == 0 ? 0 : 129);
+		l3_m_set(r, l3_key_cat(ck, l3_key_mark(b->mask)), "same");
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+		r = l3_irb_rule(b, c, NULL);
+		l3_m_lo(r, L3_SEL_IIF, false);
+		l3_m_small(r, L3_SEL_L4PROTO, f == 0 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		l3_m_small(r, f == 0 ? L3_SEL_ICMP_TYPE : L3_SEL_ICMPV6_TYPE, f == 0 ? 0 : 129);
+		l3_s_verdict(r, L3_V_ACCEPT, NULL);
+		r = l3_irb_rule(b, c, NULL);
+		l3_m_small(r, L3_SEL_L4PROTO, f == 0 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		l3_m_small(r, f == 0 ? L3_SEL_ICMP_TYPE : L3_SEL_ICMPV6_TYPE, f == 0 ? 0 : 129);
+		l3_s_count_drop(r, L3_IR_COUNTER_NOT_OWNER);
+	}
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "any other full socket is another namespace's" : NULL);
+		l3_m_small(r, L3_SEL_SOCKET_WILDCARD, (uint32_t)f);
+		l3_s_count_drop(r, L3_IR_COUNTER_NOT_OWNER);
+	}
+	l3_irb_reqsk(b, c);
+}
+
+/* Request and TIME_WAIT sockets are the only ones left once the full
+ * ones (socket wildcard) are dealt with: the handshake's last ACK meets
+ * one, and the SYN that made it was checked. */
+static void l3_irb_reqsk(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_rule *r;
+
+	r = l3_irb_rule(b, c, "a request or TIME_WAIT socket: the handshake's last ACK "
+			"(its SYN was checked)");
+	l3_m_small(r, L3_SEL_CT_DIRECTION, L3_CT_DIR_ORIGINAL);
+	l3_m_small(r, L3_SEL_L4PROTO, IPPROTO_TCP);
+	l3_m_small(r, L3_SEL_SOCKET_TRANSPARENT, 0);
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+}
+
+/* The request side of a connection between two local sockets, reached
+ * by goto from conn_in: a full socket, or none, is decided by address in
+ * input, as a new connection is (return). */
+static void l3_irb_conn_lo(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "conn_lo", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
+					     "requests between local sockets: by destination address, as when new");
+	struct l3_ir_rule *r;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "a full socket" : NULL);
+		l3_m_small(r, L3_SEL_SOCKET_WILDCARD, (uint32_t)f);
+		l3_s_verdict(r, L3_V_RETURN, NULL);
+	}
+	l3_irb_reqsk(b, c);
+}
+
+/* Later packets of the host's connections: a host socket, or none. */
+static void l3_irb_conn_host(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "conn_host", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
+					     "the host's connections: not for namespace sockets");
+	struct l3_ir_rule *r;
+
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_mark(r, b->mask, 0);
+	l3_irb_socket_mark(b, c);
+	r = l3_irb_rule(b, c, "a host socket, or none");
+	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	r = l3_irb_rule(b, c, NULL);
+	l3_s_count_drop(r, L3_IR_COUNTER_NOT_OWNER);
 }
 
 /* Looks up the socket's namespace by writing its mark onto the packet:
@@ -1072,6 +1454,11 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	l3_irb_ns_chains(&b);
 	l3_irb_host_in(&b);
 	l3_irb_lo_shared(&b);
+	l3_irb_conn_in(&b);
+	l3_irb_conn_lo(&b);
+	l3_irb_conn_host(&b);
+	l3_irb_conn_out(&b);
+	l3_irb_conn_reply(&b);
 	l3_irb_prerouting(&b);
 	l3_irb_output(&b);
 	l3_irb_input(&b);

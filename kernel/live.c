@@ -285,7 +285,9 @@ static int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r)
 		snprintf(idx->chain, sizeof(idx->chain), "%s", chain);
 		idx->n = 0;
 	}
-	if (l3_live_note_mark(lv, r, chain) < 0) {
+	/* the chain's first rule sets the packet mark (later ones, the ct
+	 * mark of a new connection) */
+	if (idx->n == 0 && l3_live_note_mark(lv, r, chain) < 0) {
 		free(t);
 		return -1;
 	}

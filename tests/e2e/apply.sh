@@ -349,9 +349,9 @@ ids_policy ids2 first
 l3_ok "apply a policy without ids" l3_h "$L3NFT" apply "$L3_TMP/ids1.yaml"
 l3_ok "apply it with a new namespace first in the file" l3_h "$L3NFT" apply "$L3_TMP/ids2.yaml"
 l3_is "the existing namespaces keep their ids (and marks)" \
-	"$(l3_h nft list chain inet l3nft ns_a | grep -o '0x000[0-9a-f]0000$')" "0x00010000"
+	"$(l3_h nft list chain inet l3nft ns_a | grep "meta mark set" | grep -o '0x000[0-9a-f]0000$')" "0x00010000"
 l3_is "the new namespace gets the lowest free id" \
-	"$(l3_h nft list chain inet l3nft ns_z | grep -o '0x000[0-9a-f]0000$')" "0x00030000"
+	"$(l3_h nft list chain inet l3nft ns_z | grep "meta mark set" | grep -o '0x000[0-9a-f]0000$')" "0x00030000"
 l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
 
 # ---- delete ----

@@ -19,7 +19,8 @@
 # L3_SUITE_DIR (set by make check: every netns, cgroup and background
 # process made is recorded there, for tests/leftovers.sh),
 # L3_E2E_V6_ALIAS_OPTS (options for `ip addr add` of IPv6 aliases; default
-# "nodad preferred_lft 0", see l3_alias), L3_E2E_KEEP=1 (keep the temp dir; =fail: only when the script fails).
+# "nodad preferred_lft 0", see l3_alias), L3_E2E_SERVE_SECS (how long a
+# sock.py server lives, default 600: slow machines), L3_E2E_KEEP=1 (keep the temp dir; =fail: only when the script fails).
 
 L3_PASS=0
 L3_FAIL=0
@@ -347,7 +348,7 @@ l3_serve()
 	rm -f "$L3_TMP/$_l3_name.ready"
 	: >"$L3_TMP/$_l3_name.log"
 	l3_bg "$_l3_w" python3 "$L3_SOCK" serve "$L3_TMP/$_l3_name.log" "$L3_TMP/$_l3_name.ready" \
-		--max-time 240 "$@"
+		--max-time "${L3_E2E_SERVE_SECS:-600}" "$@"
 	_l3_n=0
 	while [ ! -e "$L3_TMP/$_l3_name.ready" ]; do
 		if ! kill -0 "$L3_LAST_PID" 2>/dev/null || [ $_l3_n -ge 100 ]; then

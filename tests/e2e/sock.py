@@ -10,9 +10,10 @@
       and answered with "echo PAYLOAD" (UDP answers leave from the address
       the datagram was sent to). Exits on SIGTERM or after --max-time.
 
-  sock.py send PROTO DST PORT PAYLOAD [--bind ADDR] [--timeout S]
+  sock.py send PROTO DST PORT PAYLOAD [--bind ADDR] [--sport PORT] [--timeout S]
       Sends PAYLOAD (TCP: one line on a new connection) and waits for the
-      echo. Prints one line and exits with:
+      echo. --sport binds the source port (with SO_REUSEADDR, to reuse a
+      tuple someone else used). Prints one line and exits with:
           0 "reply TEXT"   1 "refused"   2 "timeout"   3 "error TEXT"
 
   sock.py bind PROTO ADDR PORT
@@ -212,13 +213,15 @@ def read_line(s):
     return buf.split(b"\n", 1)[0].decode(errors="replace")
 
 
-def connect(proto, dst, port, bind, timeout):
+def connect(proto, dst, port, bind, timeout, sport=0):
     fam = family_of(dst)
     s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
     s.settimeout(timeout)
-    if bind:
+    if bind or sport:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((bind, 0))
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((bind or ("::" if fam == socket.AF_INET6 else "0.0.0.0"), sport))
     s.connect((dst, port))
     return s
 
@@ -226,9 +229,10 @@ def connect(proto, dst, port, bind, timeout):
 def send(args):
     timeout = float(opt(args, "--timeout", "2"))
     bind = opt(args, "--bind", None)
+    sport = int(opt(args, "--sport", "0"))
     proto, dst, port, payload = args[0], args[1], int(args[2]), args[3]
     try:
-        s = connect(proto, dst, port, bind, timeout)
+        s = connect(proto, dst, port, bind, timeout, sport)
         if proto == "tcp":
             s.sendall((payload + "\n").encode())
             return result("reply", read_line(s))

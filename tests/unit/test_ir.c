@@ -105,11 +105,13 @@ START_TEST(test_sets_and_chains)
 {
 	static const char *const sets[] = {
 		"cgroup_l2", "member_l2", "cgroup_l3", "member_l3", "listen4", "listen6",
-		"dst4", "own4", "snat4", "no_ipv4", "dst6", "own6", "snat6", "no_ipv6",
-		"shared", "ping", "owned4", "owned6", "egress_ctr", "accepted_ctr", "refused_ctr",
+		"dst4", "own4", "snat4", "no_ipv4", "addr4", "dst6", "own6", "snat6", "no_ipv6",
+		"addr6", "shared", "ping", "same", "shared_pair", "protocols", "owned4", "owned6",
+		"egress_ctr", "accepted_ctr", "refused_ctr",
 	};
 	static const char *const chains[] = {
 		"ns_web", "ns_mail", "ns_db", "host_in", "lo_shared",
+		"conn_in", "conn_lo", "conn_host", "conn_out", "conn_reply",
 		"prerouting", "output", "input", "postrouting",
 	};
 	struct l3t_built b = l3t_build(l3t_policy);
@@ -203,7 +205,10 @@ START_TEST(test_element_counts)
 		{ "cgroup_l2", 2 }, { "member_l2", 2 }, { "cgroup_l3", 1 }, { "member_l3", 1 },
 		{ "dst4", 4 }, { "own4", 4 }, { "snat4", 2 }, { "no_ipv4", 1 },
 		{ "dst6", 3 }, { "own6", 3 }, { "snat6", 2 }, { "no_ipv6", 1 },
-		{ "shared", 1 }, { "ping", 2 }, { "owned4", 4 }, { "owned6", 3 },
+		{ "shared", 1 }, { "ping", 2 }, { "addr4", 4 }, { "addr6", 3 },
+		/* one per namespace; a shared one both ways */
+		{ "same", 3 }, { "shared_pair", 2 }, { "protocols", 0 },
+		{ "owned4", 4 }, { "owned6", 3 },
 		{ "egress_ctr", 3 }, { "accepted_ctr", 3 }, { "refused_ctr", 3 },
 	};
 	struct l3t_built b = l3t_build(l3t_policy);
@@ -213,8 +218,9 @@ START_TEST(test_element_counts)
 		ck_assert_msg(l3t_set(b.ir, want[i].set)->elems.len == want[i].n,
 			      "%s: %zu elements, want %zu", want[i].set,
 			      l3t_set(b.ir, want[i].set)->elems.len, want[i].n);
-	/* 3 per namespace, then host_refused and loopback_refused */
-	ck_assert_uint_eq(b.ir->counters.len, 3 * 3 + 2);
+	/* 3 per namespace, then host_refused, loopback_refused, not_owner,
+	 * loopback_martian and protocol_refused */
+	ck_assert_uint_eq(b.ir->counters.len, 3 * 3 + 5);
 	l3t_free(&b);
 }
 END_TEST
@@ -234,13 +240,20 @@ START_TEST(test_marks)
 	for (i = 0; i < 3; i++) {
 		const struct l3_ir_chain *c = L3_IR_CHAIN(b.ir, i);
 
-		ck_assert_uint_eq(c->rules.len, 1);
+		ck_assert_uint_eq(c->rules.len, 2);
 		r = l3t_rule(c, 0);
 		ck_assert_int_eq(r->ns, 1);
 		ck_assert_int_eq(r->s[0].kind, L3_STMT_MARK_SET);
 		ck_assert_uint_eq(r->s[0].mark_mask, 0x00ff0000u);
 		ck_assert_uint_eq(r->s[0].mark_value, (i + 1) << 16);
 		ck_assert_int_eq(r->pos.line, b.cfg->ns[i].pos.line);
+		/* the first packet of a connection: the namespace owns it */
+		r = l3t_rule(c, 1);
+		ck_assert_int_eq(r->m[0].key.e[0].sel, L3_SEL_CT_STATUS);
+		ck_assert(r->m[0].inv);
+		ck_assert_int_eq(r->s[0].kind, L3_STMT_CT_MARK_SET);
+		ck_assert_uint_eq(r->s[0].mark_mask, 0x00ff0000u);
+		ck_assert_uint_eq(r->s[0].mark_value, (i + 1) << 16);
 	}
 	l3t_free(&b);
 }
@@ -313,13 +326,15 @@ START_TEST(test_levels)
 	ck_assert_int_eq(e->key[1].u.cg.level, 2);
 	/* output looks the socket up at each level, shallowest first */
 	out = l3_ir_find_chain(b.ir, "output");
-	ck_assert_uint_eq(out->rules.len, 3);
-	ck_assert_int_eq(l3t_rule(out, 1)->s[0].kind, L3_STMT_VMAP);
-	ck_assert_int_eq(l3t_rule(out, 1)->s[0].key.e[0].sel, L3_SEL_SOCKET_CGROUP);
-	ck_assert_int_eq(l3t_rule(out, 1)->s[0].key.e[0].level, 2);
-	ck_assert_str_eq(l3t_rule(out, 1)->s[0].set, "cgroup_l2");
-	ck_assert_int_eq(l3t_rule(out, 2)->s[0].key.e[0].level, 3);
-	ck_assert_str_eq(l3t_rule(out, 2)->s[0].set, "cgroup_l3");
+	/* host mark, host owner, the levels, protocols, later packets */
+	ck_assert_uint_eq(out->rules.len, 6);
+	ck_assert_int_eq(l3t_rule(out, 2)->s[0].kind, L3_STMT_VMAP);
+	ck_assert_int_eq(l3t_rule(out, 2)->s[0].key.e[0].sel, L3_SEL_SOCKET_CGROUP);
+	ck_assert_int_eq(l3t_rule(out, 2)->s[0].key.e[0].level, 2);
+	ck_assert_str_eq(l3t_rule(out, 2)->s[0].set, "cgroup_l2");
+	ck_assert_int_eq(l3t_rule(out, 3)->s[0].key.e[0].level, 3);
+	ck_assert_str_eq(l3t_rule(out, 3)->s[0].set, "cgroup_l3");
+	ck_assert_str_eq(l3t_rule(out, 5)->s[0].verdict.u.verdict.chain, "conn_out");
 	l3t_free(&b);
 }
 END_TEST
@@ -532,9 +547,9 @@ START_TEST(test_queue)
 	ck_assert_int_eq(r->pos.line, 2);
 	ck_assert_str_eq(l3t_queue_rule(b.ir, 1)->m[1].set, "listen6");
 	/* fail closed: nothing accepts what the daemon did not take; the
-	 * next rule is the one for established connections */
+	 * next rule is the one for later packets of a connection */
 	ck_assert_int_eq(l3t_rule(l3_ir_find_chain(b.ir, "input"), 2)->m[0].key.e[0].sel,
-			 L3_SEL_CT_STATE);
+			 L3_SEL_CT_STATUS);
 	l3t_free(&b);
 
 	b = l3t_build("version: 1\nfail_open: true\nnamespaces:\n"
@@ -550,6 +565,26 @@ START_TEST(test_queue)
 }
 END_TEST
 
+/* protocols: one element per namespace and protocol, at its position */
+START_TEST(test_protocols)
+{
+	struct l3t_built b = l3t_build("version: 1\nnamespaces:\n"
+				       "  a: {addresses: [192.0.2.1/24], protocols: [sctp, udplite]}\n"
+				       "  b: {addresses: [192.0.2.2/24]}\n");
+	const struct l3_ir_set *s = l3t_set(b.ir, "protocols");
+
+	ck_assert_uint_eq(s->elems.len, 2);
+	ck_assert_uint_eq(l3t_elem(s, 0)->key[0].u.mark, 0x00010000u);
+	ck_assert_int_eq(l3t_elem(s, 0)->key[1].type, L3_T_PROTO);
+	ck_assert_uint_eq(l3t_elem(s, 0)->key[1].u.mark, 132);
+	ck_assert_uint_eq(l3t_elem(s, 1)->key[1].u.mark, 136);
+	ck_assert_int_eq(l3t_elem(s, 1)->pos.line, 3);
+	ck_assert_str_eq(l3_cfg_protocol_name(33), "dccp");
+	ck_assert_ptr_null(l3_cfg_protocol_name(6));
+	l3t_free(&b);
+}
+END_TEST
+
 /* A file without namespaces gives a table that changes nothing. */
 START_TEST(test_empty_policy)
 {
@@ -557,7 +592,7 @@ START_TEST(test_empty_policy)
 	size_t i;
 
 	ck_assert_int_eq(b.ir->nlevels, 0);
-	ck_assert_uint_eq(b.ir->counters.len, 2);
+	ck_assert_uint_eq(b.ir->counters.len, 5);
 	for (i = 0; i < b.ir->sets.len; i++)
 		ck_assert_uint_eq(L3_IR_SET(b.ir, i)->elems.len, 0);
 	ck_assert_ptr_nonnull(l3_ir_find_chain(b.ir, "input"));
@@ -722,6 +757,7 @@ Suite *l3_suite_ir(void)
 	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_queue);
 	tcase_add_test(tc, test_empty_policy);
+	tcase_add_test(tc, test_protocols);
 	tcase_add_test(tc, test_no_opts);
 	tcase_add_test(tc, test_positions);
 	suite_add_tcase(s, tc);

@@ -95,22 +95,30 @@ START_TEST(test_rules)
 	l3t_has(t, "\t# namespace web: id 1, cgroup l3nft/web\n"
 		   "\tchain ns_web {\n"
 		   "\t\tmeta mark set meta mark and 0xff00ffff or 0x00010000\n"
+		   "\t\t# a connection's first packet: the namespace owns it\n"
+		   "\t\tct status & confirmed == 0 ct mark set ct mark and 0xff00ffff or 0x00010000\n"
 		   "\t}\n");
 	l3t_has(t, "\t\tmeta mark set meta mark and 0xff00ffff or 0x00030000\n");
 	l3t_has(t, "\tchain output {\n"
 		   "\t\ttype route hook output priority -150; policy accept;\n"
 		   "\t\t# a packet of no namespace is the host's\n"
 		   "\t\tmeta mark set meta mark and 0xff00ffff\n"
+		   "\t\t# a connection's first packet: its sender's namespace owns it (the host: 0)\n"
+		   "\t\tct status & confirmed == 0 ct mark set ct mark and 0xff00ffff\n"
 		   "\t\tsocket cgroupv2 level 2 vmap @cgroup_l2\n"
-		   "\t\tsocket cgroupv2 level 3 vmap @cgroup_l3\n"
-		   "\t}\n");
+		   "\t\tsocket cgroupv2 level 3 vmap @cgroup_l3\n");
+	l3t_has(t, "\t\tct status confirmed jump conn_out\n\t}\n");
+	l3t_has(t, "\t\tct mark and 0x00ff0000 . meta mark and 0x00ff0000 @same accept\n");
+	l3t_has(t, "\t\tct direction original iif == \"lo\" goto conn_lo\n");
+	l3t_has(t, "\t\tiif == \"lo\" ip daddr 127.0.0.0/8 return\n");
+	l3t_has(t, "\t\tip daddr 127.0.0.0/8 counter name \"loopback_martian\" drop\n");
 	l3t_has(t, "\t\tmeta l4proto udp ip daddr . udp dport @listen4 queue num 100\n");
-	l3t_has(t, "\t\tct state established,related accept\n");
+	l3t_has(t, "\t\tct status confirmed jump conn_in\n");
 	l3t_has(t, "\t\tmeta mark and 0x00ff0000 . socket cgroupv2 level 2 @member_l2 "
 		   "counter name meta mark and 0x00ff0000 map @accepted_ctr accept\n");
 	l3t_has(t, "\t\tsnat ip to meta mark and 0x00ff0000 map @snat4\n");
 	l3t_has(t, "\t\toif == \"lo\" ip daddr 127.0.0.0/8 return\n");
-	l3t_has(t, "\t\tip6 daddr == ::1 return\n");
+	l3t_has(t, "\t\tiif == \"lo\" ip6 daddr == ::1 return\n");
 	l3t_has(t, "\t\tmeta l4proto { icmp, ipv6-icmp } drop\n");
 	free(t);
 }

@@ -19,6 +19,7 @@
 #define L3_CFG_DEFAULT_MARK_MASK 0x00ff0000u
 #define L3_CFG_DEFAULT_QUEUE 100
 #define L3_CGROUP_PATH_MAX 1024
+#define L3_CFG_PROTOCOLS_MAX 3
 #define L3_CFG_MAX_FILE_SIZE (32u << 20)
 /* l3nftd's limits when the policy does not set them */
 #define L3_CFG_DEFAULT_MAX_CLIENTS 64
@@ -78,6 +79,11 @@ struct l3_ns {
 	 * and the user to run as ("USER[:GROUP]", resolved at exec time) */
 	uint64_t caps;
 	struct l3_pos caps_pos;
+	/* Protocols the packet layer cannot attribute to a socket (UDP-Lite,
+	 * SCTP, DCCP) that the namespace may use anyway: IP protocol numbers. */
+	uint8_t protocols[L3_CFG_PROTOCOLS_MAX];
+	struct l3_pos protocol_pos[L3_CFG_PROTOCOLS_MAX];
+	size_t nprotocols;
 	const char *user;		/* NULL: root */
 	struct l3_pos user_pos;
 };
@@ -129,6 +135,8 @@ bool l3_cfg_ns_allows(const struct l3_ns *ns, const struct l3_listen *spec);
 /* Parses one `allow_listen` pattern (239.0.0.0/8:*\/udp, [ff05::/16]:5000-5010/udp,
  * broadcast:1024-65535/udp); 0, or -1 with a reason in @why. */
 int l3_listen_allow_parse(const char *s, struct l3_listen_allow *out, const char **why);
+/* The name of a protocol a `protocols` list may hold, or NULL. */
+const char *l3_cfg_protocol_name(uint8_t proto);
 /* "auto", "required" or "off". */
 const char *l3_cfg_socket_layer_name(enum l3_socket_layer m);
 /* The first address of @family in @ns (the egress source), or NULL. */

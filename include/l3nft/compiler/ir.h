@@ -28,6 +28,7 @@ enum l3_ir_type {
 	L3_T_VERDICT,
 	L3_T_COUNTER,		/* objref map value: a counter's name */
 	L3_T_IFINDEX,		/* an interface index, in u.mark; 1 is lo */
+	L3_T_PROTO,		/* inet_proto: an IP protocol number, in u.mark */
 };
 
 enum l3_ir_verdict {
@@ -35,6 +36,7 @@ enum l3_ir_verdict {
 	L3_V_DROP,
 	L3_V_RETURN,
 	L3_V_JUMP,
+	L3_V_GOTO,		/* a return there returns from this chain too */
 };
 
 struct l3_ir_cgroup {
@@ -108,11 +110,17 @@ enum l3_ir_sel {
 	L3_SEL_NFPROTO,
 	L3_SEL_ICMP_TYPE,
 	L3_SEL_ICMPV6_TYPE,
+	L3_SEL_CT_MARK,		/* ct mark (and mask, if the expr has one) */
+	L3_SEL_CT_STATUS,	/* a bit set, like ct state */
+	L3_SEL_CT_DIRECTION,	/* L3_CT_DIR_* */
+	L3_SEL_IIF,		/* compared with an L3_T_IFINDEX */
+	L3_SEL_SOCKET_WILDCARD,	/* full sockets only: bound to any address */
+	L3_SEL_SOCKET_TRANSPARENT, /* any socket, request and TIME_WAIT ones too */
 };
 
 struct l3_ir_expr {
 	enum l3_ir_sel sel;
-	uint32_t mask;		/* MARK: "and mask"; 0 = the whole mark */
+	uint32_t mask;		/* MARK, CT_MARK: "and mask"; 0 = the whole mark */
 	int level;		/* SOCKET_CGROUP */
 };
 
@@ -133,6 +141,11 @@ enum l3_ir_op {
 /* ct state bits, as the kernel numbers them */
 #define L3_CT_ESTABLISHED 0x02u
 #define L3_CT_RELATED 0x04u
+/* ct status bits */
+#define L3_CT_STATUS_CONFIRMED 0x08u
+/* ct direction */
+#define L3_CT_DIR_ORIGINAL 0u
+#define L3_CT_DIR_REPLY 1u
 
 struct l3_ir_match {
 	struct l3_ir_key key;
@@ -142,10 +155,14 @@ struct l3_ir_match {
 	uint32_t list[L3_IR_LIST_MAX];	/* IN_LIST: small integer values */
 	int nlist;
 	const char *set;		/* IN_SET */
+	/* EQ: "!="; IN_SET: "!= @set"; IN_LIST: "!= { list }", of a bit
+	 * set (ct status): none of the bits */
+	bool inv;
 };
 
 enum l3_ir_stmt_kind {
 	L3_STMT_MARK_SET,	/* meta mark set meta mark and ~mask or value */
+	L3_STMT_CT_MARK_SET,	/* ct mark set ct mark and ~mask or value */
 	L3_STMT_VMAP,		/* key vmap @set */
 	L3_STMT_COUNTER_NAMED,	/* counter name "x" */
 	L3_STMT_COUNTER_MAP,	/* counter name key map @set */
@@ -162,8 +179,8 @@ struct l3_ir_stmt {
 	struct l3_ir_key key;		/* VMAP, COUNTER_MAP, SNAT_MAP */
 	const char *set;		/* VMAP, COUNTER_MAP, SNAT_MAP */
 	const char *name;		/* COUNTER_NAMED */
-	uint32_t mark_mask;		/* MARK_SET: the bits that are replaced */
-	uint32_t mark_value;		/* MARK_SET: their new value */
+	uint32_t mark_mask;		/* (CT_)MARK_SET: the bits that are replaced */
+	uint32_t mark_value;		/* (CT_)MARK_SET: their new value */
 	int family;			/* SNAT_MAP: AF_INET or AF_INET6 */
 	uint16_t queue_num;		/* QUEUE */
 	bool queue_bypass;		/* QUEUE */
@@ -303,6 +320,13 @@ uint32_t l3_ir_ns_mark(const struct l3_ir *ir, const struct l3_ns *ns);
 #define L3_IR_SET_OWNED6 "owned6"		/* ipv6_addr */
 #define L3_IR_COUNTER_HOST_REFUSED "host_refused"
 #define L3_IR_COUNTER_LOOPBACK_REFUSED "loopback_refused"
+/* a packet of a connection sent or received by a socket of another
+ * namespace than the one that opened it */
+#define L3_IR_COUNTER_NOT_OWNER "not_owner"
+/* a namespace's packets of a protocol the policy does not allow it */
+#define L3_IR_COUNTER_PROTOCOL_REFUSED "protocol_refused"
+/* 127.0.0.0/8 or ::1 arriving on another interface than lo */
+#define L3_IR_COUNTER_LOOPBACK_MARTIAN "loopback_martian"
 
 /* The table's comment: what tells l3nft's table from a sysadmin's of the
  * same name (apply and delete refuse a table without it, unless forced). */
