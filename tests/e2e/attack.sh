@@ -41,6 +41,9 @@ POLICY="$L3_TMP/attack.yaml"
 cat >"$POLICY" <<EOF
 version: 1
 table: l3nft
+# the packet layer alone: the socket layer would refuse the foreign binds
+# these attacks start with (tests/e2e/socket.sh proves that)
+socket_layer: off
 namespaces:
   a:
     id: 1
