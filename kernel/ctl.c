@@ -133,8 +133,10 @@ int l3_ctl_request(const struct l3_ctl_req *req, FILE *out, char *err, size_t er
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* a refused connection (limits, out of descriptors) was answered and
-	 * closed before we sent: the answer is still there to read */
-	if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len && errno != EPIPE)
+	 * closed before we sent (EPIPE), or as our request arrived (ECONNRESET):
+	 * the answer is still there to read */
+	if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len && errno != EPIPE &&
+	    errno != ECONNRESET)
 		goto io;
 	/* data messages, then "end N" or "error: ..." */
 	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
