@@ -118,7 +118,7 @@ int l3_ctl_request(const struct l3_ctl_req *req, FILE *out, char *err, size_t er
 	struct timeval tv = { .tv_sec = 5 };
 	char buf[L3_CTL_REPLY_MAX + 1];
 	size_t len = l3_ctl_format(req, buf);
-	int fd, rc = -1;
+	int fd, rc = -1, reset = 0;
 	ssize_t n = -1;
 
 	if (!l3_runpath(sun.sun_path, sizeof(sun.sun_path), L3_CONTROL_NAME)) {
@@ -138,8 +138,11 @@ int l3_ctl_request(const struct l3_ctl_req *req, FILE *out, char *err, size_t er
 	if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len && errno != EPIPE &&
 	    errno != ECONNRESET)
 		goto io;
-	/* data messages, then "end N" or "error: ..." */
-	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+	/* data messages, then "end N" or "error: ..."; a reset is reported
+	 * before the answer still queued (sock_error first): read on once */
+	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0 ||
+	       (n < 0 && errno == ECONNRESET && !reset++ &&
+		(n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0)) {
 		buf[n] = '\0';
 		if (!strncmp(buf, "error: ", 7)) {
 			buf[strcspn(buf, "\n")] = '\0';
