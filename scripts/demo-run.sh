@@ -84,7 +84,10 @@ inh ip addr add 2001:db8::1/64 dev eth0 nodad
 inp ip link set lo up
 inp ip link set "l3d$$b" up
 inp ip addr add 192.0.2.100/24 dev "l3d$$b"
-# the cgroups of the example policy (removed afterwards only if made here)
+# the cgroups of the example policy (removed afterwards only if made here);
+# tests/nft_load.sh uses the same names: one of the two at a time
+exec 9>>/run/lock/l3nft-shipped-cgroups.lock
+flock -w 600 9 || { echo "demo: another run holds /run/lock/l3nft-shipped-cgroups.lock" >&2; exit 2; }
 for cg in l3nft l3nft/web l3nft/mail l3nft/backend l3nft/backend/db; do
 	[ -d "$cgmount/$cg" ] && continue
 	mkdir "$cgmount/$cg"

@@ -25,6 +25,15 @@
 
 l3_init
 command -v unshare >/dev/null 2>&1 || l3_skip_all "unshare is not installed"
+command -v flock >/dev/null 2>&1 || l3_skip_all "flock is not installed"
+
+# The shipped policies name their cgroups (l3nft/web, ...): two runs at
+# once (or the demo) would share them, and the first to finish would
+# remove them under the other. One run at a time, on a lock file that
+# names what it guards; the cgroups made here are removed before it is
+# released (the fd closes at exit, after l3_cleanup).
+exec 9>>/run/lock/l3nft-shipped-cgroups.lock
+flock -w 600 9 || l3_skip_all "another run holds /run/lock/l3nft-shipped-cgroups.lock for 600 s"
 
 # The prefix `l3nft compile --cgroup-mount` puts before cgroup paths: nft
 # resolves them relative to /sys/fs/cgroup.
