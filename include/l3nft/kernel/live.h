@@ -47,8 +47,9 @@ struct l3_live {
 	size_t nctrs, ctrs_cap;
 	struct l3_live_mark *marks;	/* of the namespace chains, sorted */
 	size_t nmarks, marks_cap;
-	struct l3_live_elem *elems;	/* elements of the dynamic sets */
+	struct l3_live_elem *elems;	/* elements of the dynamic sets, sorted */
 	size_t nelems, elems_cap;
+	bool owned_known;		/* it has the set of the addresses it owns */
 };
 
 /* Reads table @table (family inet). A missing table is not an error:
