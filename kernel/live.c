@@ -937,11 +937,30 @@ static void l3_delta_replace(struct l3_live_delta *d, const char *what, const ch
 										 sizeof(name)));
 }
 
-/* One line only in @have (@add false) or only in @want. */
-static int l3_delta_line(struct l3_live_delta *d, struct l3_live_list *rules, const char *line,
-			 bool add)
+static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigned *flags);
+
+/* An interval set's elements come in pairs (start, end flag) that the
+ * lines do not carry: a change to one replaces the table. */
+static bool l3_delta_interval(const struct l3_live *lv, const char *line)
 {
-	if (l3_has_prefix(line, "elem "))
+	char set[64];
+	unsigned flags = 0;
+	size_t n = strcspn(line + 5, " ");
+
+	if (n >= sizeof(set))
+		return true;
+	memcpy(set, line + 5, n);
+	set[n] = '\0';
+	return !l3_live_set_flags(lv, set, &flags) || (flags & NFT_SET_INTERVAL);
+}
+
+/* One line only in @have (@add false) or only in @want. */
+static int l3_delta_line(struct l3_live_delta *d, const struct l3_live *side,
+			 struct l3_live_list *rules, const char *line, bool add)
+{
+	if (l3_has_prefix(line, "elem ") && l3_delta_interval(side, line))
+		l3_delta_replace(d, "an element of interval set", line);
+	else if (l3_has_prefix(line, "elem "))
 		return l3_list_push(add ? &d->elems_add : &d->elems_del, line);
 	if (l3_has_prefix(line, "counter "))
 		return l3_list_push(add ? &d->ctrs_add : &d->ctrs_del, line);
@@ -994,9 +1013,9 @@ int l3_live_delta(const struct l3_live *have, const struct l3_live *want, struct
 		if (r == 0)
 			i++, j++;
 		else if (r < 0)
-			rc = l3_delta_line(d, &rules, have->lines[i++], false);
+			rc = l3_delta_line(d, have, &rules, have->lines[i++], false);
 		else
-			rc = l3_delta_line(d, &rules, want->lines[j++], true);
+			rc = l3_delta_line(d, want, &rules, want->lines[j++], true);
 	}
 	for (i = 0; rc == 0 && i < rules.n; i++)
 		rc = l3_delta_rule(d, want, rules.v[i]);
@@ -1172,9 +1191,9 @@ static size_t l3_ldt_print(unsigned t, const uint8_t *p, char *buf, size_t len)
 	return strlen(buf);
 }
 
-/* The key type and data type of set @set from its "set" line. */
-static bool l3_live_set_types(const struct l3_live *lv, const char *set, unsigned *key,
-			      unsigned *data)
+/* The key type, flags and data type of set @set from its "set" line. */
+static bool l3_live_set_line(const struct l3_live *lv, const char *set, unsigned *key,
+			     unsigned *flags, unsigned *data)
 {
 	char prefix[64];
 	size_t lo = 0, hi = lv->nlines, n;
@@ -1189,7 +1208,22 @@ static bool l3_live_set_types(const struct l3_live *lv, const char *set, unsigne
 			hi = mid;
 	}
 	return lo < lv->nlines && !strncmp(lv->lines[lo], prefix, n) &&
-	       sscanf(lv->lines[lo] + n, "%u/%*u flags %*x data %u", key, data) == 2;
+	       sscanf(lv->lines[lo] + n, "%u/%*u flags %x data %u", key, flags, data) == 3;
+}
+
+static bool l3_live_set_types(const struct l3_live *lv, const char *set, unsigned *key,
+			      unsigned *data)
+{
+	unsigned flags;
+
+	return l3_live_set_line(lv, set, key, &flags, data);
+}
+
+static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigned *flags)
+{
+	unsigned key, data;
+
+	return l3_live_set_line(lv, set, &key, flags, &data);
 }
 
 void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, size_t len)
