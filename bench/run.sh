@@ -716,6 +716,11 @@ itself (at N=10,000 that is 20,000 addresses and was timed once, since it
 takes the kernel minutes; between the runs at smaller N, \`l3nft delete\`
 took them away). Time is wall-clock; memory is the command's peak RSS
 (\`wait4\` rusage, \`ru_maxrss\`), so the kernel's memory is not in it.
+A re-apply reads the live table back, builds the policy's table and
+compares them object by object; "one namespace changed" then sends only
+that change (here one element of the \`ping\` set), which the run checks
+(\`applied ... (changes only; ...)\`). What both re-apply rows cost is
+therefore the read-back and the comparison, not the transaction.
 
 | measurement | median | min | max | n | ratio to baseline | target | verdict |
 | --- | ---: | ---: | ---: | ---: | --- | --- | --- |
