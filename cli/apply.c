@@ -2,16 +2,19 @@
  * apply, diff and delete. apply: policy → IR (with cgroup ids) → one
  * netlink transaction; the kernel takes all of it or none of it, and on
  * refusal the old table stays as it was and each error is reported at the
- * policy line it came from. Aliases are added first and taken back if the
- * transaction fails, so a failed apply leaves the host as it found it.
+ * policy line it came from. The transaction holds only the delta between
+ * the live table, read back as apply runs, and the policy's (kernel/live.c),
+ * unless the table is new or its shape changed: then the whole table.
+ * Aliases are added first and taken back if the transaction fails, so a
+ * failed apply leaves the host as it found it.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <stdint.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
