@@ -298,6 +298,7 @@ bench_apply() {
 		timed "apply_same_$n" "$h" "$L3NFT" apply "$pol" || return 1
 		grep -q "nothing changed" "$T/cmd.out" || not_ok "re-apply unchanged at N=$n changes nothing" "$(cat "$T/cmd.out")"
 		timed "apply_one_$n" "$h" "$L3NFT" apply "$chg" || return 1
+		grep -q "(changes only;" "$T/cmd.out" || not_ok "one namespace changed at N=$n is sent as changes only" "$(cat "$T/cmd.out")"
 		timed "apply_one_$n" "$h" "$L3NFT" apply "$pol" || return 1
 		r=$((r + 1))
 	done
@@ -715,6 +716,11 @@ itself (at N=10,000 that is 20,000 addresses and was timed once, since it
 takes the kernel minutes; between the runs at smaller N, \`l3nft delete\`
 took them away). Time is wall-clock; memory is the command's peak RSS
 (\`wait4\` rusage, \`ru_maxrss\`), so the kernel's memory is not in it.
+A re-apply reads the live table back, builds the policy's table and
+compares them object by object; "one namespace changed" then sends only
+that change (here one element of the \`ping\` set), which the run checks
+(\`applied ... (changes only; ...)\`). What both re-apply rows cost is
+therefore the read-back and the comparison, not the transaction.
 
 | measurement | median | min | max | n | ratio to baseline | target | verdict |
 | --- | ---: | ---: | ---: | ---: | --- | --- | --- |
@@ -723,16 +729,17 @@ EOF
 		nn=$(printf '%s' "$n" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
 		tf=$(ratio "$(med "apply_first_$n.ms")" "$(med "nft_$n.ms")")
 		to=$(ratio "$(med "apply_one_$n.ms")" "$(med "apply_first_$n.ms")")
+		ts=$(ratio "$(med "apply_same_$n.ms")" "$(med "apply_first_$n.ms")")
 		if [ "$n" = 10000 ]; then
 			row "N=$nn: \`nft -f\` (baseline), ms" "nft_$n.ms" "nft_$n.ms" "nft -f"
 			row "N=$nn: \`l3nft apply\` first load, ms" "apply_first_$n.ms" "nft_$n.ms" "nft -f" 1 "<= 0.5 x nft -f" "$(num "$tf" && verdict "$tf <= 0.5" || echo -)"
-			row "N=$nn: re-apply unchanged, ms" "apply_same_$n.ms" "apply_first_$n.ms" "first load"
-			row "N=$nn: re-apply, one namespace changed, ms" "apply_one_$n.ms" "apply_first_$n.ms" "first load" 1 "< 0.05 x first load" "$(num "$to" && verdict "$to < 0.05" || echo -)"
+			row "N=$nn: re-apply unchanged, ms" "apply_same_$n.ms" "apply_first_$n.ms" "first load" 1 "<= 0.25 x first load" "$(num "$ts" && verdict "$ts <= 0.25" || echo -)"
+			row "N=$nn: re-apply, one namespace changed (changes only), ms" "apply_one_$n.ms" "apply_first_$n.ms" "first load" 1 "<= 0.05 x first load" "$(num "$to" && verdict "$to <= 0.05" || echo -)"
 		else
 			row "N=$nn: \`nft -f\` (baseline), ms" "nft_$n.ms" "nft_$n.ms" "nft -f"
 			row "N=$nn: \`l3nft apply\` first load, ms" "apply_first_$n.ms" "nft_$n.ms" "nft -f"
 			row "N=$nn: re-apply unchanged, ms" "apply_same_$n.ms" "apply_first_$n.ms" "first load"
-			row "N=$nn: re-apply, one namespace changed, ms" "apply_one_$n.ms" "apply_first_$n.ms" "first load"
+			row "N=$nn: re-apply, one namespace changed (changes only), ms" "apply_one_$n.ms" "apply_first_$n.ms" "first load"
 		fi
 		row "N=$nn: first apply with the aliases (adds $((2 * n)) addresses), ms" "apply_alias_$n.ms" "nft_$n.ms" "nft -f"
 		row "N=$nn: \`nft -f\` peak RSS, MB" "nft_$n.rss" "nft_$n.rss" "nft -f" 1024

@@ -2,8 +2,11 @@
  * apply, diff and delete. apply: policy → IR (with cgroup ids) → one
  * netlink transaction; the kernel takes all of it or none of it, and on
  * refusal the old table stays as it was and each error is reported at the
- * policy line it came from. Aliases are added first and taken back if the
- * transaction fails, so a failed apply leaves the host as it found it.
+ * policy line it came from. The transaction holds only the delta between
+ * the live table, read back as apply runs, and the policy's (kernel/live.c),
+ * unless the table is new or its shape changed: then the whole table.
+ * Aliases are added first and taken back if the transaction fails, so a
+ * failed apply leaves the host as it found it.
  */
 #include "config.h"
 
@@ -11,12 +14,14 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include "l3nft/cli/apply.h"
+#include "l3nft/cli/change.h"
 #include "l3nft/compiler/emit_nl.h"
 #include "l3nft/compiler/ir.h"
 #include "l3nft/kernel/alias.h"
@@ -42,6 +47,8 @@ struct l3_plan {
 	struct l3_live have;		/* the table now */
 	struct l3_live others;		/* the addresses other l3nft tables own */
 	struct l3_live want;		/* the table the batch makes */
+	struct l3_live_delta delta;	/* how they differ, object by object */
+	bool replace;			/* the batch replaces the table wholesale */
 	struct l3_nl_batch nb;
 	bool batch_ok;
 	struct l3_aliases now;		/* addresses on the host now */
@@ -64,6 +71,7 @@ static void l3_plan_free(struct l3_plan *p)
 	l3_live_free(&p->have);
 	l3_live_free(&p->others);
 	l3_live_free(&p->want);
+	l3_live_delta_free(&p->delta);
 	if (p->batch_ok)
 		l3_nl_batch_fini(&p->nb);
 	l3_aliases_free(&p->now);
@@ -320,6 +328,171 @@ static int l3_table_claim(const struct l3_live *have, const char *table, bool fo
 	return 0;
 }
 
+/* Named objects of the IR sorted by name, to find thousands in log time. */
+struct l3_names {
+	const void **v;
+	size_t n;
+};
+
+static int l3_names_cmp(const void *a, const void *b)
+{
+	/* chains and counters both start with their name */
+	return strcmp(**(const char *const *const *)a, **(const char *const *const *)b);
+}
+
+static const void *l3_names_find(const struct l3_names *ix, const char *name)
+{
+	const char *const key = name, *const *kp = &key;
+	const void *const *hit;
+
+	hit = ix->n ? bsearch(&kp, ix->v, ix->n, sizeof(*ix->v), l3_names_cmp) : NULL;
+	return hit ? *hit : NULL;
+}
+
+static int l3_names_chains(struct l3_names *ix, const struct l3_ir *ir)
+{
+	size_t i;
+
+	ix->n = ir->chains.len;
+	ix->v = calloc(ix->n + 1, sizeof(*ix->v));
+	if (!ix->v)
+		return -1;
+	for (i = 0; i < ix->n; i++)
+		ix->v[i] = L3_IR_CHAIN(ir, i);
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof(*ix->v), l3_names_cmp);
+	return 0;
+}
+
+static int l3_names_counters(struct l3_names *ix, const struct l3_ir *ir)
+{
+	const struct l3_ir_counter *c = ir->counters.items;
+	size_t i;
+
+	ix->n = ir->counters.len;
+	ix->v = calloc(ix->n + 1, sizeof(*ix->v));
+	if (!ix->v)
+		return -1;
+	for (i = 0; i < ix->n; i++)
+		ix->v[i] = &c[i];
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof(*ix->v), l3_names_cmp);
+	return 0;
+}
+
+/* Deletions of the delta: elements first (they hold references to the
+ * chains and counters that go), then rules of chains refilled, chains,
+ * counters. */
+static int l3_plan_emit_dels(struct l3_plan *p, const struct l3_names *chains)
+{
+	struct l3_live_delta *d = &p->delta;
+	const char *table = p->ir->table;
+	char name[64];
+	size_t i;
+
+	if (l3_live_emit_elems(d, &p->nb, table, &d->elems_del, false) < 0)
+		return -1;
+	for (i = 0; i < d->flush.n; i++) {
+		const struct l3_ir_chain *c = l3_names_find(chains, l3_live_line_name(d->flush.v[i],
+									       name, sizeof(name)));
+
+		if (!c || l3_nl_emit_del(&p->nb, table, L3_NL_FLUSH_CHAIN, c->name, c->pos) < 0)
+			return -1;
+	}
+	for (i = 0; i < d->chains_del.n; i++)
+		if (l3_nl_emit_del(&p->nb, table, L3_NL_DEL_CHAIN, d->chains_del.v[i] + 6,
+				   L3_NOPOS) < 0)
+			return -1;
+	for (i = 0; i < d->ctrs_del.n; i++)
+		if (l3_nl_emit_del(&p->nb, table, L3_NL_DEL_COUNTER, d->ctrs_del.v[i] + 8,
+				   L3_NOPOS) < 0)
+			return -1;
+	return 0;
+}
+
+/* Additions: counters, chains (all before any rule: rules may jump to
+ * them), the rules of new and refilled chains, then elements (verdict
+ * maps jump to chains, counter maps name counters). */
+static int l3_plan_emit_adds(struct l3_plan *p, const struct l3_names *chains,
+			     const struct l3_names *ctrs)
+{
+	struct l3_live_delta *d = &p->delta;
+	const struct l3_ir_chain *c;
+	const struct l3_ir_counter *k;
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < d->ctrs_add.n; i++)
+		if (!(k = l3_names_find(ctrs, d->ctrs_add.v[i] + 8)) ||
+		    l3_nl_emit_counter(&p->nb, p->ir, k) < 0)
+			return -1;
+	for (i = 0; i < d->chains_add.n; i++)
+		if (!(c = l3_names_find(chains, d->chains_add.v[i] + 6)) ||
+		    l3_nl_emit_chain(&p->nb, p->ir, c, true, false, &p->f) < 0)
+			return -1;
+	for (i = 0; i < d->chains_add.n; i++)
+		if (!(c = l3_names_find(chains, d->chains_add.v[i] + 6)) ||
+		    l3_nl_emit_chain(&p->nb, p->ir, c, false, true, &p->f) < 0)
+			return -1;
+	for (i = 0; i < d->flush.n; i++)
+		if (!(c = l3_names_find(chains, l3_live_line_name(d->flush.v[i], name,
+								   sizeof(name)))) ||
+		    l3_nl_emit_chain(&p->nb, p->ir, c, false, true, &p->f) < 0)
+			return -1;
+	return l3_live_emit_elems(d, &p->nb, p->ir->table, &d->elems_add, true);
+}
+
+/* The incremental transaction: only what the delta names. A name the IR
+ * lacks is a bug; EINVAL then, never a partial batch. */
+static int l3_plan_emit_delta(struct l3_plan *p)
+{
+	struct l3_names chains = { 0 }, ctrs = { 0 };
+	int rc = -1;
+
+	if (l3_names_chains(&chains, p->ir) == 0 && l3_names_counters(&ctrs, p->ir) == 0) {
+		errno = EINVAL;
+		rc = l3_plan_emit_dels(p, &chains) < 0 || l3_plan_emit_adds(p, &chains, &ctrs) < 0
+		     ? -1 : 0;
+	}
+	free(chains.v);
+	free(ctrs.v);
+	return rc;
+}
+
+/*
+ * The transaction: against the live table read just now (never a cache),
+ * only the delta when the table is l3nft's and keeps its shape; the whole
+ * table when it is new, not l3nft's (forced) or its shape changed.
+ */
+static int l3_plan_batch(struct l3_plan *p, bool commit)
+{
+	bool ours = p->have.exists && !strcmp(p->have.comment, L3_IR_TABLE_COMMENT);
+
+	/* the canonical lines are only compared with a live table: without
+	 * one, reading back and sorting every element is wasted */
+	if (p->have.exists && (l3_live_render(&p->want, p->ir, &p->f) < 0 ||
+			       l3_live_delta(&p->have, &p->want, &p->delta) < 0))
+		return -1;
+	if (!p->have.exists) {
+		p->delta.replace = true;
+		snprintf(p->delta.why, sizeof(p->delta.why), "there is no table yet");
+	} else if (!ours && !p->delta.replace) {
+		p->delta.replace = true;
+		snprintf(p->delta.why, sizeof(p->delta.why), "the table was not made by this l3nft");
+	}
+	p->replace = p->delta.replace;
+	p->table_changes = p->have.exists ? l3_live_diff(&p->have, &p->want, NULL)
+					  : p->want.nlines + 1;
+	if (l3_nl_batch_init(&p->nb, (uint32_t)time(NULL)) < 0)
+		return -1;
+	p->batch_ok = true;
+	if (p->table_changes == 0)
+		return l3_nl_batch_end(&p->nb, commit);
+	if ((p->replace ? l3_nl_emit_table(&p->nb, p->ir, &p->f) : l3_plan_emit_delta(p)) < 0)
+		return -1;
+	return l3_nl_batch_end(&p->nb, commit);
+}
+
 /* Builds the plan; 0, or an l3_status with the reason in @diag. */
 static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
 				   const struct l3_apply_opts *o, bool commit,
@@ -359,17 +532,8 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
 		return errno == E2BIG ? L3_INVALID : L3_REFUSED;
 	}
 	l3_apply_warn_missing(p->ir, diag);
-	if (l3_nl_batch_init(&p->nb, (uint32_t)time(NULL)) < 0)
+	if (l3_plan_batch(p, commit) < 0)
 		goto oom;
-	p->batch_ok = true;
-	if (l3_nl_emit_table(&p->nb, p->ir, &p->f) < 0 || l3_nl_batch_end(&p->nb, commit) < 0)
-		goto oom;
-	/* the canonical lines are only compared with a live table: without
-	 * one, reading back and sorting every element is wasted */
-	if (p->have.exists && l3_live_render(&p->want, p->ir, &p->f) < 0)
-		goto oom;
-	p->table_changes = p->have.exists ? l3_live_diff(&p->have, &p->want, NULL)
-					  : p->want.nlines + 1;
 	if (l3_rt_open(&p->rt) < 0) {
 		l3_error(diag, L3_NOPOS, "rtnetlink: %s", strerror(errno));
 		return L3_REFUSED;
@@ -391,20 +555,48 @@ static void l3_print_alias(FILE *out, char sign, const struct l3_alias *al, cons
 	fprintf(out, "%c address %s/%d dev %s%s\n", sign, a, al->plen, ifname, why);
 }
 
-/* What would change, in the diff format; returns the number of changes. */
-static size_t l3_plan_print(const struct l3_plan *p, FILE *out)
+static void l3_plan_change(const struct l3_plan *p, const struct l3_cfg *cfg,
+			   struct l3_change_in *in)
 {
-	size_t i;
+	memset(in, 0, sizeof(*in));
+	in->cfg = cfg;
+	in->ir = p->ir;
+	in->have = &p->have;
+	in->want = &p->want;
+	in->delta = &p->delta;
+	in->now = &p->now;
+	in->add = p->add;
+	in->nadd = p->nadd;
+	in->stale = p->stale;
+	in->nstale = p->nstale;
+	in->table_changes = p->table_changes;
+}
 
-	if (!p->have.exists)
-		fprintf(out, "+ table inet %s\n", p->ir->table);
-	else
-		l3_live_diff(&p->have, &p->want, out);
-	for (i = 0; i < p->nadd; i++)
-		l3_print_alias(out, '+', &p->add[i], "");
-	for (i = 0; i < p->nstale; i++)
-		l3_print_alias(out, '-', &p->stale[i], " (added by l3nft, no longer in the policy)");
-	return p->table_changes + p->nadd + p->nstale;
+/* What would change, in policy terms (see change.h); returns the number
+ * of changes. */
+static size_t l3_plan_print(const struct l3_plan *p, const struct l3_cfg *cfg, bool verbose,
+			    FILE *out)
+{
+	struct l3_change_in in;
+
+	l3_plan_change(p, cfg, &in);
+	return l3_change_print(&in, verbose, out);
+}
+
+/* The change as one JSON line on stdout. 0, or -1 when it could not be
+ * written. */
+static int l3_plan_json(const struct l3_plan *p, const struct l3_cfg *cfg, bool applied)
+{
+	struct l3_change_in in;
+	json_t *doc;
+	int rc;
+
+	l3_plan_change(p, cfg, &in);
+	doc = l3_change_json(&in, applied);
+	rc = doc && json_dumpf(doc, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF
+	     ? 0 : -1;
+	json_decref(doc);
+	return rc;
 }
 
 static void l3_report_kernel(const struct l3_nl_error *errs, size_t n, struct l3_diag *diag)
@@ -446,14 +638,58 @@ static void l3_alias_error(struct l3_diag *diag, const char *verb, const struct 
 }
 
 /* Adds the missing aliases; on failure takes back those it added. */
-static enum l3_status l3_plan_add_aliases(struct l3_plan *p, size_t *added,
+/* Progress of a long step on a terminal: a line rewritten in place, at
+ * most every 100 ms (20,000 addresses take the kernel over a minute). */
+struct l3_progress {
+	bool on;
+	const char *what;
+	size_t total;
+	struct timespec start, last;
+};
+
+static double l3_secs(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void l3_progress_start(struct l3_progress *pg, bool on, const char *what, size_t total)
+{
+	pg->on = on && total > 0;
+	pg->what = what;
+	pg->total = total;
+	clock_gettime(CLOCK_MONOTONIC, &pg->start);
+	pg->last = pg->start;
+}
+
+static void l3_progress_step(struct l3_progress *pg, size_t done)
+{
+	struct timespec now;
+
+	if (!pg->on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done < pg->total && l3_secs(&pg->last, &now) < 0.1)
+		return;
+	pg->last = now;
+	fprintf(stderr, "\r%s %zu/%zu (%.1fs)%s", pg->what, done, pg->total,
+		l3_secs(&pg->start, &now), done == pg->total ? "\n" : "");
+}
+
+/* Adds the missing aliases; on failure takes back those it added. */
+static enum l3_status l3_plan_add_aliases(struct l3_plan *p, bool progress, size_t *added,
 					  struct l3_diag *diag)
 {
+	struct l3_progress pg;
+
+	l3_progress_start(&pg, progress, "adding addresses", p->nadd);
 	for (*added = 0; *added < p->nadd; (*added)++) {
 		if (l3_alias_add(&p->rt, &p->add[*added]) < 0) {
+			if (pg.on)
+				fputc('\n', stderr);
 			l3_alias_error(diag, "adding", &p->add[*added]);
 			return L3_REFUSED;
 		}
+		l3_progress_step(&pg, *added + 1);
 	}
 	return L3_OK;
 }
@@ -474,51 +710,86 @@ static int l3_apply_lock(struct l3_diag *diag)
 	return fd;
 }
 
+/* The table transaction, timed on a terminal when it is big. */
+static enum l3_status l3_plan_load(struct l3_plan *p, bool progress, struct l3_diag *diag)
+{
+	struct timespec t0, t1;
+	enum l3_status st;
+
+	progress = progress && p->table_changes > 10000;
+	if (progress)
+		fprintf(stderr, "loading table inet %s (%s)...", p->ir->table,
+			p->replace ? "whole" : "changes only");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	st = l3_plan_send(p, diag);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (progress)
+		fprintf(stderr, " %s (%.1fs)\n", st == L3_OK ? "done" : "refused", l3_secs(&t0, &t1));
+	return st;
+}
+
+/* Aliases, then the table; the aliases go back if the table is refused. */
+static enum l3_status l3_plan_commit(struct l3_plan *p, const struct l3_apply_opts *o,
+				     struct l3_diag *diag)
+{
+	enum l3_status st;
+	size_t added = 0, i;
+
+	st = l3_plan_add_aliases(p, o->progress, &added, diag);
+	if (st == L3_OK && p->table_changes)
+		st = l3_plan_load(p, o->progress, diag);
+	if (st != L3_OK) {
+		l3_plan_undo_aliases(p, added);
+		return st;
+	}
+	for (i = 0; i < p->nstale; i++)
+		if (l3_alias_del(&p->rt, &p->stale[i]) < 0)
+			l3_alias_error(diag, "removing", &p->stale[i]);
+	fprintf(o->log, "applied table inet %s (%s; %zu addresses added, %zu removed)\n",
+		p->ir->table, !p->table_changes ? "table unchanged"
+			      : p->replace ? "table replaced whole" : "changes only",
+		p->nadd, p->nstale);
+	return L3_OK;
+}
+
 enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			struct l3_diag *diag)
 {
 	struct l3_plan p = { 0 };
 	enum l3_status st;
-	size_t added = 0, i;
+	bool changed;
 	int lock = l3_apply_lock(diag);
+	bool planned;
 
 	if (lock < 0)
 		return L3_REFUSED;
 	st = l3_plan_make(&p, cfg, o, !o->dry_run, diag);
+	planned = st == L3_OK;
 	if (st != L3_OK)
 		goto out;
 	if (o->verbose)
 		fprintf(o->log, "kernel: %s\n", p.f.native_queue
 			? "native nft queue"
 			: "no native nft queue; queue rules use the xt NFQUEUE target (nft_compat)");
-	if (p.table_changes == 0 && p.nadd == 0 && p.nstale == 0) {
+	changed = p.table_changes || p.nadd || p.nstale;
+	if (!changed)
 		fprintf(o->log, "table inet %s is up to date; nothing changed\n", p.ir->table);
-		goto sock_layer;
-	}
-	if (o->dry_run || o->verbose)
-		l3_plan_print(&p, o->log);
-	if (o->dry_run) {
+	else if ((o->dry_run || o->verbose) && l3_plan_print(&p, cfg, o->verbose, o->log) == SIZE_MAX)
+		st = L3_REFUSED;
+	if (changed && o->dry_run && st == L3_OK) {
 		/* the kernel checks the whole transaction, then drops it */
 		st = l3_plan_send(&p, diag);
 		if (st == L3_OK)
 			fprintf(o->log, "dry run: the kernel accepts it; nothing changed\n");
-		goto out;
+	} else if (changed && st == L3_OK) {
+		st = l3_plan_commit(&p, o, diag);
 	}
-	st = l3_plan_add_aliases(&p, &added, diag);
-	if (st == L3_OK && p.table_changes)
-		st = l3_plan_send(&p, diag);
-	if (st != L3_OK) {
-		l3_plan_undo_aliases(&p, added);
-		goto out;
-	}
-	for (i = 0; i < p.nstale; i++)
-		if (l3_alias_del(&p.rt, &p.stale[i]) < 0)
-			l3_alias_error(diag, "removing", &p.stale[i]);
-	fprintf(o->log, "applied table inet %s (%zu addresses added, %zu removed)\n",
-		p.ir->table, p.nadd, p.nstale);
-sock_layer:
 	/* the socket layer (kernel/sock_layer.c), once the table holds */
-	if (!o->dry_run && l3_sock_layer_apply(p.ir, p.cgroup_ids, o->log, diag) < 0)
+	if (st == L3_OK && !o->dry_run &&
+	    l3_sock_layer_apply(p.ir, p.cgroup_ids, o->log, diag) < 0)
+		st = L3_REFUSED;
+	/* refused too: "applied": false says the table is as it was */
+	if (o->json && planned && l3_plan_json(&p, cfg, st == L3_OK && !o->dry_run) < 0)
 		st = L3_REFUSED;
 out:
 	l3_plan_free(&p);
@@ -531,12 +802,18 @@ enum l3_status l3_diff(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 {
 	struct l3_plan p = { 0 };
 	enum l3_status st;
+	size_t n = 0;
 
 	st = l3_plan_make(&p, cfg, o, false, diag);
-	if (st == L3_OK && l3_plan_print(&p, o->log) > 0)
-		st = L3_INVALID;	/* "they differ" */
-	else if (st != L3_OK)
+	if (st == L3_OK && o->json)
+		n = l3_plan_json(&p, cfg, false) < 0 ? SIZE_MAX
+		    : p.table_changes + p.nadd + p.nstale;
+	else if (st == L3_OK)
+		n = l3_plan_print(&p, cfg, o->verbose, o->log);
+	if (st != L3_OK || n == SIZE_MAX)
 		st = L3_REFUSED;	/* diff's errors are all 2 */
+	else if (n > 0)
+		st = L3_INVALID;	/* "they differ" */
 	l3_plan_free(&p);
 	return st;
 }

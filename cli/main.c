@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "l3nft/cli/apply.h"
 #include "l3nft/cli/exec.h"
@@ -42,10 +43,10 @@ static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
 	{ "compile", l3_cmd_compile, "[FILE] [--cgroup-mount DIR] [--defines]",
 	  "print the equivalent nft script" },
-	{ "apply", l3_cmd_apply, "[FILE] [--dry-run] [-v] [--force]",
-	  "replace the table atomically; add missing aliases" },
-	{ "diff", l3_cmd_diff, "[FILE] [-v]",
-	  "what apply would change (exit 0 same, 1 different)" },
+	{ "apply", l3_cmd_apply, "[FILE] [--dry-run] [-v] [--force] [--json]",
+	  "make the table the policy's atomically; add missing aliases" },
+	{ "diff", l3_cmd_diff, "[FILE] [-v] [--json]",
+	  "what apply would change (exit 0 same, 1 different, 2 trouble)" },
 	{ "delete", l3_cmd_delete, "[FILE] [--dry-run] [-v] [--force]",
 	  "remove the table and the aliases l3nft added" },
 	{ "status", l3_cmd_status, "[FILE] [--json] [--check]",
@@ -216,9 +217,11 @@ static int l3_cmd_live(int argc, char **argv,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_apply_opts ao = { .log = stdout };
+	const bool json_ok = op == l3_apply || op == l3_diff;
 	const char *given = NULL;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
@@ -234,9 +237,16 @@ static int l3_cmd_live(int argc, char **argv,
 			ao.force = true;
 		else if (c == 'v')
 			ao.verbose = true;
+		else if (c == 'j' && json_ok)
+			ao.json = true;
 		else
 			return invalid;	/* diff: 1 means "differs", never a bad option */
 	}
+	/* stdout is the JSON document alone; progress only for a person
+	 * watching a terminal, never into a pipe or a log */
+	if (ao.json)
+		ao.log = stderr;
+	ao.progress = !ao.json && isatty(STDERR_FILENO);
 	file = l3_main_file_arg(argc, argv, optind, given);
 	if (!file)
 		return invalid;

@@ -177,6 +177,12 @@ static int l3_nl_counter(struct l3_nl_batch *nb, const struct l3_ir *ir,
 	return nlh ? nftnl_batch_update(nb->b) : -1;
 }
 
+int l3_nl_emit_counter(struct l3_nl_batch *nb, const struct l3_ir *ir,
+		       const struct l3_ir_counter *c)
+{
+	return l3_nl_counter(nb, ir, c);
+}
+
 /* ---- sets ---- */
 
 static uint32_t l3_nl_type_len(enum l3_ir_type t)
@@ -284,17 +290,22 @@ static void l3_nl_set_udata(struct nftnl_set *s, const struct l3_ir_set *is)
 	nftnl_udata_buf_free(ud);
 }
 
-static struct nftnl_set *l3_nl_set_alloc(const struct l3_ir *ir, const char *name, uint32_t id)
+static struct nftnl_set *l3_nl_set_alloc_in(const char *table, const char *name, uint32_t id)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
 	if (!s)
 		return NULL;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, ir->table);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	return s;
+}
+
+static struct nftnl_set *l3_nl_set_alloc(const struct l3_ir *ir, const char *name, uint32_t id)
+{
+	return l3_nl_set_alloc_in(ir->table, name, id);
 }
 
 static void l3_nl_set_type(struct nftnl_set *s, const struct l3_ir_set *is)
@@ -405,6 +416,57 @@ int l3_nl_emit_elems(struct l3_nl_batch *nb, const struct l3_ir *ir, const struc
 {
 	return l3_nl_elem_msgs(nb, ir, is, 0, e, n,
 			       add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+}
+
+static struct nftnl_set_elem *l3_nl_raw_elem(const struct l3_nl_raw_elem *r, bool add)
+{
+	struct nftnl_set_elem *se = nftnl_set_elem_alloc();
+
+	if (!se)
+		return NULL;
+	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, r->key, r->klen);
+	if (!add)
+		return se;	/* deletions carry only the key */
+	if (r->kind == L3_NL_DATA_VERDICT) {
+		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)r->verdict);
+		nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, r->ref);
+	} else if (r->kind == L3_NL_DATA_OBJ) {
+		nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_OBJREF, r->ref);
+	} else if (r->kind == L3_NL_DATA_BYTES) {
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_DATA, r->data, r->dlen);
+	}
+	return se;
+}
+
+int l3_nl_emit_raw_elems(struct l3_nl_batch *nb, const char *table, const char *set,
+			 const struct l3_nl_raw_elem *e, size_t n, bool add)
+{
+	const uint16_t type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM;
+	size_t i = 0, j;
+
+	while (i < n) {
+		struct nftnl_set *s = l3_nl_set_alloc_in(table, set, 0);
+		struct nlmsghdr *nlh;
+
+		if (!s)
+			return -1;
+		for (j = 0; i < n && j < L3_NL_ELEMS_PER_MSG; i++, j++) {
+			struct nftnl_set_elem *se = l3_nl_raw_elem(&e[i], add);
+
+			if (!se) {
+				nftnl_set_free(s);
+				return -1;
+			}
+			nftnl_set_elem_add(s, se);
+		}
+		nlh = l3_nl_msg(nb, type, add ? NLM_F_CREATE | NLM_F_EXCL : 0, set, L3_NOPOS);
+		if (nlh)
+			nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		if (!nlh || nftnl_batch_update(nb->b) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 struct nftnl_set *l3_nl_set_obj(const struct l3_ir *ir, const struct l3_ir_set *is, uint32_t id,
@@ -1016,4 +1078,96 @@ int l3_nl_emit_table(struct l3_nl_batch *nb, const struct l3_ir *ir,
 				return -1;
 	}
 	return 0;
+}
+
+int l3_nl_emit_chain(struct l3_nl_batch *nb, const struct l3_ir *ir, const struct l3_ir_chain *c,
+		     bool create, bool rules, const struct l3_nl_features *f)
+{
+	size_t j;
+
+	if (create && l3_nl_chain(nb, ir, c) < 0)
+		return -1;
+	for (j = 0; rules && j < c->rules.len; j++)
+		if (l3_nl_rule(nb, ir, c, (const struct l3_ir_rule *)c->rules.items + j, j, f) < 0)
+			return -1;
+	return 0;
+}
+
+static struct nlmsghdr *l3_nl_del_chain(struct l3_nl_batch *nb, const char *table,
+					const char *name, struct l3_pos pos)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!ch)
+		return NULL;
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	/* without NLM_F_NONREC the kernel deletes the chain's rules with it */
+	nlh = l3_nl_msg(nb, NFT_MSG_DELCHAIN, 0, name, pos);
+	if (nlh)
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+	nftnl_chain_free(ch);
+	return nlh;
+}
+
+/* A DELRULE naming only the chain removes every rule of it (nft flush). */
+static struct nlmsghdr *l3_nl_flush_chain(struct l3_nl_batch *nb, const char *table,
+					  const char *name, struct l3_pos pos)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return NULL;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nlh = l3_nl_msg(nb, NFT_MSG_DELRULE, 0, name, pos);
+	if (nlh)
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return nlh;
+}
+
+static struct nlmsghdr *l3_nl_del_counter(struct l3_nl_batch *nb, const char *table,
+					  const char *name, struct l3_pos pos)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!o)
+		return NULL;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, table);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nlh = l3_nl_msg(nb, NFT_MSG_DELOBJ, 0, name, pos);
+	if (nlh)
+		nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	return nlh;
+}
+
+int l3_nl_emit_del(struct l3_nl_batch *nb, const char *table, enum l3_nl_del what,
+		   const char *name, struct l3_pos pos)
+{
+	struct nlmsghdr *nlh;
+
+	switch (what) {
+	case L3_NL_DEL_CHAIN:
+		nlh = l3_nl_del_chain(nb, table, name, pos);
+		break;
+	case L3_NL_FLUSH_CHAIN:
+		nlh = l3_nl_flush_chain(nb, table, name, pos);
+		break;
+	case L3_NL_DEL_COUNTER:
+		nlh = l3_nl_del_counter(nb, table, name, pos);
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	return nlh ? nftnl_batch_update(nb->b) : -1;
 }

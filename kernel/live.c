@@ -1,8 +1,10 @@
 /* Reading the live table, and reducing it and the table an IR would make to canonical lines. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -106,6 +108,9 @@ static int l3_live_set(struct l3_live *lv, const struct nftnl_set *s)
 
 	if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
 		return 0;
+	/* asked for every address apply and delete look at: known here once */
+	if (!strcmp(nftnl_set_get_str(s, NFTNL_SET_NAME), L3_IR_SET_OWNED4))
+		lv->owned_known = true;
 	snprintf(line, sizeof(line), "set %s key %u/%u flags 0x%x data %u obj %u",
 		 nftnl_set_get_str(s, NFTNL_SET_NAME), nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
 		 nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
@@ -617,6 +622,17 @@ static int l3_line_cmp(const void *a, const void *b)
 
 static int l3_ctr_cmp(const void *a, const void *b);
 
+/* Dynamic set elements by set, length, key. */
+static int l3_elem_cmp(const void *a, const void *b)
+{
+	const struct l3_live_elem *x = a, *y = b;
+	int r = strcmp(x->set, y->set);
+
+	if (r || x->len != y->len)
+		return r ? r : x->len < y->len ? -1 : 1;
+	return memcmp(x->key, y->key, x->len);
+}
+
 static int l3_mark_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct l3_live_mark *)a)->chain,
@@ -633,6 +649,8 @@ static void l3_live_sort(struct l3_live *lv)
 		qsort(lv->ctrs, lv->nctrs, sizeof(*lv->ctrs), l3_ctr_cmp);
 	if (lv->nmarks)
 		qsort(lv->marks, lv->nmarks, sizeof(*lv->marks), l3_mark_cmp);
+	if (lv->nelems)
+		qsort(lv->elems, lv->nelems, sizeof(*lv->elems), l3_elem_cmp);
 }
 
 void l3_live_free(struct l3_live *lv)
@@ -773,26 +791,18 @@ bool l3_live_is_ours(const struct l3_live *lv)
 
 bool l3_live_owned_known(const struct l3_live *lv)
 {
-	size_t i;
-
-	for (i = 0; i < lv->nlines; i++)
-		if (!strncmp(lv->lines[i], "set " L3_IR_SET_OWNED4 " ",
-			     sizeof("set " L3_IR_SET_OWNED4 " ") - 1))
-			return true;
-	return false;
+	return lv->owned_known;
 }
 
 bool l3_live_owns(const struct l3_live *lv, int family, const void *addr)
 {
-	const char *set = family == AF_INET ? L3_IR_SET_OWNED4 : L3_IR_SET_OWNED6;
-	const uint32_t len = family == AF_INET ? 4 : 16;
-	size_t i;
+	struct l3_live_elem key = { .len = family == AF_INET ? 4 : 16 };
 
-	for (i = 0; i < lv->nelems; i++)
-		if (lv->elems[i].len == len && !strcmp(lv->elems[i].set, set) &&
-		    !memcmp(lv->elems[i].key, addr, len))
-			return true;
-	return false;
+	/* asked for each of 20,000 addresses: a binary search */
+	strcpy(key.set, family == AF_INET ? L3_IR_SET_OWNED4 : L3_IR_SET_OWNED6);
+	memcpy(key.key, addr, key.len);
+	return lv->nelems &&
+	       bsearch(&key, lv->elems, lv->nelems, sizeof(*lv->elems), l3_elem_cmp);
 }
 
 void l3_live_summary(const struct l3_live *lv, char *buf, size_t len)
@@ -871,9 +881,383 @@ int l3_live_read_owned(struct mnl_socket *nl, const char *skip, struct l3_live *
 				goto out;
 	}
 	rc = 0;
+	l3_live_sort(lv);
 out:
 	for (i = 0; i < all.nsets; i++)
 		free(all.sets[i]);
 	free(all.sets);
 	return rc;
+}
+
+/* ---- deltas: what an incremental transaction sends ---- */
+
+static int l3_list_push(struct l3_live_list *l, const char *line)
+{
+	void *p = l3_live_room(l->v, l->n, &l->cap, sizeof(*l->v));
+
+	if (!p)
+		return -1;
+	l->v = p;
+	l->v[l->n++] = line;
+	return 0;
+}
+
+static bool l3_has_prefix(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+const char *l3_live_line_name(const char *line, char *buf, size_t len)
+{
+	const char *p = strchr(line, ' ');
+	size_t n;
+
+	p = p ? p + 1 : line;
+	n = strcspn(p, " ");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool l3_lines_have(const char *const *v, size_t n, const char *line)
+{
+	return n && bsearch(&line, v, n, sizeof(*v), l3_line_cmp);
+}
+
+static void l3_delta_replace(struct l3_live_delta *d, const char *what, const char *line)
+{
+	char name[64];
+
+	if (d->replace)
+		return;		/* the first reason is the one said */
+	d->replace = true;
+	snprintf(d->why, sizeof(d->why), "%s %s differs", what, l3_live_line_name(line, name,
+										 sizeof(name)));
+}
+
+static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigned *flags);
+
+/* An interval set's elements come in pairs (start, end flag) that the
+ * lines do not carry: a change to one replaces the table. */
+static bool l3_delta_interval(const struct l3_live *lv, const char *line)
+{
+	char set[64];
+	unsigned flags = 0;
+	size_t n = strcspn(line + 5, " ");
+
+	if (n >= sizeof(set))
+		return true;
+	memcpy(set, line + 5, n);
+	set[n] = '\0';
+	return !l3_live_set_flags(lv, set, &flags) || (flags & NFT_SET_INTERVAL);
+}
+
+/* One line only in @have (@add false) or only in @want. */
+static int l3_delta_line(struct l3_live_delta *d, const struct l3_live *side,
+			 struct l3_live_list *rules, const char *line, bool add)
+{
+	if (l3_has_prefix(line, "elem ") && l3_delta_interval(side, line))
+		l3_delta_replace(d, "an element of interval set", line);
+	else if (l3_has_prefix(line, "elem "))
+		return l3_list_push(add ? &d->elems_add : &d->elems_del, line);
+	if (l3_has_prefix(line, "counter "))
+		return l3_list_push(add ? &d->ctrs_add : &d->ctrs_del, line);
+	if (l3_has_prefix(line, "rule "))
+		return l3_list_push(rules, line);
+	if (l3_has_prefix(line, "chain ") && !strstr(line, " hook "))
+		return l3_list_push(add ? &d->chains_add : &d->chains_del, line);
+	l3_delta_replace(d, l3_has_prefix(line, "chain ") ? "base chain"
+			    : l3_has_prefix(line, "set ") ? "set" : "table", line);
+	return 0;
+}
+
+/* A differing rule: nothing to do when its chain comes or goes whole; a
+ * regular chain kept is flushed and refilled; a base chain's rules are the
+ * table's shape (mark_mask, l3nft's version): the table is replaced. */
+static int l3_delta_rule(struct l3_live_delta *d, const struct l3_live *want, const char *line)
+{
+	char name[64], chain[80], last[64];
+
+	l3_live_line_name(line, name, sizeof(name));
+	snprintf(chain, sizeof(chain), "chain %s", name);
+	if (l3_lines_have(d->chains_add.v, d->chains_add.n, chain) ||
+	    l3_lines_have(d->chains_del.v, d->chains_del.n, chain))
+		return 0;
+	if (!l3_lines_have((const char *const *)want->lines, want->nlines, chain)) {
+		l3_delta_replace(d, "rules of base chain", line);
+		return 0;
+	}
+	if (d->flush.n &&
+	    !strcmp(l3_live_line_name(d->flush.v[d->flush.n - 1], last, sizeof(last)), name))
+		return 0;
+	return l3_list_push(&d->flush, line);
+}
+
+int l3_live_delta(const struct l3_live *have, const struct l3_live *want, struct l3_live_delta *d)
+{
+	struct l3_live_list rules = { 0 };
+	size_t i = 0, j = 0;
+	int rc = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (!have->exists) {
+		d->replace = true;
+		snprintf(d->why, sizeof(d->why), "the table is new");
+	}
+	while (rc == 0 && (i < have->nlines || j < want->nlines)) {
+		int r = i == have->nlines ? 1 : j == want->nlines ? -1
+			: strcmp(have->lines[i], want->lines[j]);
+
+		if (r == 0)
+			i++, j++;
+		else if (r < 0)
+			rc = l3_delta_line(d, have, &rules, have->lines[i++], false);
+		else
+			rc = l3_delta_line(d, want, &rules, want->lines[j++], true);
+	}
+	for (i = 0; rc == 0 && i < rules.n; i++)
+		rc = l3_delta_rule(d, want, rules.v[i]);
+	free(rules.v);
+	return rc;
+}
+
+size_t l3_live_delta_size(const struct l3_live_delta *d)
+{
+	return d->elems_del.n + d->elems_add.n + d->chains_del.n + d->chains_add.n +
+	       d->ctrs_del.n + d->ctrs_add.n + d->flush.n;
+}
+
+void l3_live_delta_free(struct l3_live_delta *d)
+{
+	size_t i;
+
+	free(d->elems_del.v);
+	free(d->elems_add.v);
+	free(d->chains_del.v);
+	free(d->chains_add.v);
+	free(d->ctrs_del.v);
+	free(d->ctrs_add.v);
+	free(d->flush.v);
+	for (i = 0; i < d->nnames; i++)
+		free(d->names[i]);
+	free(d->names);
+	memset(d, 0, sizeof(*d));
+}
+
+static int l3_unhex(const char *s, size_t n, uint8_t *out, size_t max, uint32_t *len)
+{
+	size_t i;
+
+	if (n % 2 || n / 2 > max)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	*len = (uint32_t)(n / 2);
+	return 0;
+}
+
+/* The data after " : " of an elem line (see l3_live_elem()). */
+static int l3_live_elem_data(const char *p, struct l3_nl_raw_elem *e)
+{
+	int n = 0;
+
+	if (sscanf(p, "verdict %d %63s%n", &e->verdict, e->ref, &n) == 2 && !p[n]) {
+		e->kind = L3_NL_DATA_VERDICT;
+		return 0;
+	}
+	if (sscanf(p, "obj %63s%n", e->ref, &n) == 1 && !p[n]) {
+		e->kind = L3_NL_DATA_OBJ;
+		return 0;
+	}
+	e->kind = L3_NL_DATA_BYTES;
+	return l3_unhex(p, strlen(p), e->data, sizeof(e->data), &e->dlen);
+}
+
+int l3_live_elem_parse(const char *line, char *set, size_t setlen, struct l3_nl_raw_elem *e)
+{
+	const char *p = line + 5, *key;
+	size_t n;
+
+	memset(e, 0, sizeof(*e));
+	if (!l3_has_prefix(line, "elem ") || (n = strcspn(p, " ")) >= setlen || !p[n])
+		goto bad;
+	memcpy(set, p, n);
+	set[n] = '\0';
+	key = p + n + 1;
+	n = strcspn(key, " ");
+	if (l3_unhex(key, n, e->key, sizeof(e->key), &e->klen) < 0)
+		goto bad;
+	if (!key[n])
+		return 0;
+	if (strncmp(key + n, " : ", 3) || l3_live_elem_data(key + n + 3, e) < 0)
+		goto bad;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+/* A copy of @s that lives as long as the delta (batch origins point to it). */
+static const char *l3_delta_keep(struct l3_live_delta *d, const char *s)
+{
+	void *p = l3_live_room(d->names, d->nnames, &d->names_cap, sizeof(*d->names));
+	char *copy;
+
+	if (!p)
+		return NULL;
+	d->names = p;
+	copy = strdup(s);
+	if (copy)
+		d->names[d->nnames++] = copy;
+	return copy;
+}
+
+#define L3_LIVE_ELEM_CHUNK 512
+
+int l3_live_emit_elems(struct l3_live_delta *d, struct l3_nl_batch *nb, const char *table,
+		       const struct l3_live_list *lines, bool add)
+{
+	struct l3_nl_raw_elem *e = calloc(L3_LIVE_ELEM_CHUNK + 1, sizeof(*e));
+	char set[32] = "", next[32];
+	const char *kept = NULL;
+	size_t i, n = 0;
+	int rc = e ? 0 : -1;
+
+	/* the lines are sorted, so each set's elements come together */
+	for (i = 0; rc == 0 && i <= lines->n; i++) {
+		if (i < lines->n &&
+		    (rc = l3_live_elem_parse(lines->v[i], next, sizeof(next), &e[n])) < 0)
+			break;
+		if (n && (i == lines->n || strcmp(next, set) || n == L3_LIVE_ELEM_CHUNK)) {
+			rc = l3_nl_emit_raw_elems(nb, table, kept, e, n, add);
+			if (i < lines->n)
+				e[0] = e[n];
+			n = 0;
+		}
+		if (i < lines->n && (strcmp(next, set) || !kept)) {
+			snprintf(set, sizeof(set), "%s", next);
+			if (!(kept = l3_delta_keep(d, set)))
+				rc = -1;
+		}
+		n++;
+	}
+	free(e);
+	return rc;
+}
+
+/* nft's datatype numbers, as the set lines carry them. */
+enum { L3_LDT_IPADDR = 7, L3_LDT_IP6ADDR = 8, L3_LDT_PROTO = 12, L3_LDT_SERVICE = 13,
+       L3_LDT_MARK = 19, L3_LDT_CGROUPV2 = 46 };
+
+static uint32_t l3_ldt_len(unsigned t)
+{
+	return t == L3_LDT_IP6ADDR ? 16 : t == L3_LDT_CGROUPV2 ? 8 : t == L3_LDT_SERVICE ? 2
+	       : t == L3_LDT_PROTO ? 1 : 4;
+}
+
+/* One value of type @t at @p, as nft writes it (a cgroup by its id). */
+static size_t l3_ldt_print(unsigned t, const uint8_t *p, char *buf, size_t len)
+{
+	uint32_t u32;
+	uint64_t u64;
+
+	switch (t) {
+	case L3_LDT_IPADDR:
+	case L3_LDT_IP6ADDR:
+		inet_ntop(t == L3_LDT_IPADDR ? AF_INET : AF_INET6, p, buf, (socklen_t)len);
+		break;
+	case L3_LDT_SERVICE:
+		snprintf(buf, len, "%u", (unsigned)(p[0] << 8 | p[1]));
+		break;
+	case L3_LDT_PROTO:
+		snprintf(buf, len, "%u", p[0]);
+		break;
+	case L3_LDT_CGROUPV2:
+		memcpy(&u64, p, 8);
+		snprintf(buf, len, "cgroup id %llu", (unsigned long long)u64);
+		break;
+	default:
+		memcpy(&u32, p, 4);
+		snprintf(buf, len, "0x%08x", u32);
+		break;
+	}
+	return strlen(buf);
+}
+
+/* The key type, flags and data type of set @set from its "set" line. */
+static bool l3_live_set_line(const struct l3_live *lv, const char *set, unsigned *key,
+			     unsigned *flags, unsigned *data)
+{
+	char prefix[64];
+	size_t lo = 0, hi = lv->nlines, n;
+
+	n = (size_t)snprintf(prefix, sizeof(prefix), "set %s key ", set);
+	while (lo < hi) {	/* the first line not below the prefix */
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(lv->lines[mid], prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < lv->nlines && !strncmp(lv->lines[lo], prefix, n) &&
+	       sscanf(lv->lines[lo] + n, "%u/%*u flags %x data %u", key, flags, data) == 3;
+}
+
+static bool l3_live_set_types(const struct l3_live *lv, const char *set, unsigned *key,
+			      unsigned *data)
+{
+	unsigned flags;
+
+	return l3_live_set_line(lv, set, key, &flags, data);
+}
+
+static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigned *flags)
+{
+	unsigned key, data;
+
+	return l3_live_set_line(lv, set, &key, flags, &data);
+}
+
+void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, size_t len)
+{
+	unsigned key = 0, data = 0, t[8];
+	struct l3_nl_raw_elem e;
+	char set[32];
+	size_t o, nt = 0, off = 0, i;
+
+	if (l3_live_elem_parse(line, set, sizeof(set), &e) < 0 ||
+	    !l3_live_set_types(lv, set, &key, &data)) {
+		snprintf(buf, len, "%s", line);
+		return;
+	}
+	for (; key && nt < L3_ARRAY_SIZE(t); key >>= 6)
+		t[nt++] = key & 63;
+	o = (size_t)snprintf(buf, len, "element %s { ", set);
+	for (i = nt; i-- > 0 && o + 48 < len;) {	/* the first field is in the high bits */
+		if (off + l3_ldt_len(t[i]) > e.klen)
+			break;
+		o += l3_ldt_print(t[i], e.key + off, buf + o, len - o);
+		off += nt > 1 ? (l3_ldt_len(t[i]) + 3) / 4 * 4 : l3_ldt_len(t[i]);
+		if (i && o + 3 < len)
+			o += (size_t)snprintf(buf + o, len - o, " . ");
+	}
+	if (e.kind == L3_NL_DATA_VERDICT && o + 8 < len)
+		o += (size_t)snprintf(buf + o, len - o, " : %s %s",
+				      e.verdict == NFT_JUMP ? "jump" : "goto", e.ref);
+	else if (e.kind == L3_NL_DATA_OBJ && o + 8 < len)
+		o += (size_t)snprintf(buf + o, len - o, " : \"%s\"", e.ref);
+	else if (e.kind == L3_NL_DATA_BYTES && o + 48 < len && e.dlen >= l3_ldt_len(data)) {
+		o += (size_t)snprintf(buf + o, len - o, " : ");
+		o += l3_ldt_print(data, e.data, buf + o, len - o);
+	}
+	if (o + 3 < len)
+		snprintf(buf + o, len - o, " }");
 }

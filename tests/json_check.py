@@ -5,6 +5,7 @@ where the man page says null is allowed), no key left undocumented.
 
     l3nft status --json FILE | python3 tests/json_check.py status
     l3nft listeners --json   | python3 tests/json_check.py listeners
+    l3nft diff --json FILE   | python3 tests/json_check.py diff   (apply --json: apply)
 
 Prints "ok" or the first difference; exits 0 or 1.
 """
@@ -38,11 +39,31 @@ SCHEMAS = {
             "listen": ([STR],),
         }],),
     },
+    "diff": {
+        "schema": (INT,), "table": (STR,), "changed": (BOOL,), "applied": (BOOL,),
+        "table_exists": (BOOL,), "replace": (BOOL,), "reason": (STR, NULL),
+        "namespaces": ([{
+            "namespace": (STR,), "change": (STR,), "addresses_added": ([STR],),
+            "addresses_removed": ([STR],), "listen_added": ([STR],),
+            "cgroup_id": ({"old": (INT, NULL), "new": (INT, NULL)}, NULL),
+            "rules_changed": (BOOL,),
+        }],),
+        "listen_removed": ([STR],),
+        "table_changes": ({
+            "elements_added": (INT,), "elements_removed": (INT,), "chains_added": (INT,),
+            "chains_removed": (INT,), "chains_refilled": (INT,), "counters_added": (INT,),
+            "counters_removed": (INT,),
+        },),
+        "host_addresses": ({"added": ([STR],), "removed": ([STR],)},),
+    },
     "listeners": {
         "schema": (INT,),
         "listeners": ([{"namespace": (STR,), "listen": (STR,), "dynamic": (BOOL,)}],),
     },
 }
+
+
+SCHEMAS["apply"] = SCHEMAS["diff"]
 
 
 def check(value, spec, path):

@@ -33,6 +33,29 @@ namespaces:
 EOF
 }
 listing() { l3_h nft -s list table inet l3nft 2>/dev/null; }
+# nft lists a table's objects in the order they were made: an incremental
+# apply makes a new namespace's chain and counters after the rest. Sort the
+# top-level blocks (counter, set, map, chain) by their first line.
+by_block()
+{
+	python3 -c '
+import sys
+head, blocks, cur, tail = [], [], None, []
+for line in sys.stdin.read().split("\n"):
+    if cur is not None:
+        cur.append(line)
+        if line == "\t}":
+            blocks.append("\n".join(cur)); cur = None
+    elif line.startswith("\t") and not line.startswith("\t\t") and line.endswith("{"):
+        cur = [line]
+    elif line == "" and blocks:
+        continue
+    elif blocks:
+        tail.append(line)
+    else:
+        head.append(line)
+print("\n".join(head + sorted(b for b in blocks) + tail))'
+}
 has_addr() { l3_h ip -o addr show dev eth0 | grep -q " $1/"; }
 # contains TEXT PATTERN: grep -E on a string
 contains() { printf '%s\n' "$1" | grep -Eq -- "$2"; }
@@ -105,7 +128,9 @@ l3_is "diff exits 0 when equal" "$?" 0
 out=$(l3_h "$L3NFT" diff "$L3_TMP/more.yaml")
 l3_is "diff exits 1 when different" "$?" 1
 l3_ok "diff names the missing alias" contains "$out" '^\+ address 192.0.2.21/24 dev eth0'
-l3_ok "diff names the new element" contains "$out" '^\+ elem dst4 c0000215'
+l3_ok "diff says it in policy terms" contains "$out" '^~ b address \+ 192.0.2.21/24$'
+l3_ok "diff -v names the new element in nft syntax" \
+	contains "$(l3_h "$L3NFT" diff -v "$L3_TMP/more.yaml")" '^\+ element dst4 \{ 192.0.2.21 : jump ns_b \}$'
 out=$(l3_h "$L3NFT" apply --dry-run "$L3_TMP/more.yaml" 2>&1)
 l3_is "apply --dry-run exits 0" "$?" 0
 l3_ok "apply --dry-run says nothing changed" contains "$out" 'nothing changed'
@@ -267,7 +292,8 @@ if l3_nft_file "$X" "$L3_TMP/base.nft" >/dev/null; then
 	# compare the rest
 	norm() { sed -E 's/ (counter( packets [0-9]+ bytes [0-9]+)?|queue num [0-9]+( bypass)?)$//; /Warning: table/d; s/ +$//'; }
 	l3_is "compile text and apply list the same table" \
-		"$(l3_in "$X" nft -s list table inet l3nft 2>/dev/null | norm)" "$(listing | norm)"
+		"$(l3_in "$X" nft -s list table inet l3nft 2>/dev/null | norm | by_block)" \
+		"$(listing | norm | by_block)"
 else
 	l3_fail "compile text loads with nft -f"
 fi
@@ -352,6 +378,126 @@ l3_is "the existing namespaces keep their ids (and marks)" \
 	"$(l3_h nft list chain inet l3nft ns_a | grep "meta mark set" | grep -o '0x000[0-9a-f]0000$')" "0x00010000"
 l3_is "the new namespace gets the lowest free id" \
 	"$(l3_h nft list chain inet l3nft ns_z | grep "meta mark set" | grep -o '0x000[0-9a-f]0000$')" "0x00030000"
+l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
+
+# ---- incremental apply: only the delta, the same table as a fresh load ----
+# inc NAME [c] [A-ADDRS] [B-ADDR] [A-LISTEN]: a policy with namespaces a, b
+# (and c)
+inc()
+{
+	{
+		printf 'version: 1\nnamespaces:\n'
+		printf '  a:\n    id: 1\n    cgroup: %s/a\n    interface: eth0\n' "$PARENT"
+		printf '    addresses: [%s]\n    listen: [%s]\n' "${3:-192.0.2.10/24}" "${5:-239.1.1.1:5000/udp}"
+		printf '  b:\n    id: 2\n    cgroup: %s/b\n    interface: eth0\n    addresses: [%s]\n' \
+			"$PARENT" "${4:-192.0.2.12/24}"
+		[ "$2" = c ] && printf '  c:\n    cgroup: %s/c\n    interface: eth0\n    addresses: [192.0.2.13/24, 2001:db8::13/64]\n' "$PARENT"
+	} >"$L3_TMP/$1.yaml"
+}
+# nft's listing without counter values (a fresh table's start at 0)
+norm_listing() { listing | sed -E 's/packets [0-9]+ bytes [0-9]+/packets - bytes -/' | by_block; }
+l3_cg_add "$PARENT/c" || l3_fail "cannot create cgroup $PARENT/c"
+inc i0 - ; inc i1 c ; inc i2 c "" 192.0.2.22/24
+inc i3 c "" 192.0.2.22/24 "239.1.1.1:5000/udp, 239.1.1.2:5001/udp"
+inc i4 - "192.0.2.10/24, 192.0.2.14/24" 192.0.2.22/24 "239.1.1.1:5000/udp, 239.1.1.2:5001/udp"
+out=$(l3_h "$L3NFT" apply "$L3_TMP/i0.yaml" 2>&1)
+l3_is "apply of a changed policy exits 0" "$?" 0
+l3_h "$L3NFT" diff "$L3_TMP/i1.yaml" >"$L3_TMP/d1.out"
+l3_is "diff exits 1 when a namespace is added" "$?" 1
+l3_ok "diff says '+ namespace c'" grep -qx '+ namespace c' "$L3_TMP/d1.out"
+l3_ok "diff names c's new address on the host" grep -qx '+ address 192.0.2.13/24 dev eth0' "$L3_TMP/d1.out"
+l3_ok "diff without -v shows no table lines" sh -c '! grep -q "^[-+] \(elem\|element\|rule\|chain\)" "$1"' x "$L3_TMP/d1.out"
+l3_h "$L3NFT" diff -v "$L3_TMP/i1.yaml" >"$L3_TMP/d1v.out"
+l3_ok "diff -v adds the table change in nft syntax" \
+	grep -qx '+ element dst4 { 192.0.2.13 : jump ns_c }' "$L3_TMP/d1v.out"
+l3_ok "  with the new chain" grep -qx '+ chain ns_c' "$L3_TMP/d1v.out"
+l3_ok "  under a unified diff's header" grep -qx -- '--- table inet l3nft (live)' "$L3_TMP/d1v.out"
+l3_serve "$PARENT/a" a udp:0.0.0.0:7501
+l3_send peer udp 192.0.2.10 7501 c2 >/dev/null
+acc=$(l3_counter "$L3_H" l3nft a_accepted)
+l3_gt "traffic was counted for a" "$acc" 0
+out=$(l3_h "$L3NFT" apply "$L3_TMP/i1.yaml" 2>&1)
+l3_is "adding a namespace applies (exit 0)" "$?" 0
+l3_ok "  as changes only, not the whole table" contains "$out" '\(changes only;'
+l3_is "  a's counter keeps its value" "$(l3_counter "$L3_H" l3nft a_accepted)" "$acc"
+l3_ok "  c's chain is there" l3_h nft list chain inet l3nft ns_c
+l3_is "diff after it exits 0" "$(l3_h "$L3NFT" diff "$L3_TMP/i1.yaml" >/dev/null 2>&1; echo $?)" 0
+out=$(l3_h "$L3NFT" diff "$L3_TMP/i2.yaml")
+l3_ok "diff says what an address change is" contains "$out" '^~ b address 192.0.2.12/24 -> 192.0.2.22/24$'
+l3_ok "changing b's address applies as changes only" \
+	contains "$(l3_h "$L3NFT" apply "$L3_TMP/i2.yaml" 2>&1)" '\(changes only;'
+out=$(l3_h "$L3NFT" diff "$L3_TMP/i3.yaml")
+l3_ok "diff says what a new listen entry is" contains "$out" '^~ a listen \+ 239.1.1.2:5001/udp$'
+l3_ok "a new listen entry applies as changes only" \
+	contains "$(l3_h "$L3NFT" apply "$L3_TMP/i3.yaml" 2>&1)" '\(changes only;'
+out=$(l3_h "$L3NFT" diff "$L3_TMP/i4.yaml")
+l3_ok "diff says '- namespace c'" contains "$out" '^- namespace c$'
+l3_ok "  and a's new address" contains "$out" '^~ a address \+ 192.0.2.14/24$'
+l3_ok "  and the host addresses that go" contains "$out" '^- address 2001:db8::13/64 dev eth0 \(added by l3nft'
+
+# a failing incremental batch: a chain of the sysadmin's jumps to ns_c, so
+# the kernel refuses to delete ns_c and with it the whole transaction
+l3_h nft add chain inet l3nft zz && l3_h nft add rule inet l3nft zz jump ns_c
+before=$(listing)
+out=$(l3_h "$L3NFT" apply "$L3_TMP/i4.yaml" 2>&1)
+l3_is "an incremental batch the kernel refuses exits 2" "$?" 2
+l3_ok "  and says which object" contains "$out" 'the kernel refused ns_c: Device or resource busy'
+l3_is "  and leaves the old table byte-identical" "$(listing)" "$before"
+l3_ok "  and takes back the alias it added" sh -c '! nsenter --net="/run/netns/$1" ip -o addr | grep -q " 192.0.2.14/"' x "$L3_H"
+l3_h nft delete chain inet l3nft zz 2>/dev/null ||
+	{ l3_h nft flush chain inet l3nft zz; l3_h nft delete chain inet l3nft zz; }
+out=$(l3_h "$L3NFT" apply "$L3_TMP/i4.yaml" 2>&1)
+l3_ok "removing a namespace applies as changes only" contains "$out" '\(changes only;'
+l3_ok "  ns_c is gone" sh -c '! nsenter --net="/run/netns/$1" nft list chain inet l3nft ns_c >/dev/null 2>&1' x "$L3_H"
+l3_ok "  c_egress is gone" sh -c '! nsenter --net="/run/netns/$1" nft list counter inet l3nft c_egress >/dev/null 2>&1' x "$L3_H"
+inc_table=$(norm_listing)
+l3_h nft delete table inet l3nft
+out=$(l3_h "$L3NFT" apply "$L3_TMP/i4.yaml" 2>&1)
+l3_ok "a fresh load of the same policy replaces the table whole" contains "$out" '\(table replaced whole;'
+l3_is "after add/remove/change of namespaces, addresses and listen entries the incremental table equals a fresh load" \
+	"$inc_table" "$(norm_listing)"
+
+# mark_mask is the table's shape: the whole table is replaced
+sed 's/^namespaces:/mark_mask: 0x0000ff00\nnamespaces:/' "$L3_TMP/i4.yaml" >"$L3_TMP/mask.yaml"
+out=$(l3_h "$L3NFT" diff "$L3_TMP/mask.yaml")
+l3_ok "diff says a new mark_mask replaces the table whole" contains "$out" '^~ table inet l3nft is replaced whole: '
+out=$(l3_h "$L3NFT" apply "$L3_TMP/mask.yaml" 2>&1)
+l3_ok "  and apply does so" contains "$out" '\(table replaced whole;'
+
+# ---- progress only on a terminal; --json and exit codes ----
+out=$(l3_h script -qec "$L3NFT apply $L3_TMP/i3.yaml" /dev/null 2>&1)
+l3_ok "apply on a terminal shows progress (addresses added out of total, elapsed)" \
+	contains "$out" 'adding addresses 2/2 \([0-9.]+s\)'
+l3_h "$L3NFT" apply "$L3_TMP/i4.yaml" >/dev/null 2>&1
+l3_h "$L3NFT" apply "$L3_TMP/i3.yaml" >"$L3_TMP/pipe.out" 2>"$L3_TMP/pipe.err"
+l3_ok "apply into a pipe shows none" sh -c '! grep -q "adding addresses" "$1" "$2"' x "$L3_TMP/pipe.out" "$L3_TMP/pipe.err"
+json=$(l3_h script -qec "$L3NFT apply --json $L3_TMP/i4.yaml" /dev/null 2>&1)
+l3_ok "apply --json on a terminal shows none" sh -c '! printf "%s" "$1" | grep -q "adding addresses"' x "$json"
+json=$(l3_h "$L3NFT" apply --json "$L3_TMP/i3.yaml" 2>/dev/null)
+l3_is "apply --json has the documented layout (schema 1)" \
+	"$(printf '%s\n' "$json" | python3 "$srcdir/tests/json_check.py" apply)" ok
+l3_is "  changed and applied, as changes only, c added" \
+	"$(jq_py 'print(d["changed"], d["applied"], d["replace"], [(n["namespace"], n["change"]) for n in d["namespaces"]])')" \
+	"True True False [('a', 'changed'), ('c', 'added')]"
+json=$(l3_h "$L3NFT" diff --json "$L3_TMP/i3.yaml")
+l3_is "diff --json exits 0 when the same" "$?" 0
+l3_is "  with changed false" "$(jq_py 'print(d["changed"], d["namespaces"])')" "False []"
+json=$(l3_h "$L3NFT" diff --json "$L3_TMP/i1.yaml")
+l3_is "diff --json exits 1 when different" "$?" 1
+l3_is "diff --json has the documented layout (schema 1)" \
+	"$(printf '%s\n' "$json" | python3 "$srcdir/tests/json_check.py" diff)" ok
+l3_is "  says b's address changes" \
+	"$(jq_py 'print(d["changed"], [(n["namespace"], n["change"], n["addresses_removed"], n["addresses_added"]) for n in d["namespaces"]])')" \
+	"True [('b', 'changed', ['192.0.2.22/24'], ['192.0.2.12/24'])]"
+json=$(l3_h "$L3NFT" diff --json "$L3_TMP/i4.yaml")
+l3_is "  and what removing c and adding an address to a are" \
+	"$(jq_py 'print(d["changed"], [(n["namespace"], n["change"], n["addresses_added"]) for n in d["namespaces"]], d["host_addresses"]["removed"])')" \
+	"True [('a', 'changed', ['192.0.2.14/24']), ('c', 'removed', [])] ['192.0.2.13/24', '2001:db8::13/64']"
+printf 'version: 1\nnamespaces: [\n' >"$L3_TMP/broken.yaml"
+l3_h "$L3NFT" diff "$L3_TMP/broken.yaml" >/dev/null 2>&1
+l3_is "diff of an invalid policy exits 2" "$?" 2
+l3_h "$L3NFT" diff --nosuch "$L3_TMP/i4.yaml" >/dev/null 2>&1
+l3_is "diff with an unknown option exits 2" "$?" 2
 l3_ok "back to the base policy" l3_h "$L3NFT" apply "$L3_TMP/base.yaml"
 
 # ---- delete ----

@@ -16,6 +16,7 @@
 Suite *l3_suite_cfg(void);
 Suite *l3_suite_ir(void);
 Suite *l3_suite_text(void);
+Suite *l3_suite_live(void);
 
 #define L3T_FILE "t.yaml"
 

@@ -11,13 +11,17 @@ struct l3_apply_opts {
 	bool dry_run;		/* check everything with the kernel, change nothing */
 	bool verbose;		/* say what was probed and done */
 	bool force;		/* replace or delete a same-named table l3nft did not make */
-	FILE *log;		/* progress and diffs for people (stdout) */
+	bool json;		/* the change as one JSON object on stdout (see change.h) */
+	bool progress;		/* long steps show progress on stderr (a terminal) */
+	FILE *log;		/* what was done and diffs, for people (stdout) */
 };
 
 /*
- * Replaces the table with the policy's in one transaction, keeping the
- * listener registrations l3nftd added and the counters' values; adds the
- * aliases that are missing. Namespaces without an explicit id keep the id
+ * Makes the table the policy's in one transaction: against the live table
+ * read now, only the elements, namespace chains and counters that differ
+ * (the table is replaced whole when it is new or its shape changed),
+ * keeping the listener registrations l3nftd added and the counters'
+ * values; adds the aliases that are missing. Namespaces without an explicit id keep the id
  * they have in the live table. An unchanged policy changes nothing. Kernel
  * errors are reported in @diag at the YAML position they came from.
  */

@@ -73,6 +73,43 @@ struct nftnl_rule *l3_nl_rule_obj(struct l3_nl_batch *nb, const struct l3_ir *ir
  * table: what l3nftd changes at run time. */
 int l3_nl_emit_elems(struct l3_nl_batch *nb, const struct l3_ir *ir, const struct l3_ir_set *is,
 		     const struct l3_ir_elem *e, size_t n, bool add);
+/*
+ * Incremental changes to a live table, for apply's deltas: the objects of
+ * one namespace (its chain with its rules, its counters) and raw elements.
+ * Each adds messages to @nb and returns 0, or -1 with errno.
+ */
+int l3_nl_emit_counter(struct l3_nl_batch *nb, const struct l3_ir *ir,
+		       const struct l3_ir_counter *c);
+/* NEWCHAIN of @c (when @create), then (when @rules) every rule of @c
+ * appended. */
+int l3_nl_emit_chain(struct l3_nl_batch *nb, const struct l3_ir *ir, const struct l3_ir_chain *c,
+		     bool create, bool rules, const struct l3_nl_features *f);
+
+enum l3_nl_del {
+	L3_NL_DEL_CHAIN,	/* the chain and its rules */
+	L3_NL_FLUSH_CHAIN,	/* its rules only */
+	L3_NL_DEL_COUNTER,	/* a named counter */
+};
+/* Deletes (or flushes) object @name of table @table; @pos for errors. */
+int l3_nl_emit_del(struct l3_nl_batch *nb, const char *table, enum l3_nl_del what,
+		   const char *name, struct l3_pos pos);
+
+/* A set element as bytes, as the kernel holds it: what a table read back
+ * has, with no IR behind it. */
+enum l3_nl_elem_data { L3_NL_DATA_NONE, L3_NL_DATA_VERDICT, L3_NL_DATA_OBJ, L3_NL_DATA_BYTES };
+struct l3_nl_raw_elem {
+	uint8_t key[64];
+	uint32_t klen;
+	enum l3_nl_elem_data kind;
+	int32_t verdict;		/* VERDICT */
+	char ref[64];			/* VERDICT: the chain; OBJ: the object */
+	uint8_t data[16];		/* BYTES */
+	uint32_t dlen;
+};
+/* Adds (@add) or deletes @n raw elements of set @set of table @table. */
+int l3_nl_emit_raw_elems(struct l3_nl_batch *nb, const char *table, const char *set,
+			 const struct l3_nl_raw_elem *e, size_t n, bool add);
+
 /* Adds the deletion of table @name (family inet). */
 int l3_nl_emit_delete(struct l3_nl_batch *nb, const char *name);
 /* Closes the batch; with @commit false the kernel checks every message and

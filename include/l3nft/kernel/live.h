@@ -13,8 +13,9 @@
 #include "l3nft/compiler/cfg.h"
 #include "l3nft/compiler/ir.h"
 
+#include "l3nft/compiler/emit_nl.h"
+
 struct mnl_socket;
-struct l3_nl_features;
 
 /* A namespace chain's mark, read with libnftnl's getters. */
 struct l3_live_mark {
@@ -46,8 +47,9 @@ struct l3_live {
 	size_t nctrs, ctrs_cap;
 	struct l3_live_mark *marks;	/* of the namespace chains, sorted */
 	size_t nmarks, marks_cap;
-	struct l3_live_elem *elems;	/* elements of the dynamic sets */
+	struct l3_live_elem *elems;	/* elements of the dynamic sets, sorted */
 	size_t nelems, elems_cap;
+	bool owned_known;		/* it has the set of the addresses it owns */
 };
 
 /* Reads table @table (family inet). A missing table is not an error:
@@ -81,6 +83,53 @@ int l3_live_ids(const struct l3_live *lv, const struct l3_cfg *cfg, uint32_t *id
  * order). 0, or -1 with errno. */
 int l3_live_cgroup_ids(const struct l3_live *lv, const struct l3_cfg *cfg, const uint32_t *ids,
 		       uint64_t *out);
+
+/* Lines of a table (pointers into a struct l3_live's lines). */
+struct l3_live_list {
+	const char **v;
+	size_t n, cap;
+};
+
+/*
+ * How a live table differs from the table a policy makes, object by
+ * object: what an incremental transaction sends. Lines point into @have
+ * (deleted) and @want (added), which must outlive the delta.
+ */
+struct l3_live_delta {
+	/* the table must be replaced wholesale: its comment, a set, a base
+	 * chain or a base chain's rules differ (mark_mask, a new l3nft), or
+	 * most of it changes anyway */
+	bool replace;
+	char why[160];
+	struct l3_live_list elems_del, elems_add;	/* "elem ..." lines */
+	struct l3_live_list chains_del, chains_add;	/* "chain NAME" lines */
+	struct l3_live_list ctrs_del, ctrs_add;		/* "counter NAME" lines */
+	struct l3_live_list flush;	/* a rule line of each chain kept whose rules differ */
+	char **names;			/* strings the batch refers to */
+	size_t nnames, names_cap;
+};
+
+/* Classifies the differences of two sorted tables. 0, or -1 with errno. */
+int l3_live_delta(const struct l3_live *have, const struct l3_live *want, struct l3_live_delta *d);
+void l3_live_delta_free(struct l3_live_delta *d);
+/* How many objects the delta changes. */
+size_t l3_live_delta_size(const struct l3_live_delta *d);
+/* The name a "chain NAME", "counter NAME" or "rule NAME ..." line is of,
+ * into @buf. */
+const char *l3_live_line_name(const char *line, char *buf, size_t len);
+
+/* Adds the element lines @lines (all of one table, sorted) to the batch:
+ * added (@add) or deleted. 0, or -1 with errno. */
+int l3_live_emit_elems(struct l3_live_delta *d, struct l3_nl_batch *nb, const char *table,
+		       const struct l3_live_list *lines, bool add);
+
+/* An "elem" line read back into its set name and raw element. 0, or -1
+ * (EINVAL) when @line is not one. */
+int l3_live_elem_parse(const char *line, char *set, size_t setlen, struct l3_nl_raw_elem *e);
+/* An "elem" line of table @lv in nft syntax ("element dst4 { 192.0.2.1 :
+ * jump ns_a }"), its key and data formatted by the set's types, into
+ * @buf. */
+void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, size_t len);
 
 /* Whether the table is l3nft's: absent, or carrying l3nft's comment (or
  * made by l3nft 0.1, which wrote none). A sysadmin's table of the same
