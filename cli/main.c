@@ -37,6 +37,7 @@ static int l3_cmd_exec(int argc, char **argv);
 static int l3_cmd_sync(int argc, char **argv);
 static int l3_cmd_listen(int argc, char **argv);
 static int l3_cmd_listeners(int argc, char **argv);
+static int l3_cmd_names(int argc, char **argv);
 
 static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
@@ -58,6 +59,11 @@ static const struct l3_cmd l3_cmds[] = {
 	{ "listen", l3_cmd_listen, "NAME ADDR:PORT/udp", "register a listener with l3nftd" },
 	{ "unlisten", l3_cmd_listen, "NAME ADDR:PORT/udp", "take a registration back" },
 	{ "listeners", l3_cmd_listeners, "[--json]", "the registrations l3nftd holds" },
+};
+
+/* Commands for scripts (completion), left out of the usage. */
+static const struct l3_cmd l3_hidden_cmds[] = {
+	{ "names", l3_cmd_names, "[FILE]", "the policy's namespace names, one a line" },
 };
 
 static void l3_usage(FILE *out)
@@ -397,6 +403,38 @@ static int l3_cmd_sync(int argc, char **argv)
 	return status;
 }
 
+/* `l3nft names [FILE]`, hidden (for completion): the policy's namespace
+ * names, one a line, as the real loader reads them (drop-ins too). */
+static int l3_cmd_names(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	struct l3_diag diag;
+	struct l3_cfg *cfg;
+	int c, status;
+	size_t i;
+
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c != 'c')
+			return L3_EXIT_INPUT;
+		file = optarg;
+	}
+	file = l3_main_file_arg(argc, argv, optind, file);
+	if (!file)
+		return L3_EXIT_INPUT;
+	cfg = l3_main_load(file, &diag, &status);
+	l3_main_diag_done(&diag);
+	if (!cfg)
+		return status;
+	for (i = 0; i < cfg->nns; i++)
+		printf("%s\n", cfg->ns[i].name);
+	l3_cfg_free(cfg);
+	return fflush(stdout) == 0 ? L3_EXIT_OK : L3_EXIT_SYSTEM;
+}
+
 /* Runs one control request; the status as the SPEC says: 1 refused, 2
  * daemon unreachable. */
 static int l3_main_ctl(const struct l3_ctl_req *req, FILE *out)
@@ -497,14 +535,17 @@ int main(int argc, char **argv)
 		printf("l3nft %s\n", PACKAGE_VERSION);
 		return L3_EXIT_OK;
 	}
-	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds); i++) {
-		if (!strcmp(argv[1], l3_cmds[i].name)) {
+	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds) + L3_ARRAY_SIZE(l3_hidden_cmds); i++) {
+		const struct l3_cmd *cmd = i < L3_ARRAY_SIZE(l3_cmds) ? &l3_cmds[i]
+					   : &l3_hidden_cmds[i - L3_ARRAY_SIZE(l3_cmds)];
+
+		if (!strcmp(argv[1], cmd->name)) {
 			if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-				l3_cmd_usage(&l3_cmds[i], stdout);
+				l3_cmd_usage(cmd, stdout);
 				return L3_EXIT_OK;
 			}
 			opterr = 1;
-			return l3_cmds[i].run(argc - 1, argv + 1);
+			return cmd->run(argc - 1, argv + 1);
 		}
 	}
 	fprintf(stderr, "l3nft: unknown command '%s'\n", argv[1]);
