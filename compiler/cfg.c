@@ -772,6 +772,10 @@ static int l3_expose_parse(const char *s, struct l3_expose *out, const char **wh
 	char *end;
 
 	*why = "an expose entry is PORT/tcp or PORT/udp";
+	if (!slash && s[0] && strspn(s, "0123456789") == strlen(s)) {
+		*why = "an expose entry names its protocol: write PORT/tcp or PORT/udp";
+		return -1;
+	}
 	if (!slash || slash == s || strspn(s, "0123456789") != (size_t)(slash - s) ||
 	    (s[0] == '0' && slash - s > 1))
 		return -1;
@@ -1290,7 +1294,7 @@ struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
  * @diag, which owns it from then on; NULL after reporting why not. */
 static const char *l3_cfg_read(const char *path, struct l3_diag *diag, size_t *lenp)
 {
-	struct l3_pos none = { 0, 0, diag->cur };
+	struct l3_pos none = l3_pos_file(diag->cur);
 	struct stat st;
 	char *buf = NULL;
 	ssize_t n;

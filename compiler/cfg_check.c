@@ -308,9 +308,9 @@ static void l3_check_listens(struct l3_cfg *cfg, struct l3_diag *diag)
 					 ns->name, l->family == AF_INET ? "IPv4" : "IPv6");
 			/* l3nftd's copies come in from outside like any datagram */
 			else if (!l3_cfg_ns_exposes(ns, IPPROTO_UDP, l->port))
-				l3_error(diag, l->pos, "port %u/udp is not in namespace '%s''s expose "
-					 "list: l3nftd's copies to it would be refused",
-					 l->port, ns->name);
+				l3_error(diag, l->pos, "namespace '%s' does not expose %u/udp: "
+					 "l3nftd's copies to it would be refused (add %u/udp to "
+					 "expose)", ns->name, l->port, l->port);
 		}
 	}
 }
