@@ -87,6 +87,9 @@ static void l3_cmd_usage(const struct l3_cmd *cmd, FILE *out)
 		cmd->help);
 }
 
+/* "l3nft CMD", for messages whose cause is not in the policy. */
+static char l3_main_prog[64] = "l3nft";
+
 /* Loads and validates @file into @diag (which the caller prints and
  * frees, so later errors can point into the file too). */
 static struct l3_cfg *l3_main_load(const char *file, struct l3_diag *diag, int *status)
@@ -94,9 +97,10 @@ static struct l3_cfg *l3_main_load(const char *file, struct l3_diag *diag, int *
 	struct l3_cfg *cfg;
 
 	l3_diag_init(diag, file);
+	l3_diag_set_prog(diag, l3_main_prog);
 	cfg = l3_cfg_load(file, diag);
 	if (!cfg && diag->nerrors == 0)
-		l3_error(diag, L3_NOPOS, "%s", strerror(errno));
+		l3_error(diag, l3_pos_file(0), "%s", strerror(errno));
 	*status = !cfg && errno == ENOMEM ? L3_EXIT_SYSTEM : L3_EXIT_INPUT;
 	return cfg;
 }
@@ -545,6 +549,7 @@ int main(int argc, char **argv)
 				return L3_EXIT_OK;
 			}
 			opterr = 1;
+			snprintf(l3_main_prog, sizeof(l3_main_prog), "l3nft %s", cmd->name);
 			return cmd->run(argc - 1, argv + 1);
 		}
 	}

@@ -30,6 +30,11 @@ void l3_diag_fini(struct l3_diag *d)
 	memset(d, 0, sizeof(*d));
 }
 
+void l3_diag_set_prog(struct l3_diag *d, const char *prog)
+{
+	d->prog = prog;
+}
+
 void l3_diag_set_source(struct l3_diag *d, const char *src, size_t len)
 {
 	d->src = src;
@@ -409,7 +414,11 @@ static void l3_diag_print_all(struct l3_diag *d, FILE *out)
 		const struct l3_diag_msg *m = &d->msgs[i];
 		const char *sev = m->sev == L3_ERROR ? "error" : "warning";
 
-		l3_diag_file(d, m->pos.file, out);
+		/* the cause is elsewhere: not the file's name first */
+		if (m->pos.line == 0 && m->pos.col == 0 && d->prog)
+			l3_diag_put(out, d->prog, strlen(d->prog), 0);
+		else
+			l3_diag_file(d, m->pos.file, out);
 		if (m->pos.line > 0)
 			fprintf(out, ":%d:%d: %s: %s\n", m->pos.line, m->pos.col, sev, m->text);
 		else

@@ -26,7 +26,18 @@ static inline struct l3_pos l3_pos_make(int line, int col)
 
 	return p;
 }
+/* No position: the cause is not in the policy (a lock, the kernel); such
+ * messages start with the program's name (l3_diag_set_prog) when it is
+ * set, not with the file's. */
 #define L3_NOPOS l3_pos_make(0, 0)
+
+/* The file @file as a whole (cannot read it): named, without a line. */
+static inline struct l3_pos l3_pos_file(int file)
+{
+	struct l3_pos p = { 0, 1, file };
+
+	return p;
+}
 
 enum l3_severity {
 	L3_ERROR,
@@ -54,6 +65,7 @@ struct l3_diag {
 	struct l3_diag_file *more;	/* files 1.., owned */
 	size_t nmore;
 	int cur;		/* the file index new positions get (ytree) */
+	const char *prog;	/* "l3nft apply": starts messages without a position */
 	struct l3_diag_msg *msgs;
 	size_t len;
 	size_t cap;
@@ -64,6 +76,8 @@ struct l3_diag {
 
 void l3_diag_init(struct l3_diag *d, const char *file);
 void l3_diag_fini(struct l3_diag *d);
+/* Messages at L3_NOPOS start with @prog ("l3nft apply") from now on. */
+void l3_diag_set_prog(struct l3_diag *d, const char *prog);
 void l3_diag_set_source(struct l3_diag *d, const char *src, size_t len);
 /* Same for the current file (d->cur), and the diagnostics free @src
  * (malloc'd) when they are done. */
