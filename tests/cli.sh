@@ -59,8 +59,23 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && command -v ip >/d
 		"$(nobody status "$pol")" "^l3nft status: error: .*needs root \\(CAP_NET_ADMIN\\)$"
 	contains "apply that cannot take the lock names the lock, not the file" \
 		"$(nobody apply "$pol")" "^l3nft apply: error: locking in $tmp/run: Permission denied; needs root$"
+	# the man page's example of a table of one's own, with the marks of
+	# the example policy (it has a namespace web): nft -c checks it
+	"$L3NFT" compile --defines "$srcdir/rules/example.yaml" >"$tmp/marks.nft"
+	sed -n '/tests\/cli.sh loads this example/,/^\.EE/p' "$srcdir/man/l3nft.8" |
+		sed '1,2d;$d' | sed 's/\\-/-/g' |
+		sed "s|\"/etc/nftables.d/l3nft-marks.nft\"|\"$tmp/marks.nft\"|" >"$tmp/mine.nft"
+	contains "l3nft.8's example includes the defines and rate-limits web" \
+		"$(cat "$tmp/mine.nft")" 'include ".*marks.nft"(.|\n)*'
+	grep -q '\$l3_web limit rate over' "$tmp/mine.nft" && ok "  (its rule uses \$l3_web)" ||
+		not_ok "  (its rule uses \$l3_web): example not found in man/l3nft.8"
+	if out=$(nsenter --net="/run/netns/$netns" nft -c -f "$tmp/mine.nft" 2>&1); then
+		ok "l3nft.8's --defines example loads (nft -c, scratch netns)"
+	else
+		not_ok "l3nft.8's --defines example loads (nft -c, scratch netns): $out"
+	fi
 else
-	echo "# not root, or no setpriv/ip: the privilege messages are not checked"
+	echo "# not root, or no setpriv/ip: the privilege messages and the man example are not checked"
 fi
 
 echo "$pass passed, $fail failed"
