@@ -1123,6 +1123,7 @@ static void l3_cfg_top(struct l3_cfg_ctx *c, const struct l3_ynode *root,
 {
 	struct l3_top_seen seen = { 0 };
 
+	*ns = NULL;
 	if (root->kind != L3_Y_MAP) {
 		l3_error(c->diag, root->pos, "the policy must be a mapping (version:, namespaces:), got %s",
 			 l3_yaml_kind_name(root));
@@ -1251,9 +1252,9 @@ static struct l3_cfg *l3_cfg_build(const char *name, const struct l3_cfg_src *sr
 	if (!root && !failed)
 		l3_error(diag, l3_pos_make(1, 1),
 			 "the policy is empty (it needs at least 'version: 1')");
-	else if (root)
-		l3_cfg_top(&c, root, &maps[nmaps]);
-	nmaps += root && maps[nmaps];
+	if (root)
+		l3_cfg_top(&c, root, &maps[0]);
+	nmaps = root && maps[0] ? 1 : 0;
 	any_failed = failed || !root;
 	for (i = 1; i < n; i++) {
 		failed = false;
