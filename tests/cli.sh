@@ -59,6 +59,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && command -v ip >/d
 		"$(nobody status "$pol")" "^l3nft status: error: .*needs root \\(CAP_NET_ADMIN\\)$"
 	contains "apply that cannot take the lock names the lock, not the file" \
 		"$(nobody apply "$pol")" "^l3nft apply: error: locking in $tmp/run: Permission denied; needs root$"
+	# an interface name that is close to one that exists (the scratch
+	# netns has only lo): diff, as root, reads and changes nothing
+	printf 'version: 1\nsocket_layer: off\nnamespaces:\n  web:\n    cgroup: l3cli-%s/web\n    interface: lo0\n    addresses: [192.0.2.10/24]\n' $$ \
+		>"$tmp/typo.yaml"
+	out=$(cd "$tmp" && nsenter --net="/run/netns/$netns" env L3NFT_RUNDIR="$tmp/run" \
+		"$L3NFT" diff typo.yaml 2>&1 >/dev/null)
+	contains "diff suggests an interface that exists, at the interface's line" "$out" \
+		"^typo.yaml:6:16: warning: interface 'lo0' does not exist yet \\(did you mean 'lo'\\?\\): namespace 'web' has no addresses until it does"
 	# the man page's example of a table of one's own, with the marks of
 	# the example policy (it has a namespace web): nft -c checks it
 	"$L3NFT" compile --defines "$srcdir/rules/example.yaml" >"$tmp/marks.nft"
