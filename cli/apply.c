@@ -269,7 +269,7 @@ static int l3_plan_aliases(struct l3_plan *p, const struct l3_cfg *cfg, struct l
 	size_t i, nindex, errors = diag->nerrors;
 
 	if (l3_alias_dump(&p->rt, &p->now) < 0) {
-		l3_error(diag, L3_NOPOS, "reading addresses: %s", strerror(errno));
+		l3_error(diag, L3_NOPOS, "reading addresses: %s", l3_nl_strerror(errno));
 		return -1;
 	}
 	for (i = 0; i < cfg->nns; i++)
@@ -510,7 +510,7 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
 	if (!p->nl || l3_nl_probe(p->nl, &p->f) < 0 ||
 	    l3_live_read(p->nl, cfg->table, &p->have) < 0 ||
 	    l3_live_read_owned(p->nl, cfg->table, &p->others) < 0) {
-		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
+		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", l3_nl_strerror(errno));
 		return L3_REFUSED;
 	}
 	if (l3_table_claim(&p->have, cfg->table, o->force, o->log, diag) < 0)
@@ -535,7 +535,7 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
 	if (l3_plan_batch(p, commit) < 0)
 		goto oom;
 	if (l3_rt_open(&p->rt) < 0) {
-		l3_error(diag, L3_NOPOS, "rtnetlink: %s", strerror(errno));
+		l3_error(diag, L3_NOPOS, "rtnetlink: %s", l3_nl_strerror(errno));
 		return L3_REFUSED;
 	}
 	if (l3_plan_aliases(p, cfg, diag) < 0)
@@ -608,10 +608,10 @@ static void l3_report_kernel(const struct l3_nl_error *errs, size_t n, struct l3
 
 		if (o)
 			l3_error(diag, o->pos, "the kernel refused %s: %s", o->what,
-				 strerror(errs[i].err));
+				 l3_nl_strerror(errs[i].err));
 		else
 			l3_error(diag, L3_NOPOS, "the kernel refused the transaction: %s",
-				 strerror(errs[i].err));
+				 l3_nl_strerror(errs[i].err));
 	}
 }
 
@@ -625,7 +625,7 @@ static enum l3_status l3_plan_send(struct l3_plan *p, struct l3_diag *diag)
 	if (nerrs)
 		l3_report_kernel(errs, nerrs, diag);
 	else
-		l3_error(diag, L3_NOPOS, "sending the transaction: %s", strerror(errno));
+		l3_error(diag, L3_NOPOS, "sending the transaction: %s", l3_nl_strerror(errno));
 	return L3_REFUSED;
 }
 
@@ -634,7 +634,7 @@ static void l3_alias_error(struct l3_diag *diag, const char *verb, const struct 
 	char a[INET6_ADDRSTRLEN];
 
 	inet_ntop(al->family, &al->a, a, sizeof(a));
-	l3_error(diag, L3_NOPOS, "%s address %s/%d: %s", verb, a, al->plen, strerror(errno));
+	l3_error(diag, L3_NOPOS, "%s address %s/%d: %s", verb, a, al->plen, l3_nl_strerror(errno));
 }
 
 /* Adds the missing aliases; on failure takes back those it added. */
@@ -706,7 +706,7 @@ static int l3_apply_lock(struct l3_diag *diag)
 	int fd = l3_rundir_lock();
 
 	if (fd < 0)
-		l3_error(diag, L3_NOPOS, "locking in %s: %s", l3_rundir(), strerror(errno));
+		l3_error(diag, L3_NOPOS, "locking in %s: %s", l3_rundir(), l3_nl_strerror(errno));
 	return fd;
 }
 
@@ -852,7 +852,7 @@ static enum l3_status l3_delete_table(struct mnl_socket *nl, const char *table, 
 		l3_error(diag, L3_NOPOS, "building the transaction: %s", strerror(errno));
 		st = L3_REFUSED;
 	} else if (l3_nl_send(nl, &nb, &err, 1, &nerr) < 0 && !(nerr && err.err == ENOENT)) {
-		l3_error(diag, L3_NOPOS, "deleting table inet %s: %s", table, strerror(errno));
+		l3_error(diag, L3_NOPOS, "deleting table inet %s: %s", table, l3_nl_strerror(errno));
 		st = L3_REFUSED;
 	}
 	l3_nl_batch_fini(&nb);
@@ -872,7 +872,7 @@ static enum l3_status l3_delete_aliases(const struct l3_cfg *cfg, const struct l
 
 	if (l3_rt_open(&rt) < 0 || l3_alias_dump(&rt, &now) < 0 ||
 	    !(index = l3_cfg_addr_index(cfg, &nindex))) {
-		l3_error(diag, L3_NOPOS, "reading addresses: %s", strerror(errno));
+		l3_error(diag, L3_NOPOS, "reading addresses: %s", l3_nl_strerror(errno));
 		st = L3_REFUSED;
 	}
 	for (i = 0; st == L3_OK && i < now.n; i++) {
@@ -907,7 +907,7 @@ enum l3_status l3_delete(const struct l3_cfg *cfg, const struct l3_apply_opts *o
 		return L3_REFUSED;
 	nl = l3_nl_open();
 	if (!nl || l3_live_read(nl, cfg->table, &have) < 0) {
-		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
+		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", l3_nl_strerror(errno));
 		st = L3_REFUSED;
 	} else if (l3_table_claim(&have, cfg->table, o->force, o->log, diag) < 0) {
 		st = L3_REFUSED;

@@ -38,6 +38,7 @@ static int l3_cmd_exec(int argc, char **argv);
 static int l3_cmd_sync(int argc, char **argv);
 static int l3_cmd_listen(int argc, char **argv);
 static int l3_cmd_listeners(int argc, char **argv);
+static int l3_cmd_names(int argc, char **argv);
 
 static const struct l3_cmd l3_cmds[] = {
 	{ "check", l3_cmd_check, "[FILE]", "validate the policy; silent when valid" },
@@ -61,6 +62,11 @@ static const struct l3_cmd l3_cmds[] = {
 	{ "listeners", l3_cmd_listeners, "[--json]", "the registrations l3nftd holds" },
 };
 
+/* Commands for scripts (completion), left out of the usage. */
+static const struct l3_cmd l3_hidden_cmds[] = {
+	{ "names", l3_cmd_names, "[FILE]", "the policy's namespace names, one a line" },
+};
+
 static void l3_usage(FILE *out)
 {
 	size_t i;
@@ -82,6 +88,9 @@ static void l3_cmd_usage(const struct l3_cmd *cmd, FILE *out)
 		cmd->help);
 }
 
+/* "l3nft CMD", for messages whose cause is not in the policy. */
+static char l3_main_prog[64] = "l3nft";
+
 /* Loads and validates @file into @diag (which the caller prints and
  * frees, so later errors can point into the file too). */
 static struct l3_cfg *l3_main_load(const char *file, struct l3_diag *diag, int *status)
@@ -89,9 +98,10 @@ static struct l3_cfg *l3_main_load(const char *file, struct l3_diag *diag, int *
 	struct l3_cfg *cfg;
 
 	l3_diag_init(diag, file);
+	l3_diag_set_prog(diag, l3_main_prog);
 	cfg = l3_cfg_load(file, diag);
 	if (!cfg && diag->nerrors == 0)
-		l3_error(diag, L3_NOPOS, "%s", strerror(errno));
+		l3_error(diag, l3_pos_file(0), "%s", strerror(errno));
 	*status = !cfg && errno == ENOMEM ? L3_EXIT_SYSTEM : L3_EXIT_INPUT;
 	return cfg;
 }
@@ -407,6 +417,38 @@ static int l3_cmd_sync(int argc, char **argv)
 	return status;
 }
 
+/* `l3nft names [FILE]`, hidden (for completion): the policy's namespace
+ * names, one a line, as the real loader reads them (drop-ins too). */
+static int l3_cmd_names(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	struct l3_diag diag;
+	struct l3_cfg *cfg;
+	int c, status;
+	size_t i;
+
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c != 'c')
+			return L3_EXIT_INPUT;
+		file = optarg;
+	}
+	file = l3_main_file_arg(argc, argv, optind, file);
+	if (!file)
+		return L3_EXIT_INPUT;
+	cfg = l3_main_load(file, &diag, &status);
+	l3_main_diag_done(&diag);
+	if (!cfg)
+		return status;
+	for (i = 0; i < cfg->nns; i++)
+		printf("%s\n", cfg->ns[i].name);
+	l3_cfg_free(cfg);
+	return fflush(stdout) == 0 ? L3_EXIT_OK : L3_EXIT_SYSTEM;
+}
+
 /* Runs one control request; the status as the SPEC says: 1 refused, 2
  * daemon unreachable. */
 static int l3_main_ctl(const struct l3_ctl_req *req, FILE *out)
@@ -507,14 +549,18 @@ int main(int argc, char **argv)
 		printf("l3nft %s\n", PACKAGE_VERSION);
 		return L3_EXIT_OK;
 	}
-	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds); i++) {
-		if (!strcmp(argv[1], l3_cmds[i].name)) {
+	for (i = 0; i < L3_ARRAY_SIZE(l3_cmds) + L3_ARRAY_SIZE(l3_hidden_cmds); i++) {
+		const struct l3_cmd *cmd = i < L3_ARRAY_SIZE(l3_cmds) ? &l3_cmds[i]
+					   : &l3_hidden_cmds[i - L3_ARRAY_SIZE(l3_cmds)];
+
+		if (!strcmp(argv[1], cmd->name)) {
 			if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-				l3_cmd_usage(&l3_cmds[i], stdout);
+				l3_cmd_usage(cmd, stdout);
 				return L3_EXIT_OK;
 			}
 			opterr = 1;
-			return l3_cmds[i].run(argc - 1, argv + 1);
+			snprintf(l3_main_prog, sizeof(l3_main_prog), "l3nft %s", cmd->name);
+			return cmd->run(argc - 1, argv + 1);
 		}
 	}
 	fprintf(stderr, "l3nft: unknown command '%s'\n", argv[1]);

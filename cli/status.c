@@ -305,7 +305,7 @@ static int l3_st_gather(struct l3_st *s, const struct l3_cfg *cfg, struct l3_dia
 	int rc = l3_st_read(s, cfg, &live, &now);
 
 	if (rc < 0)
-		l3_error(diag, L3_NOPOS, "reading the system's state: %s", strerror(errno));
+		l3_error(diag, L3_NOPOS, "reading the system's state: %s", l3_nl_strerror(errno));
 	l3_cgroup_find_mount(NULL, &mnt);
 	l3_sock_layer_read(&s->sl);
 	for (i = 0; rc == 0 && i < cfg->nns; i++) {

@@ -47,7 +47,7 @@ static enum l3_status l3_sync_read(struct l3_sync *s, const struct l3_cfg *cfg,
 
 	s->nl = l3_nl_open();
 	if (!s->nl || l3_live_read(s->nl, cfg->table, &s->lv) < 0) {
-		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", strerror(errno));
+		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", l3_nl_strerror(errno));
 		return L3_REFUSED;
 	}
 	if (!s->lv.exists) {
@@ -67,7 +67,7 @@ static enum l3_status l3_sync_read(struct l3_sync *s, const struct l3_cfg *cfg,
 		goto oom;
 	return L3_OK;
 oom:
-	l3_error(diag, L3_NOPOS, "reading table inet %s: %s", cfg->table, strerror(errno));
+	l3_error(diag, L3_NOPOS, "reading table inet %s: %s", cfg->table, l3_nl_strerror(errno));
 	return L3_REFUSED;
 }
 
@@ -109,7 +109,7 @@ static enum l3_status l3_sync_locked(struct l3_sync *s, const struct l3_cfg *cfg
 	now = l3_cgroup_id(s->mnt.path, ns->cgroup);
 	if (!now || l3_sync_elems(s, &m, now) < 0) {
 		l3_error(diag, ns->cgroup_pos, "namespace %s: cgroup %s into table inet %s: %s",
-			 ns->name, ns->cgroup, cfg->table, strerror(errno));
+			 ns->name, ns->cgroup, cfg->table, l3_nl_strerror(errno));
 		return L3_REFUSED;
 	}
 	fprintf(log, "namespace %s: cgroup %s (id %llu) is in table inet %s\n", ns->name,
@@ -135,7 +135,7 @@ enum l3_status l3_sync(const struct l3_cfg *cfg, const struct l3_ns *ns, FILE *l
 	}
 	lock = l3_rundir_lock();
 	if (lock < 0) {
-		l3_error(diag, L3_NOPOS, "locking in %s: %s", l3_rundir(), strerror(errno));
+		l3_error(diag, L3_NOPOS, "locking in %s: %s", l3_rundir(), l3_nl_strerror(errno));
 		return L3_REFUSED;
 	}
 	st = l3_sync_locked(&s, cfg, ns, log, diag);

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@ static const char *const l3_top_keys[] = {
 };
 static const char *const l3_ns_keys[] = {
 	"id", "cgroup", "interface", "addresses", "loopback", "ping", "listen",
-	"protocols", "allow_listen", "max_registrations", "capabilities", "user",
+	"protocols", "allow_listen", "max_registrations", "capabilities", "user", "expose",
 };
 static const char *const l3_addr_keys[] = {
 	"address", "adopt",
@@ -763,6 +764,99 @@ static void l3_ns_caps(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_y
 	}
 }
 
+/* PORT/tcp or PORT/udp; 0, or -1 with a reason in @why. */
+static int l3_expose_parse(const char *s, struct l3_expose *out, const char **why)
+{
+	const char *slash = strchr(s, '/');
+	unsigned long port;
+	char *end;
+
+	*why = "an expose entry is PORT/tcp or PORT/udp";
+	if (!slash && s[0] && strspn(s, "0123456789") == strlen(s)) {
+		*why = "an expose entry names its protocol: write PORT/tcp or PORT/udp";
+		return -1;
+	}
+	if (!slash || slash == s || strspn(s, "0123456789") != (size_t)(slash - s) ||
+	    (s[0] == '0' && slash - s > 1))
+		return -1;
+	port = strtoul(s, &end, 10);
+	if (port < 1 || port > 65535) {
+		*why = "an exposed port must be 1..65535";
+		return -1;
+	}
+	if (!strcmp(slash + 1, "tcp"))
+		out->proto = IPPROTO_TCP;
+	else if (!strcmp(slash + 1, "udp"))
+		out->proto = IPPROTO_UDP;
+	else
+		return -1;
+	out->port = (uint16_t)port;
+	return 0;
+}
+
+static void l3_ns_expose_one(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *n)
+{
+	struct l3_expose *x = &ns->exposes[ns->nexposes];
+	const char *s, *why;
+	size_t j;
+
+	if (n->kind == L3_Y_MAP) {
+		l3_error(c->diag, n->pos, "source ranges (from:) are not supported in expose; "
+			 "write PORT/tcp or PORT/udp");
+		return;
+	}
+	s = l3_cfg_str(c, n, "an expose entry");
+	if (!s)
+		return;
+	if (l3_expose_parse(s, x, &why) < 0) {
+		l3_error(c->diag, n->pos, "%s, got '%.64s'", why, s);
+		return;
+	}
+	for (j = 0; j < ns->nexposes; j++)
+		if (ns->exposes[j].proto == x->proto && ns->exposes[j].port == x->port) {
+			l3_error(c->diag, n->pos, "'%.64s' is exposed twice (first at %d:%d)", s,
+				 ns->exposes[j].pos.line, ns->exposes[j].pos.col);
+			return;
+		}
+	x->pos = n->pos;
+	ns->nexposes++;
+}
+
+/* expose: [80/tcp, 5353/udp]; a list, maybe empty (nothing exposed). */
+static void l3_ns_expose(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *v)
+{
+	struct l3_ynode *const *items;
+	size_t i;
+
+	ns->has_expose = true;
+	ns->expose_pos = v->pos;
+	if (v->kind != L3_Y_SEQ) {
+		l3_error(c->diag, v->pos, "expose expects a list (e.g. [80/tcp, 5353/udp]), got %s",
+			 l3_yaml_kind_name(v));
+		return;
+	}
+	items = v->items.items;
+	ns->exposes = l3_arena_alloc(c->a, (v->items.len + 1) * sizeof(*ns->exposes));
+	if (!ns->exposes) {
+		c->oom = true;
+		return;
+	}
+	for (i = 0; i < v->items.len; i++)
+		l3_ns_expose_one(c, ns, items[i]);
+}
+
+bool l3_cfg_ns_exposes(const struct l3_ns *ns, uint8_t proto, uint16_t port)
+{
+	size_t i;
+
+	if (!ns->has_expose)
+		return true;
+	for (i = 0; i < ns->nexposes; i++)
+		if (ns->exposes[i].proto == proto && ns->exposes[i].port == port)
+			return true;
+	return false;
+}
+
 /* USER or USER:GROUP, names or numbers as getpwnam(3)/useradd(8) take
  * them; whether they exist is asked when `l3nft exec` runs. */
 static bool l3_user_valid(const char *s)
@@ -838,6 +932,8 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 		ns->user_pos = v->pos;
 	} else if (!strcmp(k, "allow_listen")) {
 		l3_ns_allows(c, ns, v);
+	} else if (!strcmp(k, "expose")) {
+		l3_ns_expose(c, ns, v);
 	} else if (!strcmp(k, "max_registrations")) {
 		if (l3_cfg_uint(c, v, "max_registrations", 0, 65535, &u) == 0)
 			ns->max_registrations = (uint32_t)u;
@@ -892,19 +988,29 @@ static void l3_ns_one(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 	c->cfg->nns++;
 }
 
-static void l3_cfg_namespaces(struct l3_cfg_ctx *c, const struct l3_ynode *v)
+/* The `namespaces` mappings of the main file and of each drop-in, in
+ * that order, read into one list. */
+static void l3_cfg_namespaces(struct l3_cfg_ctx *c, const struct l3_ynode *const *maps,
+			      size_t nmaps)
 {
-	if (v->kind != L3_Y_MAP) {
-		l3_error(c->diag, v->pos, "namespaces expects a mapping of names, got %s",
-			 l3_yaml_kind_name(v));
-		return;
+	size_t i, total = 0;
+
+	for (i = 0; i < nmaps; i++) {
+		if (maps[i]->kind != L3_Y_MAP)
+			l3_error(c->diag, maps[i]->pos,
+				 "namespaces expects a mapping of names, got %s",
+				 l3_yaml_kind_name(maps[i]));
+		else
+			total += maps[i]->items.len;
 	}
-	c->cfg->ns = l3_arena_alloc(c->a, (v->items.len + 1) * sizeof(*c->cfg->ns));
+	c->cfg->ns = l3_arena_alloc(c->a, (total + 1) * sizeof(*c->cfg->ns));
 	if (!c->cfg->ns) {
 		c->oom = true;
 		return;
 	}
-	l3_cfg_each_pair(c, v, l3_ns_one, NULL);
+	for (i = 0; i < nmaps; i++)
+		if (maps[i]->kind == L3_Y_MAP)
+			l3_cfg_each_pair(c, maps[i], l3_ns_one, NULL);
 }
 
 /* ---- top level ---- */
@@ -1011,11 +1117,13 @@ static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg
 	}
 }
 
-/* Namespaces are read after the rest: `id` is checked against mark_mask. */
-static void l3_cfg_top(struct l3_cfg_ctx *c, const struct l3_ynode *root)
+/* The main file's settings; its `namespaces` mapping in *@ns (NULL if none). */
+static void l3_cfg_top(struct l3_cfg_ctx *c, const struct l3_ynode *root,
+		       const struct l3_ynode **ns)
 {
 	struct l3_top_seen seen = { 0 };
 
+	*ns = NULL;
 	if (root->kind != L3_Y_MAP) {
 		l3_error(c->diag, root->pos, "the policy must be a mapping (version:, namespaces:), got %s",
 			 l3_yaml_kind_name(root));
@@ -1024,36 +1132,50 @@ static void l3_cfg_top(struct l3_cfg_ctx *c, const struct l3_ynode *root)
 	l3_cfg_each_pair(c, root, l3_top_key, &seen);
 	if (!seen.version)
 		l3_error(c->diag, root->pos, "missing required key 'version' (use version: 1)");
-	if (seen.namespaces)
-		l3_cfg_namespaces(c, seen.namespaces);
+	*ns = seen.namespaces;
 }
 
-/* ---- cross-namespace checks (cfg_check.c) ---- */
-
-struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
-			    struct l3_diag *diag)
+/* A drop-in's keys: only `namespaces`; the rest belongs to the main file. */
+static void l3_dropin_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 {
-	struct l3_cfg_ctx c = { .diag = diag };
-	struct l3_ynode *root;
-	const char *nul;
-	size_t errors = diag->nerrors;
-	bool failed;
+	static const char *const keys[] = { "namespaces" };
+	const struct l3_ynode **ns = arg;
+	const char *k = p->key->str;
+	size_t i;
 
-	c.a = l3_arena_new();
-	if (!c.a)
-		return NULL;
-	c.cfg = l3_arena_alloc(c.a, sizeof(*c.cfg));
-	if (!c.cfg)
-		goto oom;
-	c.cfg->arena = c.a;
-	c.cfg->file = l3_arena_strdup(c.a, name);
-	if (!c.cfg->file)
-		goto oom;
-	c.cfg->table = L3_CFG_DEFAULT_TABLE;
-	c.cfg->mark_mask = L3_CFG_DEFAULT_MARK_MASK;
-	c.cfg->queue = L3_CFG_DEFAULT_QUEUE;
-	c.cfg->max_clients = L3_CFG_DEFAULT_MAX_CLIENTS;
-	c.cfg->max_clients_per_uid = L3_CFG_DEFAULT_MAX_CLIENTS_PER_UID;
+	if (!strcmp(k, "namespaces")) {
+		*ns = p->value;
+		return;
+	}
+	for (i = 0; i < L3_ARRAY_SIZE(l3_top_keys); i++)
+		if (!strcmp(k, l3_top_keys[i])) {
+			l3_error(c->diag, p->key->pos, "'%s' may be set only in the main policy "
+				 "file (%s); a drop-in holds only 'namespaces'", k,
+				 l3_diag_file_name(c->diag, 0));
+			return;
+		}
+	l3_unknown_key(c, p->key, "a drop-in (it holds only 'namespaces')", keys,
+		       L3_ARRAY_SIZE(keys));
+}
+
+/* One file's text, as l3_cfg_load() or a test hands it over. */
+struct l3_cfg_src {
+	const char *buf;
+	size_t len;
+	int file;		/* its diagnostics file index */
+};
+
+/* Parses one file of the policy into a tree; NULL with *@failed for an
+ * error, NULL alone for an empty document. */
+static struct l3_ynode *l3_cfg_yaml(struct l3_cfg_ctx *c, const struct l3_cfg_src *src,
+				    bool *failed)
+{
+	const char *buf = src->buf, *nul;
+	size_t len = src->len;
+	struct l3_ynode *root;
+	struct l3_pos pos;
+
+	c->diag->cur = src->file;
 	/* libyaml, told the encoding, would count a byte order mark as a
 	 * column and then reject the indentation of line 2 */
 	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
@@ -1062,20 +1184,90 @@ struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
 	}
 	nul = len ? memchr(buf, '\0', len) : NULL;
 	if (nul) {
-		l3_error(diag, l3_diag_pos_at(buf, len, (size_t)(nul - buf)),
-			 "not a YAML file (contains NUL bytes)");
-		goto fail;
+		pos = l3_diag_pos_at(buf, len, (size_t)(nul - buf));
+		pos.file = src->file;
+		l3_error(c->diag, pos, "not a YAML file (contains NUL bytes)");
+		*failed = true;
+		return NULL;
 	}
-	root = l3_yaml_parse(c.a, buf, len, diag, &failed);
-	if (failed)
-		goto fail;
+	root = l3_yaml_parse(c->a, buf, len, c->diag, failed);
 	/* "---" alone is a document whose root is null: as empty as "" */
-	if (!root || l3_yaml_is_null(root)) {
+	return root && l3_yaml_is_null(root) ? NULL : root;
+}
+
+/* Reads drop-in @src: its namespaces mapping into *@ns. */
+static void l3_cfg_dropin(struct l3_cfg_ctx *c, const struct l3_cfg_src *src,
+			  const struct l3_ynode **ns, bool *failed)
+{
+	struct l3_ynode *root = l3_cfg_yaml(c, src, failed);
+
+	*ns = NULL;
+	if (!root)
+		return;		/* empty: a drop-in may hold nothing */
+	if (root->kind != L3_Y_MAP) {
+		l3_error(c->diag, root->pos, "a drop-in must be a mapping (namespaces:), got %s",
+			 l3_yaml_kind_name(root));
+		return;
+	}
+	l3_cfg_each_pair(c, root, l3_dropin_key, ns);
+}
+
+static struct l3_cfg *l3_cfg_new(struct l3_cfg_ctx *c, const char *name)
+{
+	c->a = l3_arena_new();
+	if (!c->a)
+		return NULL;
+	c->cfg = l3_arena_alloc(c->a, sizeof(*c->cfg));
+	if (!c->cfg)
+		return NULL;
+	c->cfg->arena = c->a;
+	c->cfg->file = l3_arena_strdup(c->a, name);
+	if (!c->cfg->file)
+		return NULL;
+	c->cfg->table = L3_CFG_DEFAULT_TABLE;
+	c->cfg->mark_mask = L3_CFG_DEFAULT_MARK_MASK;
+	c->cfg->queue = L3_CFG_DEFAULT_QUEUE;
+	c->cfg->max_clients = L3_CFG_DEFAULT_MAX_CLIENTS;
+	c->cfg->max_clients_per_uid = L3_CFG_DEFAULT_MAX_CLIENTS_PER_UID;
+	return c->cfg;
+}
+
+/* The policy from @srcs: [0] the main file, then the drop-ins in the
+ * order they are merged. Every file is read even after errors. */
+static struct l3_cfg *l3_cfg_build(const char *name, const struct l3_cfg_src *srcs,
+				   size_t n, struct l3_diag *diag)
+{
+	struct l3_cfg_ctx c = { .diag = diag };
+	const struct l3_ynode **maps;
+	struct l3_ynode *root;
+	size_t errors = diag->nerrors, i, nmaps = 0;
+	bool failed = false, any_failed = false;
+
+	if (!l3_cfg_new(&c, name))
+		goto oom;
+	maps = l3_arena_alloc(c.a, (n + 1) * sizeof(*maps));
+	if (!maps)
+		goto oom;
+	root = l3_cfg_yaml(&c, &srcs[0], &failed);
+	if (!root && !failed)
 		l3_error(diag, l3_pos_make(1, 1),
 			 "the policy is empty (it needs at least 'version: 1')");
-		goto fail;
+	if (root)
+		l3_cfg_top(&c, root, &maps[0]);
+	nmaps = root && maps[0] ? 1 : 0;
+	any_failed = failed || !root;
+	for (i = 1; i < n; i++) {
+		failed = false;
+		l3_cfg_dropin(&c, &srcs[i], &maps[nmaps], &failed);
+		nmaps += maps[nmaps] != NULL;
+		any_failed |= failed;
 	}
-	l3_cfg_top(&c, root);
+	diag->cur = 0;
+	if (c.oom)
+		goto oom;
+	if (any_failed)
+		goto fail;
+	l3_cfg_namespaces(&c, maps, nmaps);
 	if (c.oom)
 		goto oom;
 	if (diag->nerrors == errors)
@@ -1086,13 +1278,24 @@ struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
 oom:
 	errno = ENOMEM;
 fail:
+	diag->cur = 0;
 	l3_arena_free(c.a);
 	return NULL;
 }
 
-struct l3_cfg *l3_cfg_load(const char *path, struct l3_diag *diag)
+struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
+			    struct l3_diag *diag)
 {
-	struct l3_cfg *cfg = NULL;
+	struct l3_cfg_src src = { buf, len, 0 };
+
+	return l3_cfg_build(name, &src, 1, diag);
+}
+
+/* Reads @path (at most L3_CFG_MAX_FILE_SIZE) into the current file of
+ * @diag, which owns it from then on; NULL after reporting why not. */
+static const char *l3_cfg_read(const char *path, struct l3_diag *diag, size_t *lenp)
+{
+	struct l3_pos none = l3_pos_file(diag->cur);
 	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
@@ -1101,35 +1304,133 @@ struct l3_cfg *l3_cfg_load(const char *path, struct l3_diag *diag)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		l3_error(diag, L3_NOPOS, "cannot read: %s", strerror(errno));
-		goto out;
+		l3_error(diag, none, "cannot read: %s", strerror(errno));
+		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)L3_CFG_MAX_FILE_SIZE) {
-		l3_error(diag, L3_NOPOS, "%s",
+		l3_error(diag, none, "%s",
 			 S_ISREG(st.st_mode) ? "file larger than 32 MiB" : "not a regular file");
-		goto out;
+		goto fail;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
-		goto out;
+		goto fail;
 	while (len < (size_t)st.st_size &&
 	       (n = read(fd, buf + len, (size_t)st.st_size - len)) != 0) {
 		if (n < 0) {
-			l3_error(diag, L3_NOPOS, "cannot read: %s",
-				 strerror(errno));
-			goto out;
+			l3_error(diag, none, "cannot read: %s", strerror(errno));
+			goto fail;
 		}
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
-	/* messages print their source line after this returns */
+	close(fd);
+	/* messages print their source line after the load returns */
 	l3_diag_take_source(diag, buf, len);
-	buf = NULL;
-	cfg = l3_cfg_parse(path, diag->src, len, diag);
-out:
+	*lenp = len;
+	return buf;
+fail:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	return NULL;
+}
+
+/* A drop-in's file name: *.yaml, not hidden (editors' and packages'
+ * leftovers start with '.' or end otherwise: .web.yaml.swp, x.yaml.dpkg-old). */
+static int l3_dropin_filter(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 5 && !strcmp(e->d_name + n - 5, ".yaml");
+}
+
+/* Byte order, whatever the locale: the merge order must not depend on it. */
+static int l3_dropin_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+char *l3_cfg_dropin_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	if (!slash)
+		return strdup(L3_CFG_DROPIN_DIR);
+	if (asprintf(&dir, "%.*s/" L3_CFG_DROPIN_DIR, (int)(slash - path), path) < 0)
+		return NULL;
+	return dir;
+}
+
+/* Reads every drop-in of @path's directory into @srcs[1..]; the count,
+ * or -1 (reported) when the directory exists but cannot be read. */
+static ssize_t l3_cfg_read_dropins(const char *path, struct l3_diag *diag,
+				   struct l3_cfg_src **srcs)
+{
+	struct dirent **names = NULL;
+	char *dir = l3_cfg_dropin_dir(path), *file;
+	int n, i;
+	size_t k = 1;
+
+	if (!dir)
+		return -1;
+	n = scandir(dir, &names, l3_dropin_filter, l3_dropin_cmp);
+	if (n < 0 && errno != ENOENT && errno != ENOTDIR) {
+		l3_error(diag, L3_NOPOS, "cannot read the drop-in directory %s: %s", dir,
+			 strerror(errno));
+		free(dir);
+		return -1;
+	}
+	if (n > 0) {
+		struct l3_cfg_src *more = realloc(*srcs, ((size_t)n + 1) * sizeof(**srcs));
+
+		if (more)
+			*srcs = more;
+		for (i = 0; i < n; i++) {
+			if (more && asprintf(&file, "%s/%s", dir, names[i]->d_name) >= 0) {
+				int idx = l3_diag_add_file(diag, file, NULL, 0);
+
+				(*srcs)[k].file = idx;
+				(*srcs)[k].buf = idx < 0 ? NULL
+						 : l3_cfg_read(file, diag, &(*srcs)[k].len);
+				k += idx >= 0;
+				free(file);
+			}
+			free(names[i]);
+		}
+		free(names);
+		diag->cur = 0;
+		if (!more || k != (size_t)n + 1) {
+			free(dir);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	free(dir);
+	return (ssize_t)k - 1;
+}
+
+struct l3_cfg *l3_cfg_load(const char *path, struct l3_diag *diag)
+{
+	struct l3_cfg_src *srcs = calloc(1, sizeof(*srcs));
+	struct l3_cfg *cfg = NULL;
+	ssize_t more;
+	size_t i;
+
+	if (!srcs)
+		return NULL;
+	diag->cur = 0;
+	srcs[0].buf = l3_cfg_read(path, diag, &srcs[0].len);
+	more = l3_cfg_read_dropins(path, diag, &srcs);
+	if (!srcs[0].buf || more < 0)
+		goto out;
+	for (i = 1; i <= (size_t)more; i++)
+		if (!srcs[i].buf)
+			goto out;
+	cfg = l3_cfg_build(path, srcs, (size_t)more + 1, diag);
+out:
+	free(srcs);
 	return cfg;
 }
 

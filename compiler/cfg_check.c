@@ -12,14 +12,6 @@
 #include <string.h>
 #include "l3nft/compiler/cfg_check.h"
 
-/* File order; two values on one line (a flow list) differ in column. */
-static int l3_pos_cmp(struct l3_pos a, struct l3_pos b)
-{
-	if (a.line != b.line)
-		return a.line < b.line ? -1 : 1;
-	return a.col < b.col ? -1 : a.col > b.col;
-}
-
 struct l3_addr_ref {
 	const struct l3_addr *addr;
 	const struct l3_ns *ns;
@@ -44,7 +36,7 @@ static void l3_check_addresses(struct l3_cfg *cfg, struct l3_diag *diag)
 {
 	struct l3_addr_ref *refs;
 	size_t n = 0, i, j;
-	char buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN], ref[300];
 
 	for (i = 0; i < cfg->nns; i++)
 		n += cfg->ns[i].naddrs;
@@ -71,8 +63,8 @@ static void l3_check_addresses(struct l3_cfg *cfg, struct l3_diag *diag)
 				 buf, q->ns->name);
 		else
 			l3_error(diag, q->addr->pos,
-				 "%s already belongs to namespace '%s' (line %d)", buf,
-				 p->ns->name, p->addr->pos.line);
+				 "%s already belongs to namespace '%s' (%s)", buf, p->ns->name,
+				 l3_diag_ref(diag, q->addr->pos, p->addr->pos, ref, sizeof(ref)));
 	}
 	free(refs);
 }
@@ -114,6 +106,7 @@ static const struct l3_ns *l3_find_cgroup(const struct l3_ns **sorted, size_t n,
 static void l3_check_cgroups(struct l3_cfg *cfg, struct l3_diag *diag)
 {
 	const struct l3_ns **sorted = calloc(cfg->nns + 1, sizeof(*sorted));
+	char ref[300];
 	size_t i;
 
 	if (!sorted) {
@@ -129,9 +122,10 @@ static void l3_check_cgroups(struct l3_cfg *cfg, struct l3_diag *diag)
 
 		if (i > 0 && !strcmp(sorted[i - 1]->cgroup, ns->cgroup)) {
 			l3_error(diag, ns->cgroup_pos,
-				 "namespace '%s' has the same cgroup '%s' as '%s' (line %d)",
+				 "namespace '%s' has the same cgroup '%s' as '%s' (%s)",
 				 ns->name, ns->cgroup, sorted[i - 1]->name,
-				 sorted[i - 1]->pos.line);
+				 l3_diag_ref(diag, ns->cgroup_pos, sorted[i - 1]->pos, ref,
+					     sizeof(ref)));
 			continue;
 		}
 		/* every ancestor of the path, shortest first */
@@ -140,14 +134,48 @@ static void l3_check_cgroups(struct l3_cfg *cfg, struct l3_diag *diag)
 					    (size_t)(slash - ns->cgroup));
 			if (up) {
 				l3_error(diag, ns->cgroup_pos,
-					 "cgroup '%s' of namespace '%s' is inside cgroup '%s' of namespace '%s' (line %d)",
+					 "cgroup '%s' of namespace '%s' is inside cgroup '%s' of namespace '%s' (%s)",
 					 ns->cgroup, ns->name, up->cgroup, up->name,
-					 up->pos.line);
+					 l3_diag_ref(diag, ns->cgroup_pos, up->pos, ref, sizeof(ref)));
 				break;
 			}
 		}
 	}
 	free(sorted);
+}
+
+static int l3_ns_name_cmp(const void *a, const void *b)
+{
+	const struct l3_ns *const *x = a, *const *y = b;
+	int r = strcmp((*x)->name, (*y)->name);
+
+	return r ? r : l3_pos_cmp((*x)->pos, (*y)->pos);
+}
+
+/* A name defined in two files (one file's mapping refuses its own
+ * repeats). False when there is one: the other checks would only repeat
+ * it, as two namespaces of one name share a default cgroup. */
+static bool l3_check_names(struct l3_cfg *cfg, struct l3_diag *diag)
+{
+	const struct l3_ns **sorted = calloc(cfg->nns + 1, sizeof(*sorted));
+	size_t i, errors = diag->nerrors;
+	char ref[300];
+
+	if (!sorted) {
+		l3_error(diag, L3_NOPOS, "out of memory");
+		return false;
+	}
+	for (i = 0; i < cfg->nns; i++)
+		sorted[i] = &cfg->ns[i];
+	qsort(sorted, cfg->nns, sizeof(*sorted), l3_ns_name_cmp);
+	for (i = 1; i < cfg->nns; i++)
+		if (!strcmp(sorted[i - 1]->name, sorted[i]->name))
+			l3_error(diag, sorted[i]->pos, "namespace '%s' is defined twice, first at %s",
+				 sorted[i]->name,
+				 l3_diag_ref(diag, sorted[i]->pos, sorted[i - 1]->pos, ref,
+					     sizeof(ref)));
+	free(sorted);
+	return diag->nerrors == errors;
 }
 
 static int l3_ns_id_cmp(const void *a, const void *b)
@@ -231,6 +259,7 @@ static void l3_check_ids(struct l3_cfg *cfg, struct l3_diag *diag)
 	const struct l3_ns **used = calloc(cfg->nns + 1, sizeof(*used));
 	uint32_t *ids = calloc(cfg->nns + 1, sizeof(*ids));
 	size_t n = 0, i, full = 0;
+	char ref[300];
 
 	if (!used || !ids) {
 		l3_error(diag, L3_NOPOS, "out of memory");
@@ -243,8 +272,10 @@ static void l3_check_ids(struct l3_cfg *cfg, struct l3_diag *diag)
 	for (i = 1; i < n; i++)
 		if (used[i]->id == used[i - 1]->id)
 			l3_error(diag, used[i]->id_pos,
-				 "id %u is already used by namespace '%s' (line %d)",
-				 used[i]->id, used[i - 1]->name, used[i - 1]->id_pos.line);
+				 "id %u is already used by namespace '%s' (%s)",
+				 used[i]->id, used[i - 1]->name,
+				 l3_diag_ref(diag, used[i]->id_pos, used[i - 1]->id_pos, ref,
+					     sizeof(ref)));
 	if (l3_cfg_ids(cfg, NULL, ids, &full) < 0) {
 		if (errno == ENOSPC)
 			l3_error(diag, cfg->ns[full].pos,
@@ -275,6 +306,11 @@ static void l3_check_listens(struct l3_cfg *cfg, struct l3_diag *diag)
 				l3_error(diag, l->pos,
 					 "namespace '%s' has no %s address to receive this on",
 					 ns->name, l->family == AF_INET ? "IPv4" : "IPv6");
+			/* l3nftd's copies come in from outside like any datagram */
+			else if (!l3_cfg_ns_exposes(ns, IPPROTO_UDP, l->port))
+				l3_error(diag, l->pos, "namespace '%s' does not expose %u/udp: "
+					 "l3nftd's copies to it would be refused (add %u/udp to "
+					 "expose)", ns->name, l->port, l->port);
 		}
 	}
 }
@@ -305,6 +341,8 @@ static void l3_check_levels(struct l3_cfg *cfg, struct l3_diag *diag)
 
 void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag)
 {
+	if (!l3_check_names(cfg, diag))
+		return;
 	l3_check_levels(cfg, diag);
 	l3_check_addresses(cfg, diag);
 	l3_check_cgroups(cfg, diag);

@@ -22,7 +22,17 @@ void l3_diag_fini(struct l3_diag *d)
 		free(d->msgs[i].text);
 	free(d->msgs);
 	free(d->owned_src);
+	for (i = 0; i < d->nmore; i++) {
+		free(d->more[i].name);
+		free(d->more[i].src);
+	}
+	free(d->more);
 	memset(d, 0, sizeof(*d));
+}
+
+void l3_diag_set_prog(struct l3_diag *d, const char *prog)
+{
+	d->prog = prog;
 }
 
 void l3_diag_set_source(struct l3_diag *d, const char *src, size_t len)
@@ -33,9 +43,72 @@ void l3_diag_set_source(struct l3_diag *d, const char *src, size_t len)
 
 void l3_diag_take_source(struct l3_diag *d, char *src, size_t len)
 {
+	if (d->cur > 0 && (size_t)d->cur <= d->nmore) {
+		free(d->more[d->cur - 1].src);
+		d->more[d->cur - 1].src = src;
+		d->more[d->cur - 1].len = len;
+		return;
+	}
 	free(d->owned_src);
 	d->owned_src = src;
 	l3_diag_set_source(d, src, len);
+}
+
+int l3_diag_add_file(struct l3_diag *d, const char *name, char *src, size_t len)
+{
+	struct l3_diag_file *more = realloc(d->more, (d->nmore + 1) * sizeof(*more));
+	char *copy = strdup(name);
+
+	if (!more || !copy) {
+		if (more)
+			d->more = more;
+		free(copy);
+		free(src);
+		return -1;
+	}
+	d->more = more;
+	more[d->nmore].name = copy;
+	more[d->nmore].src = src;
+	more[d->nmore].len = len;
+	d->cur = (int)++d->nmore;
+	return d->cur;
+}
+
+const char *l3_diag_file_name(const struct l3_diag *d, int file)
+{
+	if (file > 0 && (size_t)file <= d->nmore)
+		return d->more[file - 1].name;
+	return d->file ? d->file : "-";
+}
+
+const char *l3_diag_ref(const struct l3_diag *d, struct l3_pos at, struct l3_pos ref,
+			char *buf, size_t size)
+{
+	if (at.file == ref.file)
+		snprintf(buf, size, "line %d", ref.line);
+	else
+		snprintf(buf, size, "%s:%d", l3_diag_file_name(d, ref.file), ref.line);
+	return buf;
+}
+
+int l3_pos_cmp(struct l3_pos a, struct l3_pos b)
+{
+	if (a.file != b.file)
+		return a.file < b.file ? -1 : 1;
+	if (a.line != b.line)
+		return a.line < b.line ? -1 : 1;
+	return a.col < b.col ? -1 : a.col > b.col;
+}
+
+/* The text of file index @file (NULL when unknown) and its length. */
+static const char *l3_diag_src(const struct l3_diag *d, int file, size_t *len)
+{
+	if (file > 0 && (size_t)file <= d->nmore) {
+		*len = d->more[file - 1].len;
+		return d->more[file - 1].src;
+	}
+	*len = d->src_len;
+	return d->src;
 }
 
 /* ---- text that is safe to print ---- */
@@ -193,7 +266,7 @@ static size_t l3_char_len(const char *p, const char *end)
 struct l3_pos l3_diag_pos_at(const char *src, size_t len, size_t off)
 {
 	const char *p = src, *end = src + (off < len ? off : len);
-	struct l3_pos pos = { 1, 1 };
+	struct l3_pos pos = { 1, 1, 0 };
 	size_t br;
 
 	while (p < end) {
@@ -213,6 +286,9 @@ struct l3_pos l3_diag_pos_at(const char *src, size_t len, size_t off)
 /* A forward-only walk over the source lines: messages are printed sorted
  * by position, so the whole file is scanned once however many there are. */
 struct l3_diag_cursor {
+	const char *src;	/* the file being walked */
+	size_t src_len;
+	int file;
 	const char *p;		/* start of line @line */
 	int line;
 	size_t len;		/* its length; (size_t)-1 until measured */
@@ -224,9 +300,9 @@ struct l3_diag_cursor {
 
 /* Moves @c to line @line and returns that line's length (without its
  * break), or (size_t)-1 when the source has no such line. */
-static size_t l3_diag_seek(const struct l3_diag *d, struct l3_diag_cursor *c, int line)
+static size_t l3_diag_seek(struct l3_diag_cursor *c, int line)
 {
-	const char *end = d->src + d->src_len, *q;
+	const char *end = c->src + c->src_len, *q;
 	size_t br = 0;
 
 	/* many messages on one long line must not rescan it each time */
@@ -267,14 +343,23 @@ static void l3_diag_print_caret(const struct l3_diag *d, struct l3_diag_cursor *
 	size_t len;
 	int first = 1, col;
 
-	if (!d->src || pos->line < cur->line)
+	/* messages come sorted by file: a new file starts a new walk */
+	if (!cur->src || cur->file != pos->file) {
+		cur->src = l3_diag_src(d, pos->file, &cur->src_len);
+		cur->file = pos->file;
+		cur->p = cur->src;
+		cur->line = 1;
+		cur->len = (size_t)-1;
+		cur->at = NULL;
+	}
+	if (!cur->src || pos->line < cur->line)
 		return;
-	len = l3_diag_seek(d, cur, pos->line);
+	len = l3_diag_seek(cur, pos->line);
 	if (len == (size_t)-1)
 		return;
 	s = cur->p;
 	/* libyaml does not count a byte order mark as a column */
-	if (s == d->src && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+	if (s == cur->src && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
 		s += 3;
 		len -= 3;
 	}
@@ -305,32 +390,35 @@ static void l3_diag_print_caret(const struct l3_diag *d, struct l3_diag_cursor *
 static int l3_diag_cmp(const void *a, const void *b)
 {
 	const struct l3_diag_msg *x = a, *y = b;
+	int r = l3_pos_cmp(x->pos, y->pos);
 
-	if (x->pos.line != y->pos.line)
-		return x->pos.line < y->pos.line ? -1 : 1;
-	if (x->pos.col != y->pos.col)
-		return x->pos.col < y->pos.col ? -1 : 1;
+	if (r)
+		return r;
 	/* equal positions keep the order they were found in */
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void l3_diag_file(const struct l3_diag *d, FILE *out)
+static void l3_diag_file(const struct l3_diag *d, int file, FILE *out)
 {
-	const char *f = d->file ? d->file : "-";
+	const char *f = l3_diag_file_name(d, file);
 
 	l3_diag_put(out, f, strlen(f), 0);
 }
 
 static void l3_diag_print_all(struct l3_diag *d, FILE *out)
 {
-	struct l3_diag_cursor cur = { d->src, 1, (size_t)-1, NULL, 0 };
+	struct l3_diag_cursor cur = { NULL, 0, 0, NULL, 1, (size_t)-1, NULL, 0 };
 	size_t i;
 
 	for (i = 0; i < d->len; i++) {
 		const struct l3_diag_msg *m = &d->msgs[i];
 		const char *sev = m->sev == L3_ERROR ? "error" : "warning";
 
-		l3_diag_file(d, out);
+		/* the cause is elsewhere: not the file's name first */
+		if (m->pos.line == 0 && m->pos.col == 0 && d->prog)
+			l3_diag_put(out, d->prog, strlen(d->prog), 0);
+		else
+			l3_diag_file(d, m->pos.file, out);
 		if (m->pos.line > 0)
 			fprintf(out, ":%d:%d: %s: %s\n", m->pos.line, m->pos.col, sev, m->text);
 		else
@@ -339,7 +427,7 @@ static void l3_diag_print_all(struct l3_diag *d, FILE *out)
 			l3_diag_print_caret(d, &cur, &m->pos, out);
 	}
 	if (d->oom) {
-		l3_diag_file(d, out);
+		l3_diag_file(d, 0, out);
 		fputs(": error: out of memory; some messages were lost\n", out);
 	}
 }

@@ -139,6 +139,7 @@ static void l3_text_expr(const struct l3_ir_expr *e, FILE *out)
 		[L3_SEL_IIF] = "iif",
 		[L3_SEL_SOCKET_WILDCARD] = "socket wildcard",
 		[L3_SEL_SOCKET_TRANSPARENT] = "socket transparent",
+		[L3_SEL_TH_DPORT] = "th dport",
 	};
 
 	fputs(names[e->sel], out);
@@ -388,13 +389,14 @@ static void l3_text_set(const struct l3_ir *ir, const struct l3_ir_set *s, FILE 
 {
 	const struct l3_ir_elem *e = s->elems.items;
 	size_t i;
+	int k;
 
 	if (s->comment)
 		fprintf(out, "\t# %s\n", s->comment);
 	fprintf(out, "\t%s %s {\n\t\ttype %s", s->flags & L3_SET_MAP ? "map" : "set", s->name,
 		l3_text_type(s->key[0]));
-	if (s->nkey > 1)
-		fprintf(out, " . %s", l3_text_type(s->key[1]));
+	for (k = 1; k < s->nkey; k++)
+		fprintf(out, " . %s", l3_text_type(s->key[k]));
 	if (s->flags & L3_SET_MAP)
 		fprintf(out, " : %s", l3_text_type(s->data));
 	fputs("\n", out);

@@ -30,6 +30,10 @@
  *  - 127.0.0.0/8 and ::1 are trusted only when they arrive on lo.
  *  - Broadcast and multicast UDP that someone registered for is queued to
  *    l3nftd, which fans it out.
+ *  - expose: a namespace that lists its exposed ports gets new TCP and UDP
+ *    flows from outside (anyone but itself over loopback) only on those:
+ *    one lookup of mark . l4proto . port. Later packets of its own
+ *    connections never get there (conn_in decides them first).
  */
 #include "config.h"
 
@@ -720,6 +724,41 @@ static void l3_irb_protocol_set(struct l3_irb *b)
 	}
 }
 
+/* expose: which namespaces limit their ports, and the ports. */
+static void l3_irb_expose_sets(struct l3_irb *b)
+{
+	struct l3_ir_set *lim, *ports;
+	size_t i, j;
+
+	lim = l3_irb_set(b, L3_IR_SET_EXPOSE_LIMITED, L3_T_MARK, L3_T_NONE, L3_T_NONE, 0,
+			 "namespaces that list their exposed ports (expose)");
+	ports = l3_irb_set(b, L3_IR_SET_EXPOSED, L3_T_MARK, L3_T_PROTO, L3_T_NONE, 0,
+			   "namespace mark . protocol . port: what new flows from outside may reach");
+	if (!ports)
+		return;
+	ports->key[2] = L3_T_PORT;
+	ports->nkey = 3;
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+		struct l3_ir_elem *e;
+
+		if (!ns->has_expose)
+			continue;
+		if ((e = l3_irb_elem(b, lim, ns, ns->expose_pos)))
+			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
+		for (j = 0; j < ns->nexposes; j++) {
+			e = l3_irb_elem(b, ports, ns, ns->exposes[j].pos);
+			if (!e)
+				continue;
+			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
+			e->key[1].type = L3_T_PROTO;
+			e->key[1].u.mark = ns->exposes[j].proto;
+			e->key[2].type = L3_T_PORT;
+			e->key[2].u.port = ns->exposes[j].port;
+		}
+	}
+}
+
 /* "meta l4proto != { tcp, udp, icmp, ipv6-icmp }": what the socket
  * expression cannot attribute (ICMP errors it reads inside). */
 static void l3_m_unattributed(struct l3_ir_rule *r)
@@ -755,6 +794,7 @@ static void l3_irb_mark_sets(struct l3_irb *b)
 	}
 	l3_irb_pair_sets(b);
 	l3_irb_protocol_set(b);
+	l3_irb_expose_sets(b);
 }
 
 /* Objref maps: namespace mark -> its named counter. */
@@ -1194,6 +1234,51 @@ static void l3_irb_queue(struct l3_irb *b, struct l3_ir_chain *c)
 	}
 }
 
+/* New TCP and UDP flows for a namespace that lists its exposed ports. */
+static void l3_irb_expose_jump(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_rule *r = l3_irb_rule(b, c, "new TCP and UDP flows for a namespace that "
+					   "lists its exposed ports");
+	struct l3_ir_match *m;
+
+	l3_m_set(r, l3_key_mark(b->mask), L3_IR_SET_EXPOSE_LIMITED);
+	m = l3_m(r, l3_key(L3_SEL_L4PROTO), L3_OP_IN_LIST);
+	m->list[0] = IPPROTO_TCP;
+	m->list[1] = IPPROTO_UDP;
+	m->nlist = 2;
+	l3_s_verdict(r, L3_V_JUMP, "expose");
+}
+
+/* Reached for new TCP/UDP flows of expose_limited namespaces: their own
+ * loopback goes on; from anyone else only an exposed port does. */
+static void l3_irb_expose(struct l3_irb *b)
+{
+	struct l3_ir_chain *c = l3_irb_chain(b, "expose", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
+					     "expose: new flows from outside only to exposed ports");
+	struct l3_ir_key mk = l3_key_mark(b->mask);
+	struct l3_ir_rule *r;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		r = l3_irb_rule(b, c, f == 0 ? "the namespace's own loopback (it keeps the "
+					       "sender's mark)" : NULL);
+		l3_m_lo(r, L3_SEL_IIF, false);
+		l3_m_loopback(r, f == 0 ? AF_INET : AF_INET6);
+		l3_s_verdict(r, L3_V_RETURN, NULL);
+	}
+	r = l3_irb_rule(b, c, "an exposed port");
+	l3_m_set(r, l3_key_cat(l3_key_cat(mk, l3_key(L3_SEL_L4PROTO)), l3_key(L3_SEL_TH_DPORT)),
+		 L3_IR_SET_EXPOSED);
+	l3_s_verdict(r, L3_V_RETURN, NULL);
+	r = l3_irb_rule(b, c, "any other port is refused as if nobody listened");
+	l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "refused_ctr");
+	r = l3_irb_rule(b, c, NULL);
+	l3_m_small(r, L3_SEL_L4PROTO, IPPROTO_TCP);
+	l3_s(r, L3_STMT_REJECT_TCP_RESET);
+	r = l3_irb_rule(b, c, NULL);
+	l3_s(r, L3_STMT_REJECT_PORT);	/* UDP: only TCP and UDP come here */
+}
+
 static void l3_irb_input(struct l3_irb *b)
 {
 	struct l3_ir_chain *c = l3_irb_chain(b, "input", L3_HOOK_INPUT, L3_CHAIN_FILTER,
@@ -1211,6 +1296,7 @@ static void l3_irb_input(struct l3_irb *b)
 	r = l3_irb_rule(b, c, "for the host's own addresses");
 	l3_m_eq(r, mk, l3_val_mark(0));
 	l3_s_verdict(r, L3_V_JUMP, "host_in");
+	l3_irb_expose_jump(b, c);
 	for (l = 0; l < b->ir->nlevels; l++) {
 		r = l3_irb_rule(b, c, l == 0 ? "a socket of the namespace the packet is for" : NULL);
 		r->pos = l3_level_pos(b, b->ir->levels[l], b->root_level);
@@ -1454,6 +1540,7 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	l3_irb_ns_chains(&b);
 	l3_irb_host_in(&b);
 	l3_irb_lo_shared(&b);
+	l3_irb_expose(&b);
 	l3_irb_conn_in(&b);
 	l3_irb_conn_lo(&b);
 	l3_irb_conn_host(&b);

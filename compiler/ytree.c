@@ -17,9 +17,9 @@ struct l3_yaml_ctx {
 	int oom;
 };
 
-static struct l3_pos l3_yaml_pos(const yaml_mark_t *m)
+static struct l3_pos l3_yaml_pos(const struct l3_yaml_ctx *c, const yaml_mark_t *m)
 {
-	struct l3_pos p = { (int)m->line + 1, (int)m->column + 1 };
+	struct l3_pos p = { (int)m->line + 1, (int)m->column + 1, c->diag->cur };
 
 	return p;
 }
@@ -30,7 +30,7 @@ static struct l3_ynode *l3_yaml_node(struct l3_yaml_ctx *c, enum l3_ynode_kind k
 	struct l3_ynode *n;
 
 	if (++c->nodes > L3_YAML_MAX_NODES) {
-		l3_error(c->diag, l3_yaml_pos(&ev->start_mark),
+		l3_error(c->diag, l3_yaml_pos(c, &ev->start_mark),
 			 "document too large (more than %u nodes)", L3_YAML_MAX_NODES);
 		c->failed = 1;
 		return NULL;
@@ -41,7 +41,7 @@ static struct l3_ynode *l3_yaml_node(struct l3_yaml_ctx *c, enum l3_ynode_kind k
 		return NULL;
 	}
 	n->kind = kind;
-	n->pos = l3_yaml_pos(&ev->start_mark);
+	n->pos = l3_yaml_pos(c, &ev->start_mark);
 	return n;
 }
 
@@ -81,7 +81,7 @@ static int l3_yaml_tab_col(const struct l3_yaml_ctx *c, int line)
 static void l3_yaml_syntax_error(struct l3_yaml_ctx *c)
 {
 	const yaml_parser_t *p = &c->parser;
-	struct l3_pos pos = l3_yaml_pos(p->problem ? &p->problem_mark : &p->mark);
+	struct l3_pos pos = l3_yaml_pos(c, p->problem ? &p->problem_mark : &p->mark);
 
 	if (p->error == YAML_MEMORY_ERROR) {
 		c->oom = 1;
@@ -90,6 +90,7 @@ static void l3_yaml_syntax_error(struct l3_yaml_ctx *c)
 	/* the reader (encoding errors) names a byte offset, not a mark */
 	if (p->error == YAML_READER_ERROR)
 		pos = l3_diag_pos_at(c->buf, c->len, l3_yaml_bad_char(c, p));
+	pos.file = c->diag->cur;
 	if (p->problem && strstr(p->problem, "cannot start any token") &&
 	    l3_yaml_tab_col(c, pos.line)) {
 		pos.col = l3_yaml_tab_col(c, pos.line);
@@ -173,7 +174,7 @@ static int l3_yaml_map_items(struct l3_yaml_ctx *c, struct l3_ynode *map, int de
 			return 0;
 		}
 		if (ev.type != YAML_SCALAR_EVENT && ev.type != YAML_ALIAS_EVENT) {
-			l3_error(c->diag, l3_yaml_pos(&ev.start_mark),
+			l3_error(c->diag, l3_yaml_pos(c, &ev.start_mark),
 				 "a mapping key must be a plain string");
 			yaml_event_delete(&ev);
 			c->failed = 1;
@@ -205,7 +206,7 @@ static struct l3_ynode *l3_yaml_value(struct l3_yaml_ctx *c, yaml_event_t *ev, i
 	struct l3_ynode *n;
 
 	if (depth > L3_YAML_MAX_DEPTH) {
-		l3_error(c->diag, l3_yaml_pos(&ev->start_mark),
+		l3_error(c->diag, l3_yaml_pos(c, &ev->start_mark),
 			 "nesting deeper than %d levels", L3_YAML_MAX_DEPTH);
 		c->failed = 1;
 		return NULL;
@@ -214,7 +215,7 @@ static struct l3_ynode *l3_yaml_value(struct l3_yaml_ctx *c, yaml_event_t *ev, i
 	case YAML_SCALAR_EVENT:
 		return l3_yaml_scalar(c, ev);
 	case YAML_ALIAS_EVENT:
-		l3_error(c->diag, l3_yaml_pos(&ev->start_mark),
+		l3_error(c->diag, l3_yaml_pos(c, &ev->start_mark),
 			 "YAML aliases (*name) are not supported in a policy");
 		c->failed = 1;
 		return NULL;
@@ -229,7 +230,7 @@ static struct l3_ynode *l3_yaml_value(struct l3_yaml_ctx *c, yaml_event_t *ev, i
 			return NULL;
 		return n;
 	default:
-		l3_error(c->diag, l3_yaml_pos(&ev->start_mark), "unexpected YAML event");
+		l3_error(c->diag, l3_yaml_pos(c, &ev->start_mark), "unexpected YAML event");
 		c->failed = 1;
 		return NULL;
 	}
@@ -271,7 +272,7 @@ static void l3_yaml_expect_end(struct l3_yaml_ctx *c)
 	if (l3_yaml_next(c, &ev) < 0)
 		return;
 	if (ev.type == YAML_DOCUMENT_START_EVENT) {
-		l3_error(c->diag, l3_yaml_pos(&ev.start_mark),
+		l3_error(c->diag, l3_yaml_pos(c, &ev.start_mark),
 			 "a policy file holds one YAML document, found a second");
 		c->failed = 1;
 	}

@@ -6,34 +6,24 @@
 #
 # Completes the commands, each command's options, policy files (*.yaml,
 # *.yml and directories) for FILE, and namespace names for exec, listen
-# and unlisten, read from the policy given with -c FILE on the line, else
-# from /etc/l3nft/l3nft.yaml.
+# and unlisten, read (by `l3nft names`) from the policy given with -c FILE
+# on the line, else from /etc/l3nft/l3nft.yaml, with its drop-ins.
 
 # The policy file that namespace names are read from; tests set it.
 : "${L3NFT_COMPLETION_POLICY:=/etc/l3nft/l3nft.yaml}"
 
-# Prints the names under the top-level "namespaces:" mapping of policy $1:
-# the keys at the indentation of its first entry (two spaces, usually).
-# A flow mapping on one line ("namespaces: {web: ...}") is not read.
+# The l3nft that reads the policy; tests set it.
+: "${L3NFT_COMPLETION_BIN:=l3nft}"
+
+# Prints the namespace names of policy $1 and its drop-ins, as l3nft
+# itself reads them (`l3nft names`, a command for scripts): nothing when
+# the policy is invalid or unreadable.
 _l3nft_namespaces()
 {
     local file=$1
     [[ $file == "~/"* ]] && file=$HOME/${file#"~/"}
     [[ -r $file && -f $file ]] || return 0
-    awk '
-        /^namespaces:[ \t]*(#.*)?$/ { inns = 1; indent = -1; next }
-        !inns { next }
-        /^[ \t]*(#.*)?$/ { next }                 # blank or comment
-        /^[^ ]/ { inns = 0; next }                # next top-level key
-        {
-            match($0, /^ +/)
-            if (indent < 0) indent = RLENGTH
-            if (RLENGTH != indent) next
-            line = substr($0, indent + 1)
-            if (match(line, /^[a-z][a-z0-9_-]*:([ \t]|$)/))
-                print substr(line, 1, RLENGTH - (substr(line, RLENGTH, 1) == ":" ? 1 : 2))
-        }
-    ' "$file" 2>/dev/null
+    "$L3NFT_COMPLETION_BIN" names -- "$file" 2>/dev/null
 }
 
 # Sets COMPREPLY to the policy files that complete $1.

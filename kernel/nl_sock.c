@@ -229,3 +229,12 @@ out:
 		nftnl_table_free(t);
 	return rc;
 }
+
+const char *l3_nl_strerror(int err)
+{
+	if (err == EPERM)
+		return "Operation not permitted; needs root (CAP_NET_ADMIN)";
+	if (err == EACCES)
+		return "Permission denied; needs root";
+	return strerror(err);
+}

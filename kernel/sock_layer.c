@@ -631,7 +631,9 @@ int l3_sock_layer_apply(const struct l3_ir *ir, const uint64_t *cgroup_ids, FILE
 	}
 	if (cfg->socket_layer == L3_SOCKET_LAYER_REQUIRED) {
 		l3_error(diag, cfg->socket_layer_pos,
-			 "socket layer (socket_layer: required): %s", strerror(errno));
+			 "socket layer (socket_layer: required): %s", errno == EPERM
+			 ? "Operation not permitted; needs root (CAP_BPF, CAP_NET_ADMIN)"
+			 : strerror(errno));
 		return -1;
 	}
 	fprintf(log, "socket layer: not available here (%s); the packet layer alone holds\n",

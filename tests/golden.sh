@@ -41,6 +41,8 @@ check() { # name policy-path
 
 check minimal "$srcdir/rules/minimal.yaml"
 check example "$srcdir/rules/example.yaml"
+# a main file and its drop-ins (l3nft.d/ next to it), merged in name order
+check dropin "$srcdir/tests/dropin/ok/l3nft.yaml"
 sh "$srcdir/rules/gen-large.sh" 1000 >"$tmp/large.yaml"
 check large "$tmp/large.yaml"
 

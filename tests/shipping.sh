@@ -199,6 +199,11 @@ else
 	printf 'version: 1\nnamespaces:\n    w3b-1:\n        addresses: [192.0.2.1/24]\n        interface: eth0\n    db_2:\n        addresses: [192.0.2.2/24]\n        interface: eth0\ntable: t\n' \
 		>"$tmp/cwd/four.yaml"
 	cp "$srcdir/rules/example.yaml" "$tmp/cwd/example.yaml"
+	# flow mappings, and a drop-in next to the policy (l3nft names reads both)
+	mkdir -p "$tmp/cwd/sub/l3nft.d"
+	printf 'version: 1\nnamespaces: {alpha: {addresses: [192.0.2.1/24]}, "beta": {addresses: [192.0.2.2/24]}}\n' \
+		>"$tmp/cwd/sub/p.yaml"
+	printf 'namespaces:\n  gamma: {addresses: [192.0.2.3/24]}\n' >"$tmp/cwd/sub/l3nft.d/10-g.yaml"
 
 	# complete EXPECTED WORDS...: the last word is the one being completed
 	# (may be ""); EXPECTED is the sorted replies joined by spaces. With
@@ -206,6 +211,7 @@ else
 	complete_is() {
 		want=$1; shift
 		got=$(cd "$tmp/cwd" && L3NFT_COMPLETION_POLICY=$tmp/cwd/example.yaml \
+			L3NFT_COMPLETION_BIN=$L3NFT \
 			bash --norc --noprofile -c '
 			[ -n "${BASH_COMPLETION_LIB:-}" ] && . "$BASH_COMPLETION_LIB"
 			. "$0"
@@ -248,6 +254,8 @@ else
 		complete_is "db mail web" l3nft unlisten ""
 		complete_is "db_2 w3b-1" l3nft exec -c four.yaml ""
 		complete_is "w3b-1" l3nft listen -c four.yaml w
+		complete_is "alpha beta gamma" l3nft exec -c sub/p.yaml ""
+		complete_is "gamma" l3nft sync --config sub/p.yaml g
 		complete_is "" l3nft exec -c "$srcdir/etc/l3nft.yaml" ""
 		complete_is "" l3nft exec -c no-such-file.yaml ""
 		complete_is "a.yaml b.yml example.yaml four.yaml sub" l3nft exec web -c ""

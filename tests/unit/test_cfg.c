@@ -980,6 +980,79 @@ START_TEST(test_load_unreadable)
 }
 END_TEST
 
+static void l3t_write(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Drop-ins: merged in name order after the main file; messages of
+ * several files, each file's in order, with the caret from its own text. */
+START_TEST(test_load_dropins)
+{
+	struct l3t_dir dir;
+	char path[256], ddir[160], *out;
+	struct l3_diag d;
+	struct l3_cfg *cfg;
+
+	l3t_dir_make(&dir);
+	snprintf(path, sizeof(path), "%s/p.yaml", dir.path);
+	snprintf(ddir, sizeof(ddir), "%s/l3nft.d", dir.path);
+	ck_assert_int_eq(mkdir(ddir, 0700), 0);
+	l3t_write(dir.path, "p.yaml", "version: 1\nnamespaces:\n  a: {addresses: [192.0.2.1/24]}\n");
+	l3t_write(ddir, "20-c.yaml", "namespaces:\n  c: {addresses: [192.0.2.3/24]}\n");
+	l3t_write(ddir, "10-b.yaml", "namespaces:\n  b: {addresses: [192.0.2.2/24]}\n");
+	l3_diag_init(&d, "p.yaml");
+	cfg = l3_cfg_load(path, &d);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->nns, 3);
+	ck_assert_str_eq(cfg->ns[1].name, "b");
+	ck_assert_str_eq(cfg->ns[2].name, "c");
+	ck_assert_int_eq(cfg->ns[2].pos.file, 2);
+	ck_assert_uint_eq(cfg->ns[2].id, 3);
+	l3_cfg_free(cfg);
+	l3_diag_fini(&d);
+
+	l3t_write(ddir, "10-b.yaml", "queue: 5\nnamespaces:\n  b: {addresses: [192.0.2.1/24]}\n");
+	l3t_write(dir.path, "p.yaml", "version: 1\nqueue: x\nnamespaces:\n"
+		  "  a: {addresses: [192.0.2.1/24]}\n");
+	l3_diag_init(&d, "p.yaml");
+	ck_assert_ptr_null(l3_cfg_load(path, &d));
+	out = l3t_print(&d);
+	ck_assert_msg(strstr(out, "p.yaml:2:8: error: queue expects a number, got 'x'\n"
+			      "  queue: x\n         ^\n") == out, "%s", out);
+	ck_assert_msg(strstr(out, "/l3nft.d/10-b.yaml:1:1: error: 'queue' may be set only in the "
+			      "main policy file (p.yaml); a drop-in holds only 'namespaces'\n"
+			      "  queue: 5\n  ^\n"), "%s", out);
+	free(out);
+	l3_diag_fini(&d);
+
+	/* the same address in two files: both places */
+	l3t_write(dir.path, "p.yaml", "version: 1\nnamespaces:\n  a: {addresses: [192.0.2.1/24]}\n");
+	l3t_write(ddir, "10-b.yaml", "namespaces:\n  b: {addresses: [192.0.2.1/24]}\n");
+	l3_diag_init(&d, "p.yaml");
+	ck_assert_ptr_null(l3_cfg_load(path, &d));
+	ck_assert_uint_eq(d.len, 1);
+	ck_assert_int_eq(d.msgs[0].pos.file, 1);
+	ck_assert_str_eq(d.msgs[0].text, "192.0.2.1 already belongs to namespace 'a' (p.yaml:3)");
+	l3_diag_fini(&d);
+	snprintf(path, sizeof(path), "%s/10-b.yaml", ddir);
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/20-c.yaml", ddir);
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/p.yaml", dir.path);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(ddir), 0);
+	ck_assert_int_eq(rmdir(dir.path), 0);
+}
+END_TEST
+
 START_TEST(test_load_too_large)
 {
 	struct l3t_dir dir;
@@ -1332,6 +1405,7 @@ Suite *l3_suite_cfg(void)
 	tcase_add_test(file, test_load_file);
 	tcase_add_test(file, test_load_unreadable);
 	tcase_add_test(file, test_load_too_large);
+	tcase_add_test(file, test_load_dropins);
 	suite_add_tcase(s, file);
 	return s;
 }

@@ -106,11 +106,12 @@ START_TEST(test_sets_and_chains)
 	static const char *const sets[] = {
 		"cgroup_l2", "member_l2", "cgroup_l3", "member_l3", "listen4", "listen6",
 		"dst4", "own4", "snat4", "no_ipv4", "addr4", "dst6", "own6", "snat6", "no_ipv6",
-		"addr6", "shared", "ping", "same", "shared_pair", "protocols", "owned4", "owned6",
+		"addr6", "shared", "ping", "same", "shared_pair", "protocols", "expose_limited", "exposed",
+		"owned4", "owned6",
 		"egress_ctr", "accepted_ctr", "refused_ctr",
 	};
 	static const char *const chains[] = {
-		"ns_web", "ns_mail", "ns_db", "host_in", "lo_shared",
+		"ns_web", "ns_mail", "ns_db", "host_in", "lo_shared", "expose",
 		"conn_in", "conn_lo", "conn_host", "conn_out", "conn_reply",
 		"prerouting", "output", "input", "postrouting",
 	};
@@ -731,12 +732,45 @@ START_TEST(test_cfg_ids_keep)
 }
 END_TEST
 
+/* expose: one element per exposed port, keyed mark . proto . port; a
+ * namespace without expose is in neither set (everything exposed). */
+START_TEST(test_expose)
+{
+	struct l3t_built b = l3t_build("version: 1\nnamespaces:\n"
+				       "  a: {addresses: [192.0.2.1/24], expose: [80/tcp, 53/udp]}\n"
+				       "  b: {addresses: [192.0.2.2/24], expose: []}\n"
+				       "  c: {addresses: [192.0.2.3/24]}\n");
+	const struct l3_ir_set *lim = l3t_set(b.ir, L3_IR_SET_EXPOSE_LIMITED);
+	const struct l3_ir_set *ports = l3t_set(b.ir, L3_IR_SET_EXPOSED);
+	const struct l3_ir_elem *e;
+
+	ck_assert_int_eq(ports->nkey, 3);
+	ck_assert_int_eq(ports->key[1], L3_T_PROTO);
+	ck_assert_int_eq(ports->key[2], L3_T_PORT);
+	ck_assert_uint_eq(lim->elems.len, 2);
+	ck_assert_uint_eq(l3t_elem(lim, 1)->key[0].u.mark, l3_ir_ns_mark(b.ir, &b.cfg->ns[1]));
+	ck_assert_uint_eq(ports->elems.len, 2);
+	e = l3t_elem(ports, 1);
+	ck_assert_uint_eq(e->key[0].u.mark, l3_ir_ns_mark(b.ir, &b.cfg->ns[0]));
+	ck_assert_uint_eq(e->key[1].u.mark, IPPROTO_UDP);
+	ck_assert_uint_eq(e->key[2].u.port, 53);
+	ck_assert_int_eq(e->pos.line, 3);
+	ck_assert(l3_cfg_ns_exposes(&b.cfg->ns[0], IPPROTO_TCP, 80));
+	ck_assert(!l3_cfg_ns_exposes(&b.cfg->ns[0], IPPROTO_UDP, 80));
+	ck_assert(!l3_cfg_ns_exposes(&b.cfg->ns[1], IPPROTO_TCP, 80));
+	ck_assert(l3_cfg_ns_exposes(&b.cfg->ns[2], IPPROTO_TCP, 80));
+	ck_assert_ptr_nonnull(l3_ir_find_chain(b.ir, "expose"));
+	l3t_free(&b);
+}
+END_TEST
+
 Suite *l3_suite_ir(void)
 {
 	Suite *s = suite_create("ir");
 	TCase *tc = tcase_create("build");
 
 	tcase_add_test(tc, test_sets_and_chains);
+	tcase_add_test(tc, test_expose);
 	tcase_add_test(tc, test_base_chains);
 	tcase_add_test(tc, test_set_types);
 	tcase_add_test(tc, test_element_counts);

@@ -15,6 +15,9 @@
 #include "l3nft/compiler/util.h"
 
 #define L3_CFG_DEFAULT_FILE "/etc/l3nft/l3nft.yaml"
+/* Drop-ins: <directory of the policy file>/l3nft.d/NAME.yaml, merged in name
+ * order; each holds only `namespaces`. */
+#define L3_CFG_DROPIN_DIR "l3nft.d"
 #define L3_CFG_DEFAULT_TABLE "l3nft"
 #define L3_CFG_DEFAULT_MARK_MASK 0x00ff0000u
 #define L3_CFG_DEFAULT_QUEUE 100
@@ -53,6 +56,14 @@ enum l3_socket_layer {
 	L3_SOCKET_LAYER_OFF,		/* packet layer only; apply removes it */
 };
 
+/* One `expose` entry: new TCP/UDP flows from outside may reach this port
+ * of the namespace's addresses. */
+struct l3_expose {
+	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;			/* host byte order */
+	struct l3_pos pos;
+};
+
 struct l3_ns {
 	const char *name;
 	struct l3_pos pos;		/* of the name key */
@@ -86,6 +97,12 @@ struct l3_ns {
 	size_t nprotocols;
 	const char *user;		/* NULL: root */
 	struct l3_pos user_pos;
+	/* `expose`: without it (has_expose false) every port is reachable,
+	 * with it only these (an empty list: none) */
+	struct l3_expose *exposes;
+	size_t nexposes;
+	bool has_expose;
+	struct l3_pos expose_pos;
 };
 
 struct l3_cfg {
@@ -108,15 +125,19 @@ struct l3_cfg {
 };
 
 /*
- * Reads and validates @path. Returns the model, or NULL when the file has
+ * Reads and validates @path and its drop-ins (L3_CFG_DROPIN_DIR next to
+ * it), each into its own file of @diag. Returns the model, or NULL when the file has
  * errors (all of them are in @diag) or memory ran out (errno ENOMEM).
  * Warnings may be left in @diag either way.
  */
 struct l3_cfg *l3_cfg_load(const char *path, struct l3_diag *diag);
-/* Same, from a buffer (tests, fuzzing); @name is used in messages. */
+/* Same, from a buffer (tests, fuzzing), without drop-ins; @name is used
+ * in messages. */
 struct l3_cfg *l3_cfg_parse(const char *name, const char *buf, size_t len,
 			    struct l3_diag *diag);
 void l3_cfg_free(struct l3_cfg *cfg);
+/* The drop-in directory of policy file @path (malloc'd), or NULL. */
+char *l3_cfg_dropin_dir(const char *path);
 
 /* The namespace called @name, or NULL. */
 const struct l3_ns *l3_cfg_find_ns(const struct l3_cfg *cfg, const char *name);
@@ -139,6 +160,8 @@ int l3_listen_allow_parse(const char *s, struct l3_listen_allow *out, const char
 const char *l3_cfg_protocol_name(uint8_t proto);
 /* "auto", "required" or "off". */
 const char *l3_cfg_socket_layer_name(enum l3_socket_layer m);
+/* Does @ns take new flows of @proto to @port from outside? */
+bool l3_cfg_ns_exposes(const struct l3_ns *ns, uint8_t proto, uint16_t port);
 /* The first address of @family in @ns (the egress source), or NULL. */
 const struct l3_addr *l3_cfg_ns_source(const struct l3_ns *ns, int family);
 

@@ -62,7 +62,7 @@ struct l3_ir_value {
 };
 
 struct l3_ir_elem {
-	struct l3_ir_value key[2];	/* concatenation of set->nkey values */
+	struct l3_ir_value key[3];	/* concatenation of set->nkey values */
 	struct l3_ir_value data;	/* maps only */
 	const char *comment;		/* printed after the element; may be NULL */
 	const struct l3_ns *ns;		/* the namespace it belongs to, or NULL */
@@ -78,7 +78,7 @@ enum l3_ir_set_flags {
 
 struct l3_ir_set {
 	const char *name;
-	enum l3_ir_type key[2];
+	enum l3_ir_type key[3];
 	int nkey;
 	enum l3_ir_type data;		/* maps only */
 	unsigned flags;
@@ -116,6 +116,7 @@ enum l3_ir_sel {
 	L3_SEL_IIF,		/* compared with an L3_T_IFINDEX */
 	L3_SEL_SOCKET_WILDCARD,	/* full sockets only: bound to any address */
 	L3_SEL_SOCKET_TRANSPARENT, /* any socket, request and TIME_WAIT ones too */
+	L3_SEL_TH_DPORT,	/* the transport header's destination port (TCP, UDP) */
 };
 
 struct l3_ir_expr {
@@ -124,7 +125,7 @@ struct l3_ir_expr {
 	int level;		/* SOCKET_CGROUP */
 };
 
-#define L3_IR_KEY_MAX 2
+#define L3_IR_KEY_MAX 3
 struct l3_ir_key {
 	struct l3_ir_expr e[L3_IR_KEY_MAX];	/* concatenated in order */
 	int n;
@@ -318,6 +319,10 @@ uint32_t l3_ir_ns_mark(const struct l3_ir *ir, const struct l3_ns *ns);
 #define L3_IR_SET_DST6 "dst6"			/* ipv6_addr : verdict */
 #define L3_IR_SET_OWNED4 "owned4"		/* ipv4_addr: addresses the table owns */
 #define L3_IR_SET_OWNED6 "owned6"		/* ipv6_addr */
+/* expose: the marks of namespaces that list their exposed ports, and
+ * mark . inet_proto . inet_service of each exposed port */
+#define L3_IR_SET_EXPOSE_LIMITED "expose_limited"
+#define L3_IR_SET_EXPOSED "exposed"
 #define L3_IR_COUNTER_HOST_REFUSED "host_refused"
 #define L3_IR_COUNTER_LOOPBACK_REFUSED "loopback_refused"
 /* a packet of a connection sent or received by a socket of another

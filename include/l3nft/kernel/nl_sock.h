@@ -21,6 +21,11 @@ struct l3_nl_error {
 int l3_nl_send(struct mnl_socket *nl, struct l3_nl_batch *nb, struct l3_nl_error *errs,
 	       size_t max, size_t *nerrs);
 
+/* strerror(@err) with what to do about it where that is plain: EPERM
+ * from netlink means "needs root (CAP_NET_ADMIN)", EACCES on l3nft's own
+ * runtime directory "needs root". */
+const char *l3_nl_strerror(int err);
+
 /* Opens a netfilter netlink socket. */
 struct mnl_socket *l3_nl_open(void);
 
