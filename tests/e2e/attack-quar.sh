@@ -227,6 +227,17 @@ rmdir "$L3_CG_MOUNT/$PARENT/stray"
 l3_is "  and leaves the loaded table as it was (synced a still sends)" \
 	"$(tsend nobody "$CG_a" udp 192.0.2.100 7000 refused-apply --timeout 1 >/dev/null; got peer refused-apply)" 1
 l3_ok "apply loads it when every child is a namespace" l3_h timeout 120 "$L3NFT" apply "$POLICY"
+out=$(l3_h timeout 120 "$L3NFT" apply "$POLICY" 2>&1)
+case $out in
+*"nothing changed"*) l3_pass "apply again: nothing changed (the quarantine set reads back the same)" ;;
+*) l3_fail "apply again: nothing changed (the quarantine set reads back the same)" "$out" ;;
+esac
+# nft lists a cgroup by its path relative to /sys/fs/cgroup
+cgpath=${L3_CG_MOUNT#/sys/fs/cgroup}
+cgpath=${cgpath#/}${cgpath:+/}$PARENT
+l3_ok "the table's quarantine set holds the parent's id" sh -c \
+	'nsenter --net="/run/netns/$1" nft -j list set inet l3nft quarantine | grep -q "\"$2\""' \
+	x "$L3_H" "$cgpath"
 if remake "$CG_b"; then
 	for dst in 192.0.2.100 2001:db8::100; do
 		p="apply-$dst"
