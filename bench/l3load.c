@@ -12,6 +12,14 @@
  *       "recv N secs T rate R"
  *   udp-send ADDR PORT SECONDS
  *       sends 64-byte datagrams as fast as it can; prints "sent N"
+ *   rr-server tcp|udp ADDR PORT MAXSEC READY [CGDIR]
+ *       echoes 64-byte requests (TCP: on the connections it accepts),
+ *       until MAXSEC; prints "echoed N"
+ *   rr-client tcp|udp ADDR PORT SECONDS
+ *       one connection (TCP) or one connected socket (UDP): a 64-byte
+ *       request, wait for its echo, again, for SECONDS: every packet after
+ *       the first belongs to an established flow; prints
+ *       "trans N secs T rate R us U" (U: microseconds per round trip)
  *   mc-send GROUP PORT SRCADDR SECONDS RATE...
  *       a paced multicast sender, one step per RATE (each SECONDS long,
  *       0.2 s apart, so a backlog can drain); payload step, seq, send time; prints per step
@@ -42,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -196,6 +205,139 @@ static int tcp_client(int argc, char **argv)
 	} while (t < secs && fails < 1000);
 	printf("conns %lu fails %lu secs %.3f rate %.0f\n", n, fails, t, (double)n / t);
 	return fails > n / 100 ? 3 : 0;
+}
+
+/* ---- request/reply on one established flow ---- */
+
+#define RR_SIZE 64
+
+static int rr_type(const char *proto)
+{
+	if (!strcmp(proto, "tcp"))
+		return SOCK_STREAM;
+	if (!strcmp(proto, "udp"))
+		return SOCK_DGRAM;
+	fprintf(stderr, "l3load: protocol %s: tcp or udp\n", proto);
+	exit(2);
+}
+
+/* Reads exactly @n bytes of a stream; false on EOF, error or timeout. */
+static int read_full(int fd, char *b, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+
+		if (r <= 0)
+			return 0;
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+/* Echoes what arrives on @fd (a connection, or the UDP socket); false
+ * when a TCP connection ended. */
+static int rr_echo(int fd, int type, unsigned long *n)
+{
+	char b[RR_SIZE];
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	ssize_t r;
+
+	if (type == SOCK_STREAM) {
+		if (!read_full(fd, b, sizeof(b)) || write(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
+			return 0;
+	} else {
+		r = recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&peer, &plen);
+		if (r <= 0 || sendto(fd, b, (size_t)r, 0, (struct sockaddr *)&peer, plen) != r)
+			return 1;
+	}
+	(*n)++;
+	return 1;
+}
+
+static int rr_server(int argc, char **argv)
+{
+	struct pollfd p[2];
+	unsigned long n = 0;
+	double end;
+	int type, np;
+
+	if (argc < 5)
+		return 1;
+	type = rr_type(argv[0]);
+	end = now_s() + atof(argv[3]);
+	if (argc > 5)
+		join_cgroup(argv[5]);
+	p[0].fd = bound_socket(type, argv[1], atoi(argv[2]));
+	p[0].events = POLLIN;
+	if (type == SOCK_STREAM && listen(p[0].fd, 16) < 0)
+		die("listen");
+	ready(argv[4]);
+	np = 1;
+	while (now_s() < end) {
+		if (poll(p, (nfds_t)np, 100) <= 0)
+			continue;
+		if (np == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !rr_echo(p[1].fd, type, &n)) {
+			close(p[1].fd);
+			np = 1;
+		}
+		if (!(p[0].revents & POLLIN))
+			continue;
+		if (type == SOCK_DGRAM) {
+			rr_echo(p[0].fd, type, &n);
+		} else if (np == 1) {	/* one client at a time */
+			p[1].fd = accept4(p[0].fd, NULL, NULL, SOCK_CLOEXEC);
+			p[1].events = POLLIN;
+			np = p[1].fd >= 0 ? 2 : 1;
+		}
+	}
+	printf("echoed %lu\n", n);
+	return 0;
+}
+
+static int rr_client(int argc, char **argv)
+{
+	struct sockaddr_in s;
+	struct timeval tv = { .tv_sec = 1 };
+	char b[RR_SIZE], r[RR_SIZE];
+	unsigned long n = 0;
+	double t0, t = 0, secs;
+	int type, fd, one = 1;
+
+	if (argc < 4)
+		return 1;
+	type = rr_type(argv[0]);
+	s = sin_of(argv[1], atoi(argv[2]));
+	secs = atof(argv[3]);
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&s, sizeof(s)) < 0)
+		die("connect");
+	memset(b, 'r', sizeof(b));
+	t0 = now_s();
+	while (t < secs) {
+		if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
+			break;
+		if (type == SOCK_STREAM ? !read_full(fd, r, sizeof(r))
+					: read(fd, r, sizeof(r)) != (ssize_t)sizeof(r))
+			break;
+		n++;
+		t = now_s() - t0;
+	}
+	close(fd);
+	if (t <= 0)
+		t = now_s() - t0;
+	printf("trans %lu secs %.3f rate %.0f us %.2f\n", n, t, (double)n / t,
+	       n ? t * 1e6 / (double)n : 0.0);
+	return t < secs ? 3 : 0;
 }
 
 /* ---- UDP datagrams per second ---- */
@@ -612,6 +754,7 @@ int main(int argc, char **argv)
 	} modes[] = {
 		{ "tcp-server", tcp_server }, { "tcp-client", tcp_client },
 		{ "udp-sink", udp_sink },     { "udp-send", udp_send },
+		{ "rr-server", rr_server },   { "rr-client", rr_client },
 		{ "mc-send", mc_send },       { "fan-recv", fan_recv },
 		{ "ctl-bulk", ctl_bulk },     { "listen-lat", listen_lat },
 		{ "time", time_cmd },

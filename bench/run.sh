@@ -5,13 +5,20 @@
 #   sh bench/run.sh --smoke    N=10 only, one short run of each; checks that
 #                              every measurement works; writes nothing
 #   sh bench/run.sh --out FILE write the markdown to FILE instead
+#   sh bench/run.sh --ownership
+#                              only the cost of the connection-ownership
+#                              chains (section 2's request/reply rows: no
+#                              table, N=1, N=10, full rounds); prints that
+#                              section, writes nothing unless --out
 #
 # What is measured (see docs/benchmarks.md for the method and the results):
 #   1. `l3nft apply` at N = 10, 1,000, 10,000 namespaces against `nft -f` of
 #      `l3nft compile`'s text: first load, re-apply unchanged, re-apply with
 #      one namespace changed; wall time and peak RSS
 #   2. TCP connections/s and UDP datagrams/s from a peer netns to a
-#      namespace alias over a veth: no table, N=1, N=10,000
+#      namespace alias over a veth: no table, N=1, N=10,000; and round
+#      trips/s of TCP and UDP request/reply on one established flow, where
+#      every packet passes the ownership chains (conn_in, conn_out)
 #   3. fan-out through l3nftd to 1, 2 and 8 namespaces against the kernel
 #      delivering the same multicast to one socket without a table:
 #      latency p50/p99, delivered rate, the rate where loss starts
@@ -43,17 +50,21 @@ top=$(cd "$here/.." && pwd)
 L3NFT=${L3NFT:-$top/l3nft}
 L3NFTD=${L3NFTD:-$top/l3nftd}
 smoke=0
+own=0
 out=$top/docs/benchmarks.md
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1 ;;
+	--ownership) own=1 ;;
 	--out) shift; out=${1:?--out needs a file} ;;
 	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
-	*) echo "usage: sh bench/run.sh [--smoke] [--out FILE]" >&2; exit 1 ;;
+	*) echo "usage: sh bench/run.sh [--smoke] [--ownership] [--out FILE]" >&2; exit 1 ;;
 	esac
 	shift
 done
-[ $smoke = 1 ] && [ "$out" = "$top/docs/benchmarks.md" ] && out=
+if [ $smoke = 1 ] || [ $own = 1 ]; then
+	[ "$out" = "$top/docs/benchmarks.md" ] && out=
+fi
 
 if [ $smoke = 1 ]; then
 	RUNS=1 PP_RUNS=1 PP_SECS=0.1 SIZES=10 PP_BIG=10
@@ -65,6 +76,8 @@ else
 	IDLE_MS=500 PAUSE=0.2 CG_PAUSE=1 REG_SECS=60 REG_COUNT=10000 FAN_KS="1 2 8" SINK_IDLE_MS=300
 	ADDR_RUNS=9
 fi
+# --ownership: the small topology's per-packet section only
+[ $own = 1 ] && SIZES=10 PP_BIG=10
 
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
@@ -347,6 +360,22 @@ pp_once() {
 		stop "$sp"
 	fi
 }
+# pp_rr TOPO CFG tcp|udp: round trips/s of request/reply on one flow into
+# pp_rrPROTO_CFG (and microseconds per round trip into pp_rrusPROTO_CFG)
+pp_rr() {
+	h=$1-h p=$1-p cfg=$2 pr=$3
+	port=$((port + 1))
+	rm -f "$T/rr.ready"
+	bg sp nice -n -20 nsenter --net="/run/netns/$h" "$L" rr-server "$pr" 192.0.2.1 $port 30 "$T/rr.ready" "$CGM/$CGP/ns1"
+	if wait_file "$T/rr.ready" "$sp" &&
+		nice -n -20 nsenter --net="/run/netns/$p" "$L" rr-client "$pr" 192.0.2.1 $port "$PP_SECS" >"$T/rr.out"; then
+		rec "pp_rr${pr}_$cfg" "$(awk '{ print $6 }' "$T/rr.out")"
+		rec "pp_rrus${pr}_$cfg" "$(awk '{ print $8 }' "$T/rr.out")"
+	else
+		not_ok "$pr request/reply ($cfg)" "$(cat "$T/rr.out" 2>/dev/null)"
+	fi
+	stop "$sp"
+}
 bench_pp() {
 	topo_=$1 big=$2
 	note "2. per-packet cost (no table, N=1, N=$big), $PP_RUNS rounds"
@@ -360,11 +389,15 @@ bench_pp() {
 		esac
 		for cfg in $order; do
 			load_cfg "$topo_" "$cfg" || { not_ok "loading the table for $cfg"; return 1; }
-			pp_once "$topo_" "$cfg"
+			[ $own = 1 ] || pp_once "$topo_" "$cfg"
+			pp_rr "$topo_" "$cfg" tcp
+			pp_rr "$topo_" "$cfg" udp
 		done
 		r=$((r + 1))
 	done
-	ok "per-packet: TCP $(med pp_tcp_none)/$(med pp_tcp_1)/$(med "pp_tcp_$big") conn/s, UDP $(med pp_udp_none)/$(med pp_udp_1)/$(med "pp_udp_$big") dgram/s (none/N=1/N=$big)"
+	[ $own = 1 ] ||
+		ok "per-packet: TCP $(med pp_tcp_none)/$(med pp_tcp_1)/$(med "pp_tcp_$big") conn/s, UDP $(med pp_udp_none)/$(med pp_udp_1)/$(med "pp_udp_$big") dgram/s (none/N=1/N=$big)"
+	ok "request/reply: TCP $(med pp_rrtcp_none)/$(med pp_rrtcp_1)/$(med "pp_rrtcp_$big"), UDP $(med pp_rrudp_none)/$(med pp_rrudp_1)/$(med "pp_rrudp_$big") round trips/s (none/N=1/N=$big)"
 }
 
 # =========================================================================
@@ -532,6 +565,11 @@ topo "$SM" || { not_ok "scratch topology"; summary; exit 1; }
 bench_apply 10 "$SM" || { summary; exit 1; }
 inns "$SM"-h "$L3NFT" apply "$T/p10.yaml" >/dev/null 2>&1
 wait_link "$SM" 192.0.2.1 || not_ok "peer reaches 192.0.2.1 over the veth"
+if [ $own = 1 ]; then
+	bench_pp "$SM" 10
+	LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+	note "load average at the end: $LOAD_END"
+else
 # the fan-out baseline: a second topology without any l3nft table
 topo "$FB" || { not_ok "scratch topology (baseline)"; summary; exit 1; }
 inns "$FB"-h ip addr add 192.0.2.1/24 dev eth0
@@ -643,6 +681,7 @@ else
 fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 note "load average at the end: $LOAD_END"
+fi
 
 # =========================================================================
 # the report
@@ -672,7 +711,62 @@ EOF
 # verdict COND: "met" / "**missed**"
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"; fi; }
 
+# rr_extra PROTO CFG: the extra microseconds per round trip against no table
+rr_extra() {
+	_a=$(med "pp_rrus$1_$2") _b=$(med "pp_rrus$1_none")
+	if num "$_a" && num "$_b"; then
+		awk -v a="$_a" -v b="$_b" 'BEGIN { printf "%.2f", a - b }'
+	else
+		printf -- '-'
+	fi
+}
+
+# The cost of the connection-ownership chains: every packet of an
+# established flow (ct status confirmed) goes through conn_in on the way
+# in and conn_out on the way out.
+report_ownership() {
+	echo "### Connection ownership: established flows"
+	echo
+	cat <<EOF
+Request/reply on one established flow from the peer to namespace ns1's
+alias 192.0.2.1 (server in ns1's cgroup): the client sends 64 bytes and
+waits for their echo, for ${PP_SECS} s per measurement (TCP: one connection,
+TCP_NODELAY; UDP: one connected socket). After the first packet every
+packet is of a confirmed conntrack entry, so each round trip takes the
+ownership checks twice in the host netns: the request through \`conn_in\`
+(the owner's \`ct mark . socket cgroupv2\` in \`member_lN\`), the echo
+through \`conn_out\` (\`ct mark . meta mark\` in \`same\`), besides the
+marking lookups every packet pays. Same netns, same addresses on eth0,
+tables loaded with \`nft -f\` (none, N=1, N=$PP_BIG), $PP_RUNS rounds in a
+rotating order.
+
+| measurement | median | min | max | n | ratio to baseline | target | verdict |
+| --- | ---: | ---: | ---: | ---: | --- | --- | --- |
+EOF
+	for proto in tcp udp; do
+		u=$( [ $proto = tcp ] && echo "TCP request/reply" || echo "UDP request/reply" )
+		r1=$(ratio "$(med "pp_rr${proto}_1")" "$(med "pp_rr${proto}_none")")
+		rn=$(ratio "$(med "pp_rr${proto}_$PP_BIG")" "$(med "pp_rr${proto}_none")")
+		row "$u, round trips/s, no table (baseline)" "pp_rr${proto}_none" "pp_rr${proto}_none" "no table"
+		row "$u, round trips/s, N=1" "pp_rr${proto}_1" "pp_rr${proto}_none" "no table" 1 ">= 0.85 x no table" "$(num "$r1" && verdict "$r1 >= 0.85" || echo -)"
+		row "$u, round trips/s, N=$PP_BIG" "pp_rr${proto}_$PP_BIG" "pp_rr${proto}_none" "no table" 1 ">= 0.85 x no table" "$(num "$rn" && verdict "$rn >= 0.85" || echo -)"
+		row "$u, us per round trip, no table (baseline)" "pp_rrus${proto}_none" "pp_rrus${proto}_none" "no table"
+		row "$u, us per round trip, N=$PP_BIG" "pp_rrus${proto}_$PP_BIG" "pp_rrus${proto}_none" "no table"
+	done
+	echo
+	echo "Extra time per round trip against no table (difference of the medians;"
+	echo "two packets through the host's chains per round trip, plus TCP's ACKs"
+	echo "where they are not piggybacked): TCP $(rr_extra tcp 1) us at N=1 and"
+	echo "$(rr_extra tcp "$PP_BIG") us at N=$PP_BIG; UDP $(rr_extra udp 1) us at N=1 and $(rr_extra udp "$PP_BIG") us at N=$PP_BIG."
+}
+
 report() {
+	if [ $own = 1 ]; then
+		echo "Written by \`sh bench/run.sh --ownership\` on $(date -u '+%Y-%m-%d %H:%M UTC') at git \`$GIT_AT_START\` ($BIN_ID); machine: $HOSTINFO; load average $LOAD_START at the start and $LOAD_END at the end."
+		echo
+		report_ownership
+		return
+	fi
 	cat <<EOF
 # l3nft benchmarks
 
@@ -788,6 +882,8 @@ EOF
 		row "$u, N=$PP_BIG" "pp_${proto}_$PP_BIG" "pp_${proto}_none" "no table" 1 ">= 0.85 x no table" "$(num "$rn" && verdict "$rn >= 0.85" || echo -)"
 		row "$u, N=$PP_BIG against N=1" "pp_${proto}_$PP_BIG" "pp_${proto}_1" "N=1" 1 "within 5% of N=1 (>= 0.95)" "$(num "$rb" && verdict "$rb >= 0.95" || echo -)"
 	done
+	echo
+	report_ownership
 	echo
 	echo "## 3. fan-out through l3nftd"
 	echo

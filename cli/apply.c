@@ -41,6 +41,7 @@ struct l3_plan {
 	/* the facts the IR is built from (l3_ir_live) */
 	uint32_t *ids;
 	uint64_t *cgroup_ids;
+	uint64_t *quarantine_ids;
 	struct l3_ir_listener *listeners;
 	size_t nlisteners;
 	struct l3_ir *ir;
@@ -66,6 +67,7 @@ static void l3_plan_free(struct l3_plan *p)
 	l3_rt_close(&p->rt);
 	free(p->ids);
 	free(p->cgroup_ids);
+	free(p->quarantine_ids);
 	free(p->listeners);
 	l3_ir_free(p->ir);
 	l3_live_free(&p->have);
@@ -93,6 +95,19 @@ static void l3_apply_warn_missing(const struct l3_ir *ir, struct l3_diag *diag)
 	if (ir->missing.len > 5)
 		l3_warn(diag, L3_NOPOS, "%zu more namespaces have no cgroup yet",
 			ir->missing.len - 5);
+}
+
+/* A quarantine parent that does not exist has no id to put in the table:
+ * cgroups made below it later are not quarantined until the next apply. */
+static void l3_apply_warn_quarantine(const struct l3_ir *ir, struct l3_diag *diag)
+{
+	const struct l3_quarantine *const *q = ir->quarantine_missing.items;
+	size_t i;
+
+	for (i = 0; i < ir->quarantine_missing.len; i++)
+		l3_warn(diag, q[i]->pos,
+			"quarantine parent '%s' does not exist yet: what is made below it "
+			"is not quarantined until the next apply (create it first)", q[i]->cgroup);
 }
 
 static int l3_plan_push(struct l3_alias **v, size_t *n, const struct l3_alias *al)
@@ -295,10 +310,12 @@ static int l3_plan_facts(struct l3_plan *p, const struct l3_cfg *cfg, const char
 {
 	p->ids = calloc(cfg->nns + 1, sizeof(*p->ids));
 	p->cgroup_ids = calloc(cfg->nns + 1, sizeof(*p->cgroup_ids));
-	if (!p->ids || !p->cgroup_ids || l3_live_ids(&p->have, cfg, p->ids) < 0 ||
+	p->quarantine_ids = calloc(cfg->nquarantine + 1, sizeof(*p->quarantine_ids));
+	if (!p->ids || !p->cgroup_ids || !p->quarantine_ids || l3_live_ids(&p->have, cfg, p->ids) < 0 ||
 	    l3_live_listeners(&p->have, &p->listeners, &p->nlisteners) < 0)
 		return -1;
 	l3_cgroup_ids(mount, cfg, p->cgroup_ids);
+	l3_cgroup_quarantine_ids(mount, cfg, p->quarantine_ids);
 	return 0;
 }
 
@@ -515,10 +532,17 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
 	}
 	if (l3_table_claim(&p->have, cfg->table, o->force, o->log, diag) < 0)
 		return L3_REFUSED;
+	if (l3_cgroup_quarantine_check(mnt.path, cfg, diag) < 0) {
+		if (!diag->nerrors)
+			l3_error(diag, L3_NOPOS, "reading the quarantine parents: %s",
+				 strerror(errno));
+		return L3_REFUSED;
+	}
 	if (l3_plan_facts(p, cfg, mnt.path) < 0)
 		goto oom;
 	live.ids = p->ids;
 	live.cgroup_ids = p->cgroup_ids;
+	live.quarantine_ids = p->quarantine_ids;
 	live.counters = p->have.ctrs;
 	live.ncounters = p->have.nctrs;
 	live.listeners = p->listeners;
@@ -532,6 +556,7 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
 		return errno == E2BIG ? L3_INVALID : L3_REFUSED;
 	}
 	l3_apply_warn_missing(p->ir, diag);
+	l3_apply_warn_quarantine(p->ir, diag);
 	if (l3_plan_batch(p, commit) < 0)
 		goto oom;
 	if (l3_rt_open(&p->rt) < 0) {

@@ -29,7 +29,7 @@ struct l3_cfg_ctx {
 
 static const char *const l3_top_keys[] = {
 	"version", "table", "mark_mask", "queue", "fail_open", "socket_layer", "max_clients",
-	"max_clients_per_uid", "namespaces",
+	"max_clients_per_uid", "quarantine", "namespaces",
 };
 static const char *const l3_ns_keys[] = {
 	"id", "cgroup", "interface", "addresses", "loopback", "ping", "listen",
@@ -1013,6 +1013,49 @@ static void l3_cfg_namespaces(struct l3_cfg_ctx *c, const struct l3_ynode *const
 			l3_cfg_each_pair(c, maps[i], l3_ns_one, NULL);
 }
 
+/* ---- quarantine ---- */
+
+static void l3_cfg_quarantine_one(struct l3_cfg_ctx *c, const struct l3_ynode *n)
+{
+	struct l3_quarantine *q = &c->cfg->quarantine[c->cfg->nquarantine];
+	const char *s = l3_cfg_str(c, n, "a quarantine entry"), *why = NULL;
+
+	if (!s || l3_cgroup_mistake(c, n, s))
+		return;
+	q->cgroup = l3_cgroup_normalise(c->a, s, &q->cgroup_depth, &why);
+	if (!q->cgroup) {
+		if (why)
+			l3_error(c->diag, n->pos, "quarantine: %s", why);
+		else
+			c->oom = true;
+		return;
+	}
+	q->pos = n->pos;
+	c->cfg->nquarantine++;
+}
+
+/* quarantine: [parent cgroup, ...]; checked against the namespaces in
+ * cfg_check.c, and against the running system by apply. */
+static void l3_cfg_quarantine(struct l3_cfg_ctx *c, const struct l3_ynode *v)
+{
+	struct l3_ynode *const *items = v->items.items;
+	size_t i;
+
+	if (v->kind != L3_Y_SEQ) {
+		l3_error(c->diag, v->pos, "quarantine expects a list of parent cgroups, got %s",
+			 l3_yaml_kind_name(v));
+		return;
+	}
+	c->cfg->quarantine = l3_arena_alloc(c->a, (v->items.len + 1) *
+					    sizeof(*c->cfg->quarantine));
+	if (!c->cfg->quarantine) {
+		c->oom = true;
+		return;
+	}
+	for (i = 0; i < v->items.len; i++)
+		l3_cfg_quarantine_one(c, items[i]);
+}
+
 /* ---- top level ---- */
 
 struct l3_top_seen {
@@ -1109,6 +1152,8 @@ static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg
 			c->cfg->max_clients_per_uid = (uint32_t)u;
 	} else if (!strcmp(k, "socket_layer")) {
 		l3_cfg_socket_layer(c, v);
+	} else if (!strcmp(k, "quarantine")) {
+		l3_cfg_quarantine(c, v);
 	} else if (!strcmp(k, "namespaces")) {
 		seen->namespaces = v;
 	} else {

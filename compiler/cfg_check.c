@@ -339,10 +339,77 @@ static void l3_check_levels(struct l3_cfg *cfg, struct l3_diag *diag)
 	}
 }
 
+/* Is @path an ancestor of (or equal to, with @self) @cgroup? */
+static bool l3_cgroup_below(const char *path, const char *cgroup, bool self)
+{
+	size_t n = strlen(path);
+
+	return !strncmp(path, cgroup, n) && (cgroup[n] == '/' || (self && !cgroup[n]));
+}
+
+/*
+ * A quarantine parent holds only namespaces: it must be an ancestor of at
+ * least one, and neither be one nor lie inside one (its "unknown" children
+ * would be the namespace's own sub-cgroups). Whether the running system
+ * has other children there is apply's check (l3_cgroup_quarantine_check).
+ */
+static void l3_check_quarantine_one(struct l3_cfg *cfg, size_t qi, struct l3_diag *diag)
+{
+	const struct l3_quarantine *q = &cfg->quarantine[qi];
+	bool parent = false;
+	size_t i;
+
+	for (i = 0; i < qi; i++)
+		if (!strcmp(cfg->quarantine[i].cgroup, q->cgroup)) {
+			l3_error(diag, q->pos, "quarantine lists '%s' twice (line %d)", q->cgroup,
+				 cfg->quarantine[i].pos.line);
+			return;
+		}
+	for (i = 0; i < cfg->nns; i++) {
+		const struct l3_ns *ns = &cfg->ns[i];
+
+		if (l3_cgroup_below(ns->cgroup, q->cgroup, true)) {
+			l3_error(diag, q->pos, "quarantine parent '%s' is %s cgroup '%s' of "
+				 "namespace '%s' (line %d): a parent must hold namespaces, not be one",
+				 q->cgroup, strcmp(ns->cgroup, q->cgroup) ? "inside" : "the",
+				 ns->cgroup, ns->name, ns->pos.line);
+			return;
+		}
+		if (l3_cgroup_below(q->cgroup, ns->cgroup, false))
+			parent = true;
+	}
+	if (!parent)
+		l3_error(diag, q->pos, "quarantine parent '%s' holds no namespace's cgroup: "
+			 "list the parent of the namespaces' cgroups (e.g. tenants.slice for "
+			 "tenants.slice/web.service)", q->cgroup);
+}
+
+static void l3_check_quarantine(struct l3_cfg *cfg, struct l3_diag *diag)
+{
+	int seen[L3_CFG_LEVELS_MAX], n = 0, j;
+	size_t i;
+
+	for (i = 0; i < cfg->nquarantine; i++) {
+		l3_check_quarantine_one(cfg, i, diag);
+		for (j = 0; j < n && seen[j] != cfg->quarantine[i].cgroup_depth; j++)
+			;
+		if (j < n)
+			continue;
+		if (n == L3_CFG_LEVELS_MAX) {
+			l3_error(diag, cfg->quarantine[i].pos, "quarantine parent '%s' is at a "
+				 "%dth distinct depth; at most %d depths are supported",
+				 cfg->quarantine[i].cgroup, n + 1, L3_CFG_LEVELS_MAX);
+			return;
+		}
+		seen[n++] = cfg->quarantine[i].cgroup_depth;
+	}
+}
+
 void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag)
 {
 	if (!l3_check_names(cfg, diag))
 		return;
+	l3_check_quarantine(cfg, diag);
 	l3_check_levels(cfg, diag);
 	l3_check_addresses(cfg, diag);
 	l3_check_cgroups(cfg, diag);

@@ -28,6 +28,11 @@
  *    handshake's last ACK is accepted when it meets one: the SYN that
  *    made it was checked.
  *  - 127.0.0.0/8 and ::1 are trusted only when they arrive on lo.
+ *  - Quarantine (fail closed): nft sees cgroup ids, never names, so a
+ *    cgroup made anew (a new id) is nobody's and would count as the
+ *    host's. Below a parent the policy says holds only namespaces, a
+ *    socket that no namespace's lookup marked is refused in output and
+ *    in the input chains that would take it for a host socket.
  *  - Broadcast and multicast UDP that someone registered for is queued to
  *    l3nftd, which fans it out.
  *  - expose: a namespace that lists its exposed ports gets new TCP and UDP
@@ -458,6 +463,8 @@ static const char *const l3_irb_named[][2] = {
 	{ L3_IR_COUNTER_LOOPBACK_MARTIAN, "127.0.0.0/8 or ::1 arriving on another interface than lo" },
 	{ L3_IR_COUNTER_PROTOCOL_REFUSED,
 	  "a namespace's packets of a protocol its policy does not allow" },
+	{ L3_IR_COUNTER_QUARANTINED,
+	  "packets of sockets below a quarantine parent in no namespace the table knows" },
 };
 
 static void l3_irb_counters(struct l3_irb *b)
@@ -958,6 +965,93 @@ out:
 	free(sorted);
 }
 
+/* ---- quarantine ---- */
+
+/* The distinct levels of the quarantine parents, ascending. */
+static int l3_irb_qlevels(struct l3_irb *b)
+{
+	struct l3_ir *ir = b->ir;
+	size_t i;
+
+	for (i = 0; i < b->cfg->nquarantine; i++) {
+		int lvl = b->cfg->quarantine[i].cgroup_depth + b->root_level, j, k;
+
+		for (j = 0; j < ir->nqlevels && ir->qlevels[j] < lvl; j++)
+			;
+		if (j < ir->nqlevels && ir->qlevels[j] == lvl)
+			continue;
+		if (ir->nqlevels == L3_IR_LEVELS_MAX) {
+			errno = E2BIG;
+			return -1;
+		}
+		for (k = ir->nqlevels++; k > j; k--)
+			ir->qlevels[k] = ir->qlevels[k - 1];
+		ir->qlevels[j] = lvl;
+	}
+	return 0;
+}
+
+/* The parent's id as the caller read it; 0 (noted) when it does not
+ * exist; 1 without live facts (the text form prints paths). */
+static uint64_t l3_irb_quarantine_id(struct l3_irb *b, size_t i)
+{
+	const struct l3_ir_live *lv = b->opts ? b->opts->live : NULL;
+	const struct l3_quarantine **slot;
+
+	if (!lv || !lv->quarantine_ids)
+		return 1;
+	if (lv->quarantine_ids[i])
+		return lv->quarantine_ids[i];
+	slot = l3_vec_push(b->ir->arena, &b->ir->quarantine_missing, sizeof(*slot));
+	if (!slot)
+		b->oom = true;
+	else
+		*slot = &b->cfg->quarantine[i];
+	return 0;
+}
+
+/* One set for every level: a cgroup id is unique whatever its depth. */
+static void l3_irb_quarantine_set(struct l3_irb *b)
+{
+	struct l3_ir_set *s;
+	size_t i;
+
+	if (!b->cfg->nquarantine)
+		return;
+	s = l3_irb_set(b, L3_IR_SET_QUARANTINE, L3_T_CGROUP, L3_T_NONE, L3_T_NONE, 0,
+		       "parent cgroups that hold only namespaces: a socket below one in no "
+		       "known namespace is refused");
+	for (i = 0; i < b->cfg->nquarantine; i++) {
+		const struct l3_quarantine *q = &b->cfg->quarantine[i];
+		uint64_t id = l3_irb_quarantine_id(b, i);
+		struct l3_ir_elem *e;
+
+		if (!id || !(e = l3_irb_elem(b, s, NULL, q->pos)))
+			continue;
+		e->key[0].type = L3_T_CGROUP;
+		e->key[0].u.cg.path = q->cgroup;
+		e->key[0].u.cg.level = q->cgroup_depth + b->root_level;
+		e->key[0].u.cg.id = id;
+	}
+}
+
+/* After the socket lookups of @c: a socket they left unmarked (mark 0)
+ * whose ancestor is a quarantine parent is no host socket, but a cgroup
+ * of no namespace the table knows yet. */
+static void l3_irb_quarantine(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_rule *r;
+	int l;
+
+	for (l = 0; l < b->ir->nqlevels; l++) {
+		r = l3_irb_rule(b, c, l == 0 ? "a socket below a quarantine parent in no known "
+				"namespace: refused, never the host's" : NULL);
+		l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
+		l3_m_set(r, l3_key_sock(b->ir->qlevels[l]), L3_IR_SET_QUARANTINE);
+		l3_s_count_drop(r, L3_IR_COUNTER_QUARANTINED);
+	}
+}
+
 /* One namespace's mark chain: the only per-namespace code in the table. */
 static void l3_irb_ns_chains(struct l3_irb *b)
 {
@@ -1034,6 +1128,7 @@ static void l3_irb_output(struct l3_irb *b)
 		l3_s_keyed(r, L3_STMT_VMAP, l3_key_sock(b->ir->levels[l]),
 			   l3_cgroup_set(b, b->ir->levels[l]));
 	}
+	l3_irb_quarantine(b, c);
 	r = l3_irb_rule(b, c, "a namespace's protocols beyond TCP, UDP and ICMP: "
 			"only those its policy lists");
 	l3_m_unattributed(r);
@@ -1433,6 +1528,7 @@ static void l3_irb_conn_host(struct l3_irb *b)
 	r = l3_irb_rule(b, c, NULL);
 	l3_s_mark(r, b->mask, 0);
 	l3_irb_socket_mark(b, c);
+	l3_irb_quarantine(b, c);
 	r = l3_irb_rule(b, c, "a host socket, or none");
 	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
 	l3_s_verdict(r, L3_V_ACCEPT, NULL);
@@ -1464,6 +1560,7 @@ static void l3_irb_host_in(struct l3_irb *b)
 	int f;
 
 	l3_irb_socket_mark(b, c);
+	l3_irb_quarantine(b, c);
 	r = l3_irb_rule(b, c, "a host socket, or none");
 	l3_m_eq(r, mk, l3_val_mark(0));
 	l3_s_verdict(r, L3_V_ACCEPT, NULL);
@@ -1487,6 +1584,7 @@ static void l3_irb_lo_shared(struct l3_irb *b)
 	r = l3_irb_rule(b, c, NULL);
 	l3_s_mark(r, b->mask, 0);
 	l3_irb_socket_mark(b, c);
+	l3_irb_quarantine(b, c);
 	r = l3_irb_rule(b, c, "a host socket, or none");
 	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
 	l3_s_verdict(r, L3_V_ACCEPT, NULL);
@@ -1525,7 +1623,7 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	b.ir->cfg = cfg;
 	b.ir->table = cfg->table;
 	b.ir->cgroup_prefix = l3_irb_cgroup_prefix(&b, opts ? opts->cgroup_mount : NULL);
-	if (l3_irb_ids(&b) < 0 || l3_irb_levels(&b, root) < 0) {
+	if (l3_irb_ids(&b) < 0 || l3_irb_levels(&b, root) < 0 || l3_irb_qlevels(&b) < 0) {
 		l3_ir_free(b.ir);
 		return NULL;
 	}
@@ -1536,6 +1634,7 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	l3_irb_addr_sets(&b, AF_INET6);
 	l3_irb_mark_sets(&b);
 	l3_irb_owned_sets(&b);
+	l3_irb_quarantine_set(&b);
 	l3_irb_counter_maps(&b);
 	l3_irb_ns_chains(&b);
 	l3_irb_host_in(&b);

@@ -47,7 +47,7 @@ done <"$tmp/commands"
 # Policy keys, as SPEC.md lists them.
 for key in version table mark_mask queue fail_open max_clients max_clients_per_uid namespaces \
 	   id cgroup interface addresses address adopt loopback ping listen allow_listen max_registrations \
-	   user capabilities expose; do
+	   user capabilities expose quarantine; do
 	if in_bold "$srcdir/man/l3nft.yaml.5" "$key"; then
 		ok "l3nft.yaml.5 documents key $key"
 	else

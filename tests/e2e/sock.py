@@ -3,6 +3,8 @@
 
   sock.py serve LOG READY [--max-time S] SPEC...
       SPEC is PROTO:ADDR:PORT[:reuseport], e.g. tcp:0.0.0.0:5001,
+      (PROTO everywhere: tcp, udp, udplite (datagrams as udp), sctp
+      (a stream as tcp), dccp)
       udp:[::]:5001, tcp:192.0.2.10:5002:reuseport. Binds every SPEC
       (IPv6 sockets are V6ONLY), then creates READY. Each TCP line or UDP
       datagram received is logged to LOG as
@@ -50,6 +52,20 @@ IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
 IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
 
 
+# PROTO -> (socket type, IP protocol); stream ones are served as TCP
+PROTOS = {
+    "tcp": (socket.SOCK_STREAM, 0),
+    "udp": (socket.SOCK_DGRAM, 0),
+    "udplite": (socket.SOCK_DGRAM, 136),
+    "sctp": (socket.SOCK_STREAM, 132),
+    "dccp": (6, 33),  # SOCK_DCCP, IPPROTO_DCCP
+}
+
+
+def stream(proto):
+    return PROTOS[proto][0] != socket.SOCK_DGRAM
+
+
 def split_addr(text):
     """'[::1]:80' or '1.2.3.4:80' -> (addr, rest)."""
     if text.startswith("["):
@@ -86,8 +102,7 @@ class Server:
         parts = rest.split(":")
         port = int(parts[0])
         fam = family_of(addr)
-        kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-        s = socket.socket(fam, kind)
+        s = socket.socket(fam, *PROTOS[proto])
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if "reuseport" in parts[1:]:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -95,31 +110,31 @@ class Server:
             # "dual": a dual-stack socket (IPV6_V6ONLY=0)
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY,
                          0 if "dual" in parts[1:] else 1)
-        if proto == "udp":
+        if not stream(proto):
             if fam == socket.AF_INET:
                 s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
             else:
                 s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
         s.bind((addr, port))
-        if proto == "tcp":
+        if stream(proto):
             s.listen(64)
-            self.sel.register(s, selectors.EVENT_READ, ("listen", port))
+            self.sel.register(s, selectors.EVENT_READ, ("listen", port, proto))
         else:
-            self.sel.register(s, selectors.EVENT_READ, ("udp", port))
+            self.sel.register(s, selectors.EVENT_READ, ("udp", port, proto))
 
     def write(self, proto, laddr, lport, paddr, pport, payload):
         self.log.write("%s %s %d %s %d %s\n" % (proto, laddr, lport, paddr, pport, payload))
 
-    def on_listen(self, s):
+    def on_listen(self, s, proto):
         try:
             c, _ = s.accept()
         except OSError:
             return
         c.setblocking(False)
         self.bufs[c] = b""
-        self.sel.register(c, selectors.EVENT_READ, ("conn", 0))
+        self.sel.register(c, selectors.EVENT_READ, ("conn", 0, proto))
 
-    def on_conn(self, c):
+    def on_conn(self, c, proto):
         try:
             data = c.recv(4096)
         except OSError:
@@ -135,14 +150,14 @@ class Server:
             text = line.decode(errors="replace").strip()
             la, lp = c.getsockname()[:2]
             pa, pp = c.getpeername()[:2]
-            self.write("tcp", la, lp, pa, pp, text)
+            self.write(proto, la, lp, pa, pp, text)
             try:
                 c.sendall(("echo %s\n" % text).encode())
             except OSError:
                 pass
         self.bufs[c] = buf
 
-    def on_udp(self, s, port):
+    def on_udp(self, s, port, proto):
         try:
             data, anc, _, peer = s.recvmsg(4096, 256)
         except OSError:
@@ -156,7 +171,7 @@ class Server:
             elif level == socket.IPPROTO_IPV6 and ctype == IPV6_PKTINFO:
                 local = socket.inet_ntop(socket.AF_INET6, cdata[:16])
                 cmsg = [(level, IPV6_PKTINFO, struct.pack("=16si", cdata[:16], 0))]
-        self.write("udp", local, port, peer[0], peer[1], text)
+        self.write(proto, local, port, peer[0], peer[1], text)
         try:
             s.sendmsg([("echo %s" % text).encode()], cmsg, 0, peer)
         except OSError:
@@ -165,13 +180,13 @@ class Server:
     def run(self, deadline):
         while time.monotonic() < deadline:
             for key, _ in self.sel.select(timeout=0.5):
-                kind, port = key.data
+                kind, port, proto = key.data
                 if kind == "listen":
-                    self.on_listen(key.fileobj)
+                    self.on_listen(key.fileobj, proto)
                 elif kind == "conn":
-                    self.on_conn(key.fileobj)
+                    self.on_conn(key.fileobj, proto)
                 else:
-                    self.on_udp(key.fileobj, port)
+                    self.on_udp(key.fileobj, port, proto)
 
 
 def serve(args):
@@ -215,7 +230,7 @@ def read_line(s):
 
 def connect(proto, dst, port, bind, timeout, sport=0):
     fam = family_of(dst)
-    s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+    s = socket.socket(fam, *PROTOS[proto])
     s.settimeout(timeout)
     if bind or sport:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -233,7 +248,7 @@ def send(args):
     proto, dst, port, payload = args[0], args[1], int(args[2]), args[3]
     try:
         s = connect(proto, dst, port, bind, timeout, sport)
-        if proto == "tcp":
+        if stream(proto):
             s.sendall((payload + "\n").encode())
             return result("reply", read_line(s))
         s.send(payload.encode())
@@ -245,7 +260,7 @@ def send(args):
 def bind_only(args):
     proto, addr, port = args[0], args[1], int(args[2])
     fam = family_of(addr)
-    s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+    s = socket.socket(fam, *PROTOS[proto])
     if fam == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     try:

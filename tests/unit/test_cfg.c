@@ -409,6 +409,43 @@ START_TEST(test_socket_layer)
 }
 END_TEST
 
+START_TEST(test_quarantine)
+{
+	static const char ns[] = "namespaces:\n"
+		"  a: {cgroup: t.slice/a.service, addresses: [192.0.2.1/24]}\n"
+		"  b: {cgroup: u/v/b, addresses: [192.0.2.2/24]}\n";
+	char buf[512];
+	struct l3_cfg *cfg;
+
+	snprintf(buf, sizeof(buf), "version: 1\nquarantine: [/t.slice/, u]\n%s", ns);
+	cfg = l3t_ok(buf);
+	ck_assert_uint_eq(cfg->nquarantine, 2);
+	ck_assert_str_eq(cfg->quarantine[0].cgroup, "t.slice");
+	ck_assert_int_eq(cfg->quarantine[0].cgroup_depth, 1);
+	ck_assert_int_eq(cfg->quarantine[0].pos.line, 2);
+	ck_assert_str_eq(cfg->quarantine[1].cgroup, "u");
+	l3_cfg_free(cfg);
+	l3t_error("version: 1\nquarantine: t.slice\n", 2, 13,
+		  "quarantine expects a list of parent cgroups, got a scalar");
+	l3t_error("version: 1\nquarantine: [/]\n", 2, 14,
+		  "quarantine: cgroup path must name a cgroup below the cgroup2 root");
+	snprintf(buf, sizeof(buf), "version: 1\nquarantine: [t.slice/a.service]\n%s", ns);
+	l3t_error(buf, 2, 14, "quarantine parent 't.slice/a.service' is the cgroup "
+		  "'t.slice/a.service' of namespace 'a' (line 4): a parent must hold namespaces, "
+		  "not be one");
+	snprintf(buf, sizeof(buf), "version: 1\nquarantine: [t.slice/a.service/x]\n%s", ns);
+	l3t_error(buf, 2, 14, "quarantine parent 't.slice/a.service/x' is inside cgroup "
+		  "'t.slice/a.service' of namespace 'a' (line 4): a parent must hold namespaces, "
+		  "not be one");
+	snprintf(buf, sizeof(buf), "version: 1\nquarantine: [t]\n%s", ns);
+	l3t_error(buf, 2, 14, "quarantine parent 't' holds no namespace's cgroup: list the "
+		  "parent of the namespaces' cgroups (e.g. tenants.slice for "
+		  "tenants.slice/web.service)");
+	snprintf(buf, sizeof(buf), "version: 1\nquarantine: [u, u/]\n%s", ns);
+	l3t_error(buf, 2, 17, "quarantine lists 'u' twice (line 2)");
+}
+END_TEST
+
 START_TEST(test_err_type_bool)
 {
 	l3t_error("version: 1\nfail_open: yes\n", 2, 12,
@@ -1371,6 +1408,7 @@ Suite *l3_suite_cfg(void)
 	tcase_add_test(err, test_err_id_repeated);
 	tcase_add_test(err, test_err_id_range);
 	tcase_add_test(err, test_err_mark_mask);
+	tcase_add_test(err, test_quarantine);
 	tcase_add_test(err, test_err_ns_name);
 	tcase_add_test(err, test_err_ns_name_body);
 	tcase_add_test(err, test_err_table_name);

@@ -221,7 +221,7 @@ START_TEST(test_element_counts)
 			      l3t_set(b.ir, want[i].set)->elems.len, want[i].n);
 	/* 3 per namespace, then host_refused, loopback_refused, not_owner,
 	 * loopback_martian and protocol_refused */
-	ck_assert_uint_eq(b.ir->counters.len, 3 * 3 + 5);
+	ck_assert_uint_eq(b.ir->counters.len, 3 * 3 + 6);
 	l3t_free(&b);
 }
 END_TEST
@@ -586,6 +586,70 @@ START_TEST(test_protocols)
 }
 END_TEST
 
+/* The rules that follow a chain's socket lookups: mark 0 and the
+ * socket's ancestor at the parent's level in @quarantine, then drop. */
+static size_t l3t_quarantine_rules(const struct l3_ir_chain *c, int level)
+{
+	const struct l3_ir_rule *r = c->rules.items;
+	size_t i, n = 0;
+
+	for (i = 0; i < c->rules.len; i++) {
+		if (r[i].nm != 2 || r[i].m[1].op != L3_OP_IN_SET ||
+		    strcmp(r[i].m[1].set, L3_IR_SET_QUARANTINE))
+			continue;
+		ck_assert_int_eq(r[i].m[0].key.e[0].sel, L3_SEL_MARK);
+		ck_assert_uint_eq(r[i].m[0].val.u.mark, 0);
+		ck_assert_int_eq(r[i].m[1].key.e[0].sel, L3_SEL_SOCKET_CGROUP);
+		ck_assert_int_eq(r[i].m[1].key.e[0].level, level);
+		ck_assert_int_eq(r[i].s[r[i].ns - 1].verdict.u.verdict.code, L3_V_DROP);
+		n++;
+	}
+	return n;
+}
+
+START_TEST(test_quarantine)
+{
+	static const char yaml[] = "version: 1\nquarantine: [tenants.slice]\nnamespaces:\n"
+		"  a: {cgroup: tenants.slice/a.service, addresses: [192.0.2.1/24]}\n"
+		"  b: {cgroup: tenants.slice/b.service, addresses: [192.0.2.2/24]}\n";
+	static const char *const chains[] = { "output", "host_in", "lo_shared", "conn_host" };
+	const uint64_t qids[] = { 4242 }, cg[] = { 7, 8 };
+	struct l3_ir_live live = { .cgroup_ids = cg, .quarantine_ids = qids };
+	struct l3_ir_opts opts = { .cgroup_mount = "/sys/fs/cgroup", .cgroup_root_level = 1,
+				   .live = &live };
+	struct l3t_built b = l3t_build_opts(yaml, &opts);
+	const struct l3_ir_set *s = l3t_set(b.ir, L3_IR_SET_QUARANTINE);
+	size_t i;
+
+	ck_assert_uint_eq(s->elems.len, 1);
+	ck_assert_uint_eq(l3t_elem(s, 0)->key[0].u.cg.id, 4242);
+	ck_assert_int_eq(l3t_elem(s, 0)->pos.line, 2);
+	/* one level below the namespaces, plus the mount's own depth */
+	ck_assert_int_eq(b.ir->nqlevels, 1);
+	ck_assert_int_eq(b.ir->qlevels[0], 2);
+	for (i = 0; i < L3_ARRAY_SIZE(chains); i++)
+		ck_assert_msg(l3t_quarantine_rules(l3_ir_find_chain(b.ir, chains[i]), 2) == 1,
+			      "%s has no quarantine rule", chains[i]);
+	/* the input chain proper sees only namespace-marked packets there */
+	ck_assert_uint_eq(l3t_quarantine_rules(l3_ir_find_chain(b.ir, "input"), 2), 0);
+	ck_assert_uint_eq(b.ir->quarantine_missing.len, 0);
+	l3t_free(&b);
+
+	/* a parent that does not exist: no element, noted for a warning */
+	live.quarantine_ids = (const uint64_t[]){ 0 };
+	b = l3t_build_opts(yaml, &opts);
+	ck_assert_uint_eq(l3t_set(b.ir, L3_IR_SET_QUARANTINE)->elems.len, 0);
+	ck_assert_uint_eq(b.ir->quarantine_missing.len, 1);
+	l3t_free(&b);
+
+	/* without quarantine: no set, no rules */
+	b = l3t_build(l3t_policy);
+	ck_assert_ptr_null(l3_ir_find_set(b.ir, L3_IR_SET_QUARANTINE));
+	ck_assert_uint_eq(l3t_quarantine_rules(l3_ir_find_chain(b.ir, "output"), 1), 0);
+	l3t_free(&b);
+}
+END_TEST
+
 /* A file without namespaces gives a table that changes nothing. */
 START_TEST(test_empty_policy)
 {
@@ -593,7 +657,7 @@ START_TEST(test_empty_policy)
 	size_t i;
 
 	ck_assert_int_eq(b.ir->nlevels, 0);
-	ck_assert_uint_eq(b.ir->counters.len, 5);
+	ck_assert_uint_eq(b.ir->counters.len, 6);
 	for (i = 0; i < b.ir->sets.len; i++)
 		ck_assert_uint_eq(L3_IR_SET(b.ir, i)->elems.len, 0);
 	ck_assert_ptr_nonnull(l3_ir_find_chain(b.ir, "input"));
@@ -792,6 +856,7 @@ Suite *l3_suite_ir(void)
 	tcase_add_test(tc, test_queue);
 	tcase_add_test(tc, test_empty_policy);
 	tcase_add_test(tc, test_protocols);
+	tcase_add_test(tc, test_quarantine);
 	tcase_add_test(tc, test_no_opts);
 	tcase_add_test(tc, test_positions);
 	suite_add_tcase(s, tc);

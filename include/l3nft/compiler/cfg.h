@@ -105,6 +105,18 @@ struct l3_ns {
 	struct l3_pos expose_pos;
 };
 
+/*
+ * A `quarantine` entry: a parent cgroup that holds only namespaces. A
+ * socket below it whose cgroup is no namespace the table knows (e.g. a
+ * namespace's cgroup made anew while l3nftd was down) is refused instead
+ * of counting as the host's.
+ */
+struct l3_quarantine {
+	const char *cgroup;		/* normalised, as a namespace's */
+	int cgroup_depth;		/* path components */
+	struct l3_pos pos;
+};
+
 struct l3_cfg {
 	struct l3_arena *arena;
 	const char *file;
@@ -122,6 +134,8 @@ struct l3_cfg {
 	struct l3_pos socket_layer_pos;
 	struct l3_ns *ns;		/* in file order */
 	size_t nns;
+	struct l3_quarantine *quarantine;	/* in file order */
+	size_t nquarantine;
 };
 
 /*

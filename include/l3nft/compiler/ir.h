@@ -259,6 +259,10 @@ struct l3_ir_live {
 	/* Listen set elements registered at run time, kept in the table. */
 	const struct l3_ir_listener *listeners;
 	size_t nlisteners;
+	/* Per `quarantine` entry (policy order): its cgroup's id, 0 when it
+	 * does not exist (no element; listed in ir->quarantine_missing).
+	 * NULL: not resolved, as in the text form. */
+	const uint64_t *quarantine_ids;
 };
 
 /* Build options that are facts about the machine, not the policy. */
@@ -286,6 +290,11 @@ struct l3_ir {
 	int levels[L3_IR_LEVELS_MAX];	/* distinct cgroup levels in use, ascending */
 	int nlevels;
 	struct l3_vec missing;		/* const struct l3_ns *: cgroup not found */
+	/* distinct levels of the quarantine parents, ascending */
+	int qlevels[L3_IR_LEVELS_MAX];
+	int nqlevels;
+	/* const struct l3_quarantine *: parent cgroup not found */
+	struct l3_vec quarantine_missing;
 	uint32_t *ids;			/* per namespace (policy order): its id */
 };
 
@@ -330,6 +339,10 @@ uint32_t l3_ir_ns_mark(const struct l3_ir *ir, const struct l3_ns *ns);
 #define L3_IR_COUNTER_NOT_OWNER "not_owner"
 /* a namespace's packets of a protocol the policy does not allow it */
 #define L3_IR_COUNTER_PROTOCOL_REFUSED "protocol_refused"
+/* parent cgroups that hold only namespaces (`quarantine`): cgroupsv2 */
+#define L3_IR_SET_QUARANTINE "quarantine"
+/* packets of sockets below a quarantine parent in no known namespace */
+#define L3_IR_COUNTER_QUARANTINED "quarantined"
 /* 127.0.0.0/8 or ::1 arriving on another interface than lo */
 #define L3_IR_COUNTER_LOOPBACK_MARTIAN "loopback_martian"
 

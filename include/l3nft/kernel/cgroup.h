@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "l3nft/compiler/cfg.h"
+#include "l3nft/compiler/diag.h"
 
 struct l3_cgroup_mount {
 	char path[4096];	/* where cgroup2 is mounted */
@@ -32,5 +33,19 @@ int l3_cgroup_make(const char *mount, const char *path);
 
 /* The cgroup id of each namespace of @cfg into @ids (policy order). */
 void l3_cgroup_ids(const char *mount, const struct l3_cfg *cfg, uint64_t *ids);
+
+/* The cgroup id of each `quarantine` parent of @cfg into @ids (policy
+ * order; 0 when it does not exist). */
+void l3_cgroup_quarantine_ids(const char *mount, const struct l3_cfg *cfg, uint64_t *ids);
+
+/*
+ * Whether each existing `quarantine` parent holds only namespaces: every
+ * cgroup below it is a namespace's cgroup, inside one, or on the way to
+ * one, and none of the cgroups on the way holds processes itself. Each
+ * offender is an error in @diag, named. 0 when all are fine, -1 otherwise
+ * (errno set when the directory could not be read).
+ */
+int l3_cgroup_quarantine_check(const char *mount, const struct l3_cfg *cfg,
+			       struct l3_diag *diag);
 
 #endif
