@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
@@ -21,6 +22,7 @@
 #include "l3nft/compiler/ir.h"
 #include "l3nft/kernel/alias.h"
 #include "l3nft/kernel/cgroup.h"
+#include "l3nft/kernel/ctl.h"
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
@@ -474,6 +476,26 @@ static int l3_apply_lock(struct l3_diag *diag)
 	return fd;
 }
 
+/* A running l3nftd re-reads the table just replaced and fixes its cgroup
+ * ids (ctl.h "resync"); asked after the lock is released, as l3nftd takes
+ * it. No daemon (no socket, or nobody behind it) is not worth a word. */
+static void l3_apply_tell_daemon(FILE *log)
+{
+	struct l3_ctl_req req = { .verb = L3_CTL_RESYNC };
+	char path[108], err[256] = "";
+	struct stat sb;
+	int rc;
+
+	if (!l3_runpath(path, sizeof(path), L3_CONTROL_NAME) || stat(path, &sb) < 0 ||
+	    !S_ISSOCK(sb.st_mode))
+		return;
+	rc = l3_ctl_request(&req, log, err, sizeof(err));
+	if (rc == 0 || (rc < 0 && (errno == ECONNREFUSED || errno == ENOENT)))
+		return;
+	fprintf(log, "note: l3nftd was not told of the new table (%s); it re-checks the "
+		     "cgroup ids within 5 s\n", err);
+}
+
 enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 			struct l3_diag *diag)
 {
@@ -523,6 +545,8 @@ sock_layer:
 out:
 	l3_plan_free(&p);
 	close(lock);
+	if (st == L3_OK && !o->dry_run)
+		l3_apply_tell_daemon(o->log);
 	return st;
 }
 
