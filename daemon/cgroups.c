@@ -301,11 +301,13 @@ int l3d_cgroups_reconcile(struct l3d *d)
 				l3d_log("sync", "updating the listener sets failed");
 		}
 	}
-	if (rc == 0 && l3d_cg_apply_dirty(d) == 0) {
-		for (i = 0; i < d->cfg->nns; i++)
-			d->cg_dirty[i] = false;
-		d->cg_pending = false;
-	}
+	if (rc == 0 && l3d_cg_apply_dirty(d) < 0)
+		rc = -1;
+	/* done, or failed (no table, say): the periodic pass tries again;
+	 * only a busy lock is worth the quick retry */
+	for (i = 0; i < d->cfg->nns; i++)
+		d->cg_dirty[i] = false;
+	d->cg_pending = false;
 	if (lock >= 0)
 		close(lock);
 	return rc;
