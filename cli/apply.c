@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
@@ -26,6 +27,7 @@
 #include "l3nft/compiler/ir.h"
 #include "l3nft/kernel/alias.h"
 #include "l3nft/kernel/cgroup.h"
+#include "l3nft/kernel/ctl.h"
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
@@ -775,6 +777,24 @@ static enum l3_status l3_plan_commit(struct l3_plan *p, const struct l3_apply_op
 			      : p->replace ? "table replaced whole" : "changes only",
 		p->nadd, p->nstale);
 	return L3_OK;
+/* A running l3nftd re-reads the table just replaced and fixes its cgroup
+ * ids (ctl.h "resync"); asked after the lock is released, as l3nftd takes
+ * it. No daemon (no socket, or nobody behind it) is not worth a word. */
+static void l3_apply_tell_daemon(FILE *log)
+{
+	struct l3_ctl_req req = { .verb = L3_CTL_RESYNC };
+	char path[108], err[256] = "";
+	struct stat sb;
+	int rc;
+
+	if (!l3_runpath(path, sizeof(path), L3_CONTROL_NAME) || stat(path, &sb) < 0 ||
+	    !S_ISSOCK(sb.st_mode))
+		return;
+	rc = l3_ctl_request(&req, log, err, sizeof(err));
+	if (rc == 0 || (rc < 0 && (errno == ECONNREFUSED || errno == ENOENT)))
+		return;
+	fprintf(log, "note: l3nftd was not told of the new table (%s); it re-checks the "
+		     "cgroup ids within 5 s\n", err);
 }
 
 enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
@@ -819,6 +839,8 @@ enum l3_status l3_apply(const struct l3_cfg *cfg, const struct l3_apply_opts *o,
 out:
 	l3_plan_free(&p);
 	close(lock);
+	if (st == L3_OK && !o->dry_run)
+		l3_apply_tell_daemon(o->log);
 	return st;
 }
 

@@ -1,8 +1,12 @@
 /*
  * cgroup tracking: a namespace's cgroup may appear after apply, vanish,
  * or be created anew with a new id (systemd does this on every restart of
- * a unit). inotify on the cgroup2 tree tells us when; each change updates
- * only that namespace's elements of cgroup_lN and member_lN.
+ * a unit). inotify on the cgroup2 tree tells us when; each change marks
+ * that namespace dirty, and the dirty ones are brought in line -- their
+ * elements of cgroup_lN and member_lN, and the socket layer's l3_cgroup
+ * map -- against what the kernel holds, read under the apply lock, never
+ * against a cache: an apply that read a cgroup's id just before the
+ * cgroup was made anew cannot leave the old id behind.
  */
 #include "config.h"
 
@@ -16,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "l3nft/kernel/cgmember.h"
+#include "l3nft/kernel/rundir.h"
+#include "l3nft/kernel/sock_maps.h"
 #include "l3nftd.h"
 
 #define L3D_INO_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVED_FROM | \
@@ -111,13 +117,20 @@ static void l3d_rearm(struct l3d *d)
 
 int l3d_cgroups_open(struct l3d *d)
 {
+	size_t i;
+
 	/* a new policy: its ids come with the next read of the table */
 	free(d->ids);
 	d->ids = NULL;
-	free(d->cg_ids);
-	d->cg_ids = calloc(d->cfg->nns + 1, sizeof(*d->cg_ids));
-	if (!d->cg_ids)
+	free(d->cg_dirty);
+	d->cg_dirty = calloc(d->cfg->nns + 1, sizeof(*d->cg_dirty));
+	if (!d->cg_dirty)
 		return -1;
+	for (i = 0; i < d->cfg->nns; i++)
+		d->cg_dirty[i] = true;
+	d->cg_pending = true;
+	if (l3_sock_maps_dir(d->sl_dir, sizeof(d->sl_dir)) < 0)
+		d->sl_dir[0] = '\0';
 	d->ino_fd = -1;
 	l3d_rearm(d);
 	return d->ino_fd < 0 ? -1 : 0;
@@ -130,47 +143,180 @@ static uint32_t l3d_ns_mark(const struct l3d *d, const struct l3_ns *ns)
 	return l3_cfg_mark(d->cfg, d->ids ? d->ids[ns - d->cfg->ns] : ns->id);
 }
 
-/* Moves one namespace from cgroup id @old to @now in both sets. */
-static int l3d_cg_update(struct l3d *d, const struct l3_ns *ns, uint64_t old, uint64_t now)
+/* The first of the table's members (sorted by mark) with mark @mark. */
+static size_t l3d_members_from(const struct l3d_member *mv, size_t mn, uint32_t mark)
 {
+	size_t lo = 0, hi = mn;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mv[mid].mark < mark)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Brings namespace @i's elements of cgroup_lN and member_lN in line with
+ * its cgroup's id @now, starting from what the table holds (@mv, @mn):
+ * every other id of the namespace goes (an old cgroup's, or one an apply
+ * read just before the cgroup was made anew), @now is added if missing.
+ */
+static int l3d_cg_fix(struct l3d *d, size_t i, uint64_t now, const struct l3d_member *mv,
+		      size_t mn)
+{
+	const struct l3_ns *ns = &d->cfg->ns[i];
 	struct l3_cgmember m = {
 		.ns = ns,
 		.mark = l3d_ns_mark(d, ns),
 		.level = ns->cgroup_depth + d->mnt.root_level,
 	};
+	size_t j = l3d_members_from(mv, mn, m.mark), stale = 0;
+	bool have = false;
+	int rc = 0;
 
-	if (l3_cgmember_move(d->nft, d->ir, &m, old, now) < 0) {
-		l3d_log("table", "namespace %s: cgroup elements: %s", ns->name, strerror(errno));
-		return -1;
+	for (; j < mn && mv[j].mark == m.mark; j++) {
+		if (mv[j].id == now) {
+			have = true;
+			continue;
+		}
+		if (l3_cgmember_move(d->nft, d->ir, &m, mv[j].id, 0) < 0 && errno != ENOENT)
+			rc = -1;
+		stale++;
 	}
-	return 0;
+	if (now && !have && l3_cgmember_move(d->nft, d->ir, &m, 0, now) < 0)
+		rc = -1;
+	if (rc < 0)
+		l3d_log("table", "namespace %s: cgroup elements: %s", ns->name, strerror(errno));
+	else if (stale || (now && !have))
+		l3d_log("cgroup", "namespace %s: cgroup %s %s%s", ns->name, ns->cgroup,
+			now ? "is there (again)" : "is gone",
+			stale ? "; the table's old id removed" : "");
+	return rc;
 }
 
-/* Brings namespace @i's elements in line with its cgroup's id now. */
-static int l3d_cg_check(struct l3d *d, size_t i)
+/* The same for the socket layer's l3_cgroup map (when it is attached):
+ * the dirty namespaces' ids now, in @now (policy order). */
+static void l3d_cg_bpf(struct l3d *d, const uint64_t *now)
 {
-	const struct l3_ns *ns = &d->cfg->ns[i];
-	uint64_t now = l3_cgroup_id(d->mnt.path, ns->cgroup);
+	struct l3_sock_cgroup *v;
+	size_t i, n = 0, changes = 0;
 
-	if (now == d->cg_ids[i])
-		return 0;
-	if (l3d_cg_update(d, ns, d->cg_ids[i], now) < 0)
+	if (!d->ids || !d->sl_dir[0] || !l3_sock_maps_attached(d->sl_dir))
+		return;
+	v = calloc(d->cfg->nns + 1, sizeof(*v));
+	if (!v)
+		return;
+	for (i = 0; i < d->cfg->nns; i++)
+		if (d->cg_dirty[i]) {
+			v[n].ns = d->ids[i];
+			v[n++].cgroup = now[i];
+		}
+	if (l3_sock_maps_set_cgroups(d->sl_dir, v, n, &changes) < 0 && errno != ENOENT)
+		l3d_log("bpf", "socket layer: updating l3_cgroup in %s: %s", d->sl_dir,
+			strerror(errno));
+	else if (changes)
+		l3d_log("bpf", "socket layer: %zu cgroup id(s) updated", changes);
+	free(v);
+}
+
+/* Reads the table's member elements and fixes every dirty namespace. */
+static int l3d_cg_apply_dirty(struct l3d *d)
+{
+	struct l3d_member *mv = NULL;
+	uint64_t *now;
+	size_t mn = 0, i;
+	int rc = 0;
+
+	if (l3d_table_members(d, &mv, &mn) < 0) {
+		l3d_log("table", "reading the member sets of inet %s: %s", d->cfg->table,
+			strerror(errno));
 		return -1;
-	l3d_log("cgroup", "namespace %s: cgroup %s %s", ns->name, ns->cgroup,
-		now ? "is there (again)" : "is gone");
-	d->cg_ids[i] = now;
-	return 0;
+	}
+	now = calloc(d->cfg->nns + 1, sizeof(*now));
+	if (!now) {
+		free(mv);
+		return -1;
+	}
+	for (i = 0; i < d->cfg->nns; i++) {
+		if (!d->cg_dirty[i])
+			continue;
+		now[i] = l3_cgroup_id(d->mnt.path, d->cfg->ns[i].cgroup);
+		if (l3d_cg_fix(d, i, now[i], mv, mn) < 0)
+			rc = -1;
+	}
+	l3d_cg_bpf(d, now);
+	free(now);
+	free(mv);
+	return rc;
+}
+
+bool l3d_cgroups_pending(const struct l3d *d)
+{
+	return d->cg_pending;
+}
+
+void l3d_cgroups_mark_all(struct l3d *d, bool table)
+{
+	size_t i;
+
+	for (i = 0; d->cg_dirty && i < d->cfg->nns; i++)
+		d->cg_dirty[i] = true;
+	d->cg_pending = true;
+	if (table)
+		d->table_stale = true;
+}
+
+/*
+ * Under the apply lock, so no apply replaces the table between our read
+ * and our update: re-reads the table when it was replaced (ids, listen
+ * elements), then fixes the dirty namespaces against the member elements
+ * the kernel holds now. When apply holds the lock, nothing is done and 1
+ * is returned: the loop tries again shortly, so the fan-out never waits
+ * for an apply.
+ */
+int l3d_cgroups_reconcile(struct l3d *d)
+{
+	int lock, rc = 0;
+	size_t i;
+
+	if (!d->cg_pending)
+		return 0;
+	lock = l3_rundir_lock_try();
+	if (lock < 0 && errno == EWOULDBLOCK)
+		return 1;
+	if (lock < 0)
+		l3d_log("lock", "the apply lock in %s: %s; updating without it", l3_rundir(),
+			strerror(errno));
+	if (d->table_stale) {
+		if (l3d_table_read(d) < 0) {
+			l3d_log("table", "reading table inet %s: %s", d->cfg->table, strerror(errno));
+			rc = -1;
+		} else {
+			d->table_stale = false;
+			if (l3d_reg_sync(d) < 0)
+				l3d_log("sync", "updating the listener sets failed");
+		}
+	}
+	if (rc == 0 && l3d_cg_apply_dirty(d) < 0)
+		rc = -1;
+	/* done, or failed (no table, say): the periodic pass tries again;
+	 * only a busy lock is worth the quick retry */
+	for (i = 0; i < d->cfg->nns; i++)
+		d->cg_dirty[i] = false;
+	d->cg_pending = false;
+	if (lock >= 0)
+		close(lock);
+	return rc;
 }
 
 int l3d_cgroups_sync(struct l3d *d)
 {
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < d->cfg->nns; i++)
-		if (l3d_cg_check(d, i) < 0)
-			rc = -1;
-	return rc;
+	l3d_cgroups_mark_all(d, false);
+	return l3d_cgroups_reconcile(d) < 0 ? -1 : 0;
 }
 
 /* Directory @path (below the mount) appeared or went: only the namespaces
@@ -190,7 +336,8 @@ static void l3d_cg_changed(struct l3d *d, const char *path)
 		if (rlen && (strncmp(cg, rel, rlen) || (cg[rlen] != '\0' && cg[rlen] != '/')))
 			continue;
 		l3d_watch_ns(d, &d->cfg->ns[i]);
-		l3d_cg_check(d, i);
+		d->cg_dirty[i] = true;
+		d->cg_pending = true;
 	}
 }
 
@@ -228,12 +375,16 @@ void l3d_cgroups_event(struct l3d *d)
 	}
 	if (full) {
 		l3d_rearm(d);
-		l3d_cgroups_sync(d);
+		l3d_cgroups_mark_all(d, false);
 	}
+	/* one read of the table for the whole batch of events */
+	l3d_cgroups_reconcile(d);
 }
 
 void l3d_cgroups_free(struct l3d *d)
 {
+	free(d->cg_dirty);
+	d->cg_dirty = NULL;
 	while (d->nwatches)
 		free(d->watches[--d->nwatches].path);
 	free(d->watches);

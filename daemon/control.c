@@ -467,6 +467,25 @@ static const char *l3d_handle(struct l3d *d, const struct l3d_client *c,
 	return NULL;
 }
 
+/*
+ * "resync": an apply replaced the table. Only an administrator may ask
+ * (each costs a read of the whole table); the work is done before the
+ * answer when the apply lock is free (apply asks after releasing it), so
+ * `l3nft apply` returns with the ids already fixed.
+ */
+static const char *l3d_resync(struct l3d *d, const struct l3d_client *c)
+{
+	if (l3d_peer_admin(c->pid, c->uid) != 1 || !l3d_peer_alive(c))
+		return "permission denied: only an administrator (root with CAP_NET_ADMIN) "
+		       "may ask for a resync";
+	l3d_cgroups_mark_all(d, true);
+	if (l3d_cgroups_reconcile(d) < 0)
+		return "resync failed (see l3nftd's log); it is tried again within 5 s";
+	l3d_logp(LOG_INFO, "resync", "resync asked by uid %u pid %d", (unsigned)c->uid,
+		 (int)c->pid);
+	return NULL;
+}
+
 void l3d_control_client(struct l3d *d, int fd)
 {
 	char buf[L3_CTL_MAX + 1], reply[L3_CTL_MAX + 300], why_buf[256];
@@ -489,8 +508,12 @@ void l3d_control_client(struct l3d *d, int fd)
 				l3d_close_client(d, fd);
 			return;
 		}
-		why = l3d_handle(d, c, &req, why_buf, sizeof(why_buf));
-		l3d_note_reg(c, &req, why);
+		if (req.verb == L3_CTL_RESYNC) {
+			why = l3d_resync(d, c);
+		} else {
+			why = l3d_handle(d, c, &req, why_buf, sizeof(why_buf));
+			l3d_note_reg(c, &req, why);
+		}
 	}
 	if (why)
 		n = snprintf(reply, sizeof(reply), "error: %s\n", why);

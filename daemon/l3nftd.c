@@ -15,6 +15,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <syslog.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -29,6 +30,7 @@
 #include "l3nftd.h"
 
 #define L3D_RESYNC_MS 5000	/* cgroups and addresses re-checked even without events */
+#define L3D_RETRY_MS 20		/* a cgroup fix put off by an apply holding the lock */
 
 /* systemd's notify protocol, without libsystemd: one datagram. */
 static void l3d_notify(const char *state)
@@ -95,12 +97,12 @@ static int l3d_load(struct l3d *d)
 	return 0;
 }
 
-/* What the table holds now: the namespaces' ids, listen elements and the
- * cgroup ids. */
-static int l3d_read_table(struct l3d *d)
+/* What the table holds now: the namespaces' ids and listen elements (its
+ * cgroup ids are read where they are fixed, cgroups.c). */
+int l3d_table_read(struct l3d *d)
 {
 	struct l3_live lv;
-	size_t i, j;
+	size_t i;
 
 	if (l3_live_read(d->nft, d->cfg->table, &lv) < 0)
 		return -1;
@@ -121,18 +123,9 @@ static int l3d_read_table(struct l3d *d)
 	for (i = 0; d->kset && i < lv.nelems; i++) {
 		const struct l3_live_elem *e = &lv.elems[i];
 		struct l3d_dest *x = &d->kset[d->nkset];
-		uint32_t mark;
-		uint64_t id;
 
-		if (!strncmp(e->set, L3_IR_SET_MEMBER_PREFIX, sizeof(L3_IR_SET_MEMBER_PREFIX) - 1) &&
-		    e->len == 12) {
-			memcpy(&mark, e->key, 4);
-			memcpy(&id, e->key + 4, 8);
-			for (j = 0; j < d->cfg->nns; j++)
-				if (l3_cfg_mark(d->cfg, d->ids[j]) == mark)
-					d->cg_ids[j] = id;
+		if (!strncmp(e->set, L3_IR_SET_MEMBER_PREFIX, sizeof(L3_IR_SET_MEMBER_PREFIX) - 1))
 			continue;
-		}
 		x->family = !strcmp(e->set, L3_IR_SET_LISTEN4) ? AF_INET : AF_INET6;
 		if (e->len != (x->family == AF_INET ? 8u : 20u))
 			continue;
@@ -208,12 +201,14 @@ static int l3d_reload(struct l3d *d)
 		return -1;
 	}
 	l3d_requeue(d, old_queue, old_fail_open);
-	if (l3d_cgroups_open(d) < 0 || l3d_read_table(d) < 0)
+	if (l3d_cgroups_open(d) < 0 || l3d_table_read(d) < 0)
 		l3d_log("reload", "reading table inet %s: %s", d->cfg->table, strerror(errno));
 	l3d_registry_init(d);
 	l3d_reg_sync(d);
 	l3d_reg_save(d);
-	l3d_cgroups_sync(d);
+	/* read again under the apply lock: an apply may have run meanwhile */
+	l3d_cgroups_mark_all(d, true);
+	l3d_cgroups_reconcile(d);
 	l3d_addrs_sync(d);
 	l3d_notify("READY=1");
 	l3d_say(LOG_NOTICE, "reload: done, %zu namespaces, %zu registrations", d->cfg->nns,
@@ -268,7 +263,7 @@ static int l3d_setup(struct l3d *d)
 		l3d_say(LOG_ERR, "setup: %s", strerror(errno));
 		return -1;
 	}
-	if (l3d_read_table(d) < 0) {
+	if (l3d_table_read(d) < 0) {
 		l3d_say(LOG_ERR, "table inet %s: %s (run `l3nft apply` first)", d->cfg->table,
 			strerror(errno));
 		return -1;
@@ -290,22 +285,38 @@ static int l3d_setup(struct l3d *d)
 	if (l3d_reg_sync(d) < 0)
 		l3d_log("sync", "updating the listener sets failed");
 	l3d_reg_save(d);
-	l3d_cgroups_sync(d);
+	l3d_cgroups_mark_all(d, true);
+	l3d_cgroups_reconcile(d);
 	l3d_addrs_sync(d);
 	return 0;
+}
+
+/* How long epoll may wait: a fix the apply lock put off is tried again
+ * soon; otherwise until the next periodic re-check. */
+static int l3d_timeout(const struct l3d *d, time_t last)
+{
+	time_t left = last + L3D_RESYNC_MS / 1000 - time(NULL);
+
+	if (l3d_cgroups_pending(d))
+		return L3D_RETRY_MS;
+	return left <= 0 ? 0 : (int)left * 1000;
 }
 
 static void l3d_loop(struct l3d *d)
 {
 	struct epoll_event evs[32];
+	time_t last = time(NULL);
 	int n, i;
 
 	while (!d->stop) {
-		n = epoll_wait(d->epfd, evs, 32, L3D_RESYNC_MS);
+		n = epoll_wait(d->epfd, evs, 32, l3d_timeout(d, last));
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n == 0) {
-			l3d_cgroups_sync(d);
+		/* by the clock, not by an idle loop: a busy queue must not
+		 * keep the re-check from running */
+		if (time(NULL) - last >= L3D_RESYNC_MS / 1000) {
+			last = time(NULL);
+			l3d_cgroups_mark_all(d, false);
 			l3d_control_sweep(d);
 			l3d_addrs_sync(d);	/* events can be lost (ENOBUFS) */
 		}
@@ -325,6 +336,7 @@ static void l3d_loop(struct l3d *d)
 			else
 				l3d_control_client(d, fd);
 		}
+		l3d_cgroups_reconcile(d);
 	}
 }
 
@@ -336,7 +348,6 @@ static void l3d_free(struct l3d *d)
 	l3d_groups_free(d);
 	l3d_reg_free(&d->reg);
 	free(d->kset);
-	free(d->cg_ids);
 	free(d->ids);
 	l3d_cgroups_free(d);
 	l3d_addrs_close(d);

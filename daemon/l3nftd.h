@@ -60,7 +60,10 @@ struct l3d {
 	struct l3d_registry reg;
 	struct l3d_dest *kset;		/* listen set elements as the kernel has them */
 	size_t nkset;
-	uint64_t *cg_ids;		/* per namespace: the cgroup id in the table */
+	bool *cg_dirty;			/* per namespace: its cgroup changed, not yet fixed */
+	bool cg_pending;		/* some namespace is dirty */
+	bool table_stale;		/* apply replaced the table: read ids and sets again */
+	char sl_dir[128];		/* the socket layer's pin directory (kernel/sock_maps.h) */
 	uint32_t *ids;			/* per namespace: its id in the table */
 	unsigned *ns_ifindex;		/* per namespace: its interface now (0: none) */
 	struct mnl_socket *nfq;
@@ -148,7 +151,16 @@ void l3d_addrs_event(struct l3d *d);
 
 /* cgroups.c */
 int l3d_cgroups_open(struct l3d *d);
-int l3d_cgroups_sync(struct l3d *d);	/* re-resolve ids, update the table */
+/* Every namespace re-checked now, against the live table and the socket
+ * layer's map (see l3d_cgroups_reconcile). */
+int l3d_cgroups_sync(struct l3d *d);
+/* Marks every namespace to be re-checked; @table: the table was replaced,
+ * read its ids and listen elements again first. */
+void l3d_cgroups_mark_all(struct l3d *d, bool table);
+/* Fixes what is marked, under the apply lock: 0 done, 1 the lock is busy
+ * (try again soon), -1 failed (tried again at the next resync). */
+int l3d_cgroups_reconcile(struct l3d *d);
+bool l3d_cgroups_pending(const struct l3d *d);
 void l3d_cgroups_event(struct l3d *d);
 void l3d_cgroups_free(struct l3d *d);	/* the watch table */
 
@@ -157,5 +169,16 @@ int l3d_table_elems(struct l3d *d, const char *set, const struct l3_ir_elem *add
 		    size_t nadd, const struct l3_ir_elem *del, size_t ndel);
 /* Is the policy's table loaded? (false only when the kernel says ENOENT) */
 bool l3d_table_exists(struct l3d *d);
+/* One element of a member_lN set: a namespace's mark and a cgroup id. */
+struct l3d_member {
+	uint32_t mark;
+	uint64_t id;
+};
+/* Every member_lN element the kernel holds now, sorted by mark (malloc'd
+ * into *@out). 0, or -1 with errno. */
+int l3d_table_members(struct l3d *d, struct l3d_member **out, size_t *n);
+
+/* l3nftd.c: the table's namespace ids and listen elements, read again. */
+int l3d_table_read(struct l3d *d);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * The NFQUEUE consumer (libnetfilter_queue's libmnl API). Every datagram
- * the table queues is fanned out and then dropped; drops are batched into
- * one verdict per burst, sent when the socket runs dry.
+ * the table queues is fanned out; then the original goes on to the host's
+ * own sockets when the socket layer is attached, else it is dropped (see
+ * l3d_verdict). Verdicts are batched into one per burst, sent when the
+ * socket runs dry.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include "l3nft/kernel/sock_maps.h"
 #include "l3nftd.h"
 
 #define L3D_QUEUE_MAXLEN 4096
@@ -191,13 +194,31 @@ static int l3d_queue_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* One verdict for every packet up to @id: they are all dropped, in order. */
+/*
+ * What becomes of the originals once the copies are out. With the socket
+ * layer attached, no namespace socket is wildcard-bound (bind4/6 rewrite
+ * or refuse it) and its cgroup_skb ingress program drops, at every
+ * namespace socket, whatever is not for the namespace's own addresses --
+ * a group or broadcast address never is -- whichever way the kernel picked
+ * the socket (bound to the group itself, or wildcard-bound before the
+ * programs were attached). So the original may go on, to the host's own
+ * sockets (avahi, DHCP). Without the layer, a namespace's INADDR_ANY
+ * socket would get it: it is dropped, as before. Asked per burst (one
+ * stat()), so a layer removed by `apply` with `socket_layer: off` is
+ * noticed at the next burst, not at the next resync.
+ */
+static int l3d_verdict(const struct l3d *d)
+{
+	return d->sl_dir[0] && l3_sock_maps_attached(d->sl_dir) ? NF_ACCEPT : NF_DROP;
+}
+
+/* One verdict for every packet up to @id, in order (see l3d_verdict). */
 static void l3d_verdict_batch(struct l3d *d, uint32_t id)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, d->cfg->queue);
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, NF_DROP);
+	nfq_nlmsg_verdict_put(nlh, (int)id, l3d_verdict(d));
 	if (mnl_socket_sendto(d->nfq, nlh, nlh->nlmsg_len) < 0)
 		l3d_log("verdict", "sending verdicts: %s", strerror(errno));
 }

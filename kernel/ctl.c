@@ -31,6 +31,20 @@ static bool l3_ctl_printable(const char *buf, size_t len)
 	return true;
 }
 
+/* "resync": `l3nft apply` replaced the table; no arguments. */
+static int l3_ctl_parse_resync(struct l3_ctl_req *req, const char **p, const char *end,
+			       const char **why)
+{
+	size_t n;
+
+	req->verb = L3_CTL_RESYNC;
+	if (l3_ctl_word(p, end, &n)) {
+		*why = "resync takes no arguments";
+		return -1;
+	}
+	return 0;
+}
+
 int l3_ctl_parse(const char *buf, size_t len, struct l3_ctl_req *req, const char **why)
 {
 	const char *p = buf, *end, *w;
@@ -58,12 +72,14 @@ int l3_ctl_parse(const char *buf, size_t len, struct l3_ctl_req *req, const char
 		}
 		return 0;
 	}
+	if (n == 6 && !memcmp(w, "resync", 6))
+		return l3_ctl_parse_resync(req, &p, end, why);
 	if (n == 6 && !memcmp(w, "listen", 6))
 		req->verb = L3_CTL_LISTEN;
 	else if (n == 8 && !memcmp(w, "unlisten", 8))
 		req->verb = L3_CTL_UNLISTEN;
 	else {
-		*why = "unknown request (listen, unlisten, list)";
+		*why = "unknown request (listen, unlisten, list, resync)";
 		return -1;
 	}
 	w = l3_ctl_word(&p, end, &n);
@@ -98,6 +114,8 @@ size_t l3_ctl_format(const struct l3_ctl_req *req, char *buf)
 
 	if (req->verb == L3_CTL_LIST)
 		return (size_t)snprintf(buf, L3_CTL_MAX, "list");
+	if (req->verb == L3_CTL_RESYNC)
+		return (size_t)snprintf(buf, L3_CTL_MAX, "resync");
 	l3_listen_format(&req->spec, spec, sizeof(spec));
 	return (size_t)snprintf(buf, L3_CTL_MAX, "%s %s %s",
 				req->verb == L3_CTL_LISTEN ? "listen" : "unlisten", req->name, spec);

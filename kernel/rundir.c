@@ -28,7 +28,8 @@ const char *l3_runpath(char *buf, size_t len, const char *name)
 	return n < len ? buf : NULL;
 }
 
-int l3_rundir_lock(void)
+/* Opens this network namespace's lock file and flocks it with @how. */
+static int l3_rundir_flock(int how)
 {
 	char path[4096], name[64];
 	struct stat st;
@@ -47,11 +48,24 @@ int l3_rundir_lock(void)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
+	while (flock(fd, how) < 0) {
 		if (errno != EINTR) {
+			int e = errno;
+
 			close(fd);
+			errno = e;
 			return -1;
 		}
 	}
 	return fd;
+}
+
+int l3_rundir_lock(void)
+{
+	return l3_rundir_flock(LOCK_EX);
+}
+
+int l3_rundir_lock_try(void)
+{
+	return l3_rundir_flock(LOCK_EX | LOCK_NB);
 }

@@ -6,6 +6,10 @@
  *     listen NAME SPEC        register namespace NAME for SPEC
  *     unlisten NAME SPEC      take a registration back
  *     list                    every registration
+ *     resync                  the table was replaced (`l3nft apply`, by an
+ *                             administrator): re-read it, then bring the
+ *                             cgroup ids in it and in the socket layer's
+ *                             maps in line with the cgroups now
  *
  * SPEC is a listen entry as in the policy (239.1.1.1:5000/udp). Replies
  * are one or more messages of lines; the last is "end N" (N data lines
@@ -25,6 +29,7 @@ enum l3_ctl_verb {
 	L3_CTL_LISTEN,
 	L3_CTL_UNLISTEN,
 	L3_CTL_LIST,
+	L3_CTL_RESYNC,
 };
 
 struct l3_ctl_req {

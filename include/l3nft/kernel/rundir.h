@@ -22,4 +22,9 @@ const char *l3_runpath(char *buf, size_t len, const char *name);
  */
 int l3_rundir_lock(void);
 
+/* The same without waiting: -1 with errno EWOULDBLOCK while someone else
+ * holds it. l3nftd uses it so that an apply in progress (seconds, for a
+ * large table) never stalls its fan-out; it tries again shortly. */
+int l3_rundir_lock_try(void);
+
 #endif

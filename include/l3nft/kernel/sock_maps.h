@@ -1,0 +1,41 @@
+/*
+ * The socket layer's pinned maps as l3nftd keeps them between applies:
+ * which cgroup id belongs to which namespace (l3_cgroup), and whether the
+ * layer is attached at all. The loader (sock_layer.c) fills every map at
+ * apply; this is the small part that changes when a namespace's cgroup is
+ * removed and made again.
+ */
+#ifndef L3NFT_KERNEL_SOCK_MAPS_H
+#define L3NFT_KERNEL_SOCK_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One namespace's cgroup as the socket layer should know it. */
+struct l3_sock_cgroup {
+	uint32_t ns;		/* the namespace's id (as in the table) */
+	uint64_t cgroup;	/* its cgroup's id now; 0: the cgroup is gone */
+};
+
+/* This network namespace's pin directory (/sys/fs/bpf/l3nft/<netns inode>)
+ * into @buf. 0, or -1 with errno. */
+int l3_sock_maps_dir(char *buf, size_t len);
+
+/* Is the socket layer attached in pin directory @dir (its ingress link is
+ * pinned)? One stat(): cheap enough to ask per burst of packets. */
+bool l3_sock_maps_attached(const char *dir);
+
+/*
+ * Makes the pinned l3_cgroup map of @dir say what @v says (@n entries):
+ * each namespace's cgroup id now maps to it (added first, so it is never
+ * uncovered), then every other key that maps to one of these namespaces
+ * is deleted (an old cgroup's id, or one an apply raced in). Keys of
+ * namespaces not in @v are left alone. Sets *@changes (when not NULL) to
+ * how many entries were written or deleted. 0; -1 with errno (ENOENT:
+ * the socket layer is not attached).
+ */
+int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, size_t n,
+			     size_t *changes);
+
+#endif
