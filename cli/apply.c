@@ -777,6 +777,8 @@ static enum l3_status l3_plan_commit(struct l3_plan *p, const struct l3_apply_op
 			      : p->replace ? "table replaced whole" : "changes only",
 		p->nadd, p->nstale);
 	return L3_OK;
+}
+
 /* A running l3nftd re-reads the table just replaced and fixes its cgroup
  * ids (ctl.h "resync"); asked after the lock is released, as l3nftd takes
  * it. No daemon (no socket, or nobody behind it) is not worth a word. */
