@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -156,9 +157,10 @@ static int l3d_cg_check(struct l3d *d, size_t i)
 		return 0;
 	if (l3d_cg_update(d, ns, d->cg_ids[i], now) < 0)
 		return -1;
-	l3d_log("cgroup", "namespace %s: cgroup %s %s", ns->name, ns->cgroup,
-		now ? "is there (again)" : "is gone");
+	l3d_logp(LOG_NOTICE, "cgroup", "namespace %s: cgroup %s %s", ns->name, ns->cgroup,
+		 now ? "is there (again)" : "is gone");
 	d->cg_ids[i] = now;
+	d->st.cgroup_updates++;
 	return 0;
 }
 
