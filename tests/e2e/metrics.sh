@@ -184,6 +184,12 @@ sleep 0.5
 om
 l3_ok "with l3nftd: valid OpenMetrics" valid
 l3_is "l3nftd_up 1" "$(metric l3nftd_up)" 1
+undocumented=$(awk '$1 == "#" && $2 == "TYPE" { print $3 }' "$L3_TMP/om.txt" | while read -r fam; do
+	grep -E '^\.BR? ' "$srcdir/man/l3nft.8" | grep -qw -- "$fam" || printf '%s ' "$fam"
+done)
+l3_is "every metric family printed is documented in l3nft(8) METRICS" "$undocumented" ""
+l3_is "every metric family printed is announced once" \
+	"$(awk '$2 == "TYPE" { print $3 }' "$L3_TMP/om.txt" | sort | uniq -d)" ""
 l3_is "l3nftd_queued_packets_total counts the 100 datagrams" "$(metric l3nftd_queued_packets_total)" 100
 l3_is "l3nftd_fanout_copies_total: one copy each to a and b" "$(metric l3nftd_fanout_copies_total)" 200
 l3_is "the servers got them" "$(l3_got ma mc-7)$(l3_got mb mc-7)" 11
