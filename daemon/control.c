@@ -563,9 +563,12 @@ void l3d_control_client(struct l3d *d, int fd)
 		return;
 	}
 	c->last = time(NULL);
-	if ((size_t)n > L3_CTL_MAX) {
-		why = "request too long";
-	} else if (l3_ctl_parse(buf, (size_t)n, &req, &why) == 0) {
+	if ((size_t)n > L3_CTL_MAX || l3_ctl_parse(buf, (size_t)n, &req, &why) < 0) {
+		if ((size_t)n > L3_CTL_MAX)
+			why = "request too long";
+		l3d_logp(LOG_WARNING, "refused", "refused a request from uid %u pid %d: %s",
+			 (unsigned)c->uid, (int)c->pid, why);
+	} else {
 		if (req.verb == L3_CTL_LIST || req.verb == L3_CTL_STATS) {
 			if (!(req.verb == L3_CTL_LIST ? l3d_reply_list(d, fd) : l3d_reply_stats(d, fd)))
 				l3d_close_client(d, fd);

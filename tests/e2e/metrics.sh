@@ -284,6 +284,8 @@ l3_ok "log <4>: a refused registration with uid and pid" has "$DLOG" \
 	'^<4>refused listen a 239.1.1.1:5000/udp from uid 65534 pid [0-9]*: permission denied'
 l3_ok "log <5>: the address put back" has "$DLOG" '^<5>restored 192.0.2.12/24 on eth0 for namespace c'
 l3_ok "log <5>: the cgroup made anew" has "$DLOG" "^<5>namespace c: cgroup $PARENT/c"
+l3_ok "log <4>: a malformed request with uid and pid" has "$DLOG" \
+	'^<4>refused a request from uid 65534 pid [0-9]*: stats takes no arguments'
 l3_ok "log: every line has a priority" sh -c "! grep -v '^<[0-7]>' '$DLOG'"
 l3_ok "unlisten" l3_h "$L3NFT" unlisten c 239.1.1.1:5000/udp
 sleep 0.2
