@@ -398,8 +398,29 @@ static bool l3d_reply_list(struct l3d *d, int fd)
 
 /* ---- stats ---- */
 
-/* Per namespace: registrations, and whether the table's cgroup id (as
- * l3nftd put it there) is not the cgroup's id now. */
+/* Namespaces whose cgroup id in the table (as l3nftd put it there) is
+ * not the cgroup's id now. A look per namespace: done at most once a
+ * second, so a tenant asking for stats in a loop cannot make the daemon
+ * stat() every cgroup per request. */
+static uint64_t l3d_stale_ids(const struct l3d *d)
+{
+	static time_t at;
+	static uint64_t n;
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (at && at == now.tv_sec)
+		return n;
+	at = now.tv_sec;
+	n = 0;
+	for (i = 0; d->cg_ids && i < d->cfg->nns; i++)
+		if (l3_cgroup_id(d->mnt.path, d->cfg->ns[i].cgroup) != d->cg_ids[i])
+			n++;
+	return n;
+}
+
+/* Per namespace: its registrations; and the stale ids. */
 static int l3d_stats_ns(const struct l3d *d, struct l3_ctl_stats *st)
 {
 	size_t i;
@@ -408,11 +429,9 @@ static int l3d_stats_ns(const struct l3d *d, struct l3_ctl_stats *st)
 	if (!st->ns)
 		return -1;
 	st->nns = d->cfg->nns;
-	for (i = 0; i < d->cfg->nns; i++) {
+	for (i = 0; i < d->cfg->nns; i++)
 		snprintf(st->ns[i].name, sizeof(st->ns[i].name), "%s", d->cfg->ns[i].name);
-		if (d->cg_ids && l3_cgroup_id(d->mnt.path, d->cfg->ns[i].cgroup) != d->cg_ids[i])
-			st->stale_ids++;
-	}
+	st->stale_ids = l3d_stale_ids(d);
 	for (i = 0; i < d->reg.n; i++)
 		if (d->reg.v[i].ns)
 			st->ns[d->reg.v[i].ns - d->cfg->ns].registrations++;
