@@ -36,6 +36,8 @@ POLICY="$L3_TMP/metrics.yaml"
 cat >"$POLICY" <<EOF
 version: 1
 queue: 19
+# the log rules sit in the refusal path: refusals must stay refusals
+log_refused: true
 namespaces:
   a:
     cgroup: $PARENT/a
@@ -101,7 +103,11 @@ l3_ok "status --format=bogus is refused" sh -c '! "$1" status --format=bogus "$2
 # ---- the table's counters: equal to what nft lists ----
 l3_serve "$PARENT/a" srv tcp:192.0.2.10:7000
 l3_is "peer -> a: served" "$(l3_send peer tcp 192.0.2.10 7000 m1)" "reply echo m1"
-l3_send peer tcp 192.0.2.11 7000 m2 --timeout 2 >/dev/null	# nothing of b listens
+# nothing of b listens: refused (and, with log_refused, logged by the rule
+# before the refusal, which must not change the verdict)
+l3_is "peer -> b's address, no socket: refused" "$(l3_send peer tcp 192.0.2.11 7000 m2 --timeout 2)" refused
+l3_ok "log_refused: b's log rule is in the live table" sh -c \
+	"nsenter --net=/run/netns/$L3_H nft list chain inet l3nft input | grep -q 'log prefix \"l3nft refused b: \" level info'"
 om
 l3_gt "a's accepted packets > 0" "$(metric 'l3nft_accepted_packets_total{namespace="a"}')" 0
 l3_is "a's accepted packets = the table's counter a_accepted" \
