@@ -50,7 +50,7 @@ static const struct l3_cmd l3_cmds[] = {
 	  "what apply would change (exit 0 same, 1 different, 2 trouble)" },
 	{ "delete", l3_cmd_delete, "[FILE] [--dry-run] [-v] [--force]",
 	  "remove the table and the aliases l3nft added" },
-	{ "status", l3_cmd_status, "[FILE] [--json] [--check]",
+	{ "status", l3_cmd_status, "[FILE] [--json|--format=FMT] [--check]",
 	  "per namespace: cgroup, addresses, members, counters" },
 	{ "exec", l3_cmd_exec,
 	  "NAME [-c FILE] [-u USER[:GROUP]] [--keep-net-raw] -- CMD [ARG...]",
@@ -286,12 +286,24 @@ static int l3_cmd_delete(int argc, char **argv)
 	return l3_cmd_live(argc, argv, l3_delete, true, L3_EXIT_INPUT);
 }
 
+/* --format=text|json|openmetrics */
+static int l3_status_format(const char *fmt, struct l3_status_opts *so)
+{
+	so->json = !strcmp(fmt, "json");
+	so->openmetrics = !strcmp(fmt, "openmetrics");
+	if (so->json || so->openmetrics || !strcmp(fmt, "text"))
+		return 0;
+	fprintf(stderr, "l3nft status: unknown format '%s' (text, json, openmetrics)\n", fmt);
+	return -1;
+}
+
 static int l3_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_status_opts so = { 0 };
@@ -308,7 +320,7 @@ static int l3_cmd_status(int argc, char **argv)
 			so.json = true;
 		else if (c == 'k')
 			so.check = true;
-		else
+		else if (c != 'F' || l3_status_format(optarg, &so) < 0)
 			return L3_EXIT_INPUT;
 	}
 	file = l3_main_file_arg(argc, argv, optind, given);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,10 +19,12 @@
 #include <unistd.h>
 #include <jansson.h>
 #include <libmnl/libmnl.h>
+#include "l3nft/cli/openmetrics.h"
 #include "l3nft/cli/status.h"
 #include "l3nft/compiler/ir.h"
 #include "l3nft/kernel/alias.h"
 #include "l3nft/kernel/cgroup.h"
+#include "l3nft/kernel/ctl.h"
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
@@ -254,6 +257,8 @@ static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 	}
 }
 
+#define L3_ST_TABLE_CTRS 5
+
 /* Everything status reports, read once. */
 struct l3_st {
 	struct l3_st_ns *ns;
@@ -261,6 +266,16 @@ struct l3_st {
 	uint64_t *table_cg;		/* per namespace: the cgroup id in the table */
 	bool loaded, daemon;
 	struct l3_sock_layer_state sl;	/* the socket layer's programs and counters */
+	uint64_t table_ctr[L3_ST_TABLE_CTRS];		/* the table-wide counters (l3_st_table_ctrs) */
+	bool table_ctr_known[L3_ST_TABLE_CTRS];
+	bool stats_known;		/* l3nftd answered `stats` (openmetrics only) */
+	struct l3_ctl_stats stats;
+};
+
+/* The table-wide named counters, by the reason they count. */
+static const char *const l3_st_table_ctrs[L3_ST_TABLE_CTRS] = {
+	L3_IR_COUNTER_HOST_REFUSED, L3_IR_COUNTER_LOOPBACK_REFUSED, L3_IR_COUNTER_NOT_OWNER,
+	L3_IR_COUNTER_PROTOCOL_REFUSED, L3_IR_COUNTER_LOOPBACK_MARTIAN,
 };
 
 static void l3_st_free(struct l3_st *s, const struct l3_cfg *cfg)
@@ -272,6 +287,7 @@ static void l3_st_free(struct l3_st *s, const struct l3_cfg *cfg)
 	free(s->ns);
 	free(s->ids);
 	free(s->table_cg);
+	l3_ctl_stats_free(&s->stats);
 }
 
 /* The table, the addresses and the cgroups as they are now. */
@@ -323,11 +339,184 @@ static int l3_st_gather(struct l3_st *s, const struct l3_cfg *cfg, struct l3_dia
 		n->sl_known = s->sl.attached &&
 			      l3_sock_layer_counters(&s->sl, s->ids[i], &n->sl) == 0;
 	}
+	for (i = 0; rc == 0 && i < L3_ST_TABLE_CTRS; i++) {
+		const struct l3_ir_counter_value *c = l3_live_counter(&live, l3_st_table_ctrs[i]);
+
+		s->table_ctr_known[i] = c != NULL;
+		s->table_ctr[i] = c ? c->packets : 0;
+	}
 	s->loaded = live.exists;
 	s->daemon = l3_st_daemon_running();
 	l3_live_free(&live);
 	l3_aliases_free(&now);
 	return rc;
+}
+
+/* ---- OpenMetrics (see l3nft(8), METRICS): one family per figure, each
+ * namespace's sample labelled namespace="NAME" ---- */
+
+static void l3_st_om_state(struct l3_om *om, const struct l3_st *s, const struct l3_cfg *cfg)
+{
+	size_t i, j;
+
+	l3_om_family(om, "l3nft_table_loaded", L3_OM_GAUGE, "1 when the policy's table is loaded");
+	l3_om_sample(om, s->loaded, "table", cfg->table, NULL);
+	l3_om_family(om, "l3nft_socket_layer_attached", L3_OM_GAUGE,
+		     "1 when every program of the socket layer is attached");
+	l3_om_sample(om, s->sl.attached, NULL);
+	l3_om_family(om, "l3nft_namespace_processes", L3_OM_GAUGE,
+		     "processes in the namespace's cgroup and below it");
+	for (i = 0; i < cfg->nns; i++)
+		if (s->ns[i].cg_exists)
+			l3_om_sample(om, (uint64_t)s->ns[i].procs, "namespace", cfg->ns[i].name, NULL);
+	l3_om_family(om, "l3nft_namespace_stale", L3_OM_GAUGE,
+		     "1 when the table's cgroup id of the namespace is not its cgroup's id now");
+	for (i = 0; s->loaded && i < cfg->nns; i++)
+		l3_om_sample(om, s->ns[i].stale, "namespace", cfg->ns[i].name, NULL);
+	l3_om_family(om, "l3nft_address_present", L3_OM_GAUGE,
+		     "1 when the namespace's address is on the host");
+	for (i = 0; i < cfg->nns; i++)
+		for (j = 0; j < cfg->ns[i].naddrs; j++)
+			l3_om_sample(om, s->ns[i].addrs[j].present, "namespace", cfg->ns[i].name,
+				     "address", s->ns[i].addrs[j].text, NULL);
+}
+
+/* The table's counters: per namespace, then the table-wide refusals. */
+static void l3_st_om_table(struct l3_om *om, const struct l3_st *s, const struct l3_cfg *cfg)
+{
+	static const struct {
+		const char *family, *help;
+		enum l3_ir_counter_kind kind;
+		bool bytes;
+	} f[] = {
+		{ "l3nft_egress_flows", "connections and flows of the namespace translated to its "
+		  "address (first packets)", L3_CTR_EGRESS, false },
+		{ "l3nft_accepted_packets", "packets accepted for the namespace's sockets",
+		  L3_CTR_ACCEPTED, false },
+		{ "l3nft_accepted_bytes", "bytes accepted for the namespace's sockets",
+		  L3_CTR_ACCEPTED, true },
+		{ "l3nft_refused_packets", "packets refused to the namespace", L3_CTR_REFUSED,
+		  false },
+		{ "l3nft_refused_bytes", "bytes refused to the namespace", L3_CTR_REFUSED, true },
+	};
+	size_t k, i;
+
+	for (k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+		l3_om_family(om, f[k].family, L3_OM_COUNTER, f[k].help);
+		for (i = 0; i < cfg->nns; i++) {
+			const struct l3_st_ctr *c = &s->ns[i].ctr[f[k].kind];
+
+			if (c->known)
+				l3_om_sample(om, f[k].bytes ? c->bytes : c->packets, "namespace",
+					     cfg->ns[i].name, NULL);
+		}
+	}
+	l3_om_family(om, "l3nft_table_refused_packets", L3_OM_COUNTER,
+		     "packets the table refused outside any namespace's counters, by reason");
+	for (k = 0; k < L3_ST_TABLE_CTRS; k++)
+		if (s->table_ctr_known[k])
+			l3_om_sample(om, s->table_ctr[k], "reason", l3_st_table_ctrs[k], NULL);
+}
+
+/* The socket layer's per-namespace counters (summed over the CPUs). */
+static void l3_st_om_sockets(struct l3_om *om, const struct l3_st *s, const struct l3_cfg *cfg)
+{
+	static const struct {
+		const char *family, *help;
+		size_t off;
+	} f[] = {
+		{ "l3nft_socket_binds_rewritten", "wildcard binds given the namespace's address",
+		  offsetof(struct l3_sock_layer_ctr, bind_rewritten) },
+		{ "l3nft_socket_binds_refused", "binds to addresses the namespace does not own",
+		  offsetof(struct l3_sock_layer_ctr, bind_refused) },
+		{ "l3nft_socket_sources_filled", "connects and datagrams given the namespace's "
+		  "source address", offsetof(struct l3_sock_layer_ctr, src_filled) },
+		{ "l3nft_socket_sends_refused", "datagrams with a foreign source address refused",
+		  offsetof(struct l3_sock_layer_ctr, send_refused) },
+		{ "l3nft_socket_ingress_dropped", "packets for other addresses dropped at the "
+		  "namespace's sockets", offsetof(struct l3_sock_layer_ctr, ingress_dropped) },
+	};
+	size_t k, i;
+
+	for (k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+		l3_om_family(om, f[k].family, L3_OM_COUNTER, f[k].help);
+		for (i = 0; i < cfg->nns; i++)
+			if (s->ns[i].sl_known)
+				l3_om_sample(om, *(const uint64_t *)((const char *)&s->ns[i].sl +
+								     f[k].off),
+					     "namespace", cfg->ns[i].name, NULL);
+	}
+}
+
+/* l3nftd's figures (its `stats` request); only l3nftd_up when it did not
+ * answer. */
+static void l3_st_om_daemon(struct l3_om *om, const struct l3_st *s)
+{
+	static const struct {
+		const char *family, *help;
+		enum l3_om_type type;
+		size_t off;
+	} f[] = {
+#define L3_ST_F(n, t, field, h) { n, h, t, offsetof(struct l3_ctl_stats, field) }
+		L3_ST_F("l3nftd_uptime_seconds", L3_OM_GAUGE, uptime_seconds,
+			"seconds since l3nftd started"),
+		L3_ST_F("l3nftd_queued_packets", L3_OM_COUNTER, queued,
+			"datagrams the queue handed to l3nftd"),
+		L3_ST_F("l3nftd_fanout_copies", L3_OM_COUNTER, copies,
+			"copies delivered to registered namespaces"),
+		L3_ST_F("l3nftd_fanout_no_listener", L3_OM_COUNTER, no_listener,
+			"queued datagrams no namespace registered for (dropped)"),
+		L3_ST_F("l3nftd_fanout_send_errors", L3_OM_COUNTER, send_errors,
+			"copies the kernel did not take (dropped)"),
+		L3_ST_F("l3nftd_fanout_other_link", L3_OM_COUNTER, other_link,
+			"copies not made: the namespace is on another link"),
+		L3_ST_F("l3nftd_queue_overflows", L3_OM_COUNTER, overflows,
+			"times the queue overflowed (ENOBUFS): packets were lost"),
+		L3_ST_F("l3nftd_bad_packets", L3_OM_COUNTER, bad_packets,
+			"queued packets that were not a whole UDP datagram"),
+		L3_ST_F("l3nftd_refused_requests", L3_OM_COUNTER, refused_requests,
+			"control requests answered with an error"),
+		L3_ST_F("l3nftd_refused_connections", L3_OM_COUNTER, refused_connections,
+			"control connections refused (limits, out of descriptors)"),
+		L3_ST_F("l3nftd_cgroup_id_updates", L3_OM_COUNTER, cgroup_updates,
+			"cgroup ids l3nftd moved in the table (cgroups made anew or gone)"),
+		L3_ST_F("l3nftd_stale_ids", L3_OM_GAUGE, stale_ids,
+			"namespaces whose cgroup id in the table is not their cgroup's id now"),
+		L3_ST_F("l3nftd_addresses_restored", L3_OM_COUNTER, addresses_restored,
+			"policy addresses l3nftd put back after the host lost them"),
+#undef L3_ST_F
+	};
+	size_t k;
+
+	l3_om_family(om, "l3nftd_up", L3_OM_GAUGE, "1 when l3nftd answered the stats request");
+	l3_om_sample(om, s->stats_known, NULL);
+	if (!s->stats_known)
+		return;
+	for (k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+		l3_om_family(om, f[k].family, f[k].type, f[k].help);
+		l3_om_sample(om, *(const uint64_t *)((const char *)&s->stats + f[k].off), NULL);
+	}
+	l3_om_family(om, "l3nftd_registrations", L3_OM_GAUGE,
+		     "registrations (static and dynamic) of the namespace");
+	for (k = 0; k < s->stats.nns; k++)
+		l3_om_sample(om, s->stats.ns[k].registrations, "namespace", s->stats.ns[k].name,
+			     NULL);
+}
+
+static int l3_st_print_om(struct l3_st *s, const struct l3_cfg *cfg, FILE *out)
+{
+	struct l3_om om = { .out = out };
+	char err[256];
+
+	/* only a daemon that is there is asked (no 5 s wait on a dead socket) */
+	s->stats_known = s->daemon && l3_ctl_stats_get(&s->stats, err, sizeof(err)) == 0;
+	if (s->daemon && !s->stats_known)
+		fprintf(stderr, "l3nft status: %s\n", err);
+	l3_st_om_state(&om, s, cfg);
+	l3_st_om_table(&om, s, cfg);
+	l3_st_om_sockets(&om, s, cfg);
+	l3_st_om_daemon(&om, s);
+	return l3_om_end(&om);
 }
 
 /* 0, or -1 when the JSON document could not be made (ENOMEM). */
@@ -400,8 +589,10 @@ enum l3_status l3_status_print(const struct l3_cfg *cfg, const struct l3_status_
 	enum l3_status st = L3_REFUSED;
 
 	if (l3_st_gather(&s, cfg, diag) == 0) {
-		if (l3_st_print(&s, cfg, o->json, out) < 0)
-			l3_error(diag, L3_NOPOS, "writing JSON: %s", strerror(ENOMEM));
+		if (o->openmetrics ? l3_st_print_om(&s, cfg, out) < 0
+				   : l3_st_print(&s, cfg, o->json, out) < 0)
+			l3_error(diag, L3_NOPOS, "writing the status: %s",
+				 strerror(o->openmetrics ? errno : ENOMEM));
 		else
 			st = o->check && l3_st_problems(&s, cfg, stderr) ? L3_DEGRADED : L3_OK;
 	}

@@ -29,7 +29,7 @@ struct l3_cfg_ctx {
 
 static const char *const l3_top_keys[] = {
 	"version", "table", "mark_mask", "queue", "fail_open", "socket_layer", "max_clients",
-	"max_clients_per_uid", "quarantine", "namespaces",
+	"max_clients_per_uid", "quarantine", "log_refused", "namespaces",
 };
 static const char *const l3_ns_keys[] = {
 	"id", "cgroup", "interface", "addresses", "loopback", "ping", "listen",
@@ -1144,6 +1144,9 @@ static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg
 			c->cfg->queue = (uint16_t)u;
 	} else if (!strcmp(k, "fail_open")) {
 		l3_cfg_bool(c, v, "fail_open", &c->cfg->fail_open);
+	} else if (!strcmp(k, "log_refused")) {
+		c->cfg->log_refused_pos = v->pos;
+		l3_cfg_bool(c, v, "log_refused", &c->cfg->log_refused);
 	} else if (!strcmp(k, "max_clients")) {
 		if (l3_cfg_uint(c, v, "max_clients", 1, 4096, &u) == 0)
 			c->cfg->max_clients = (uint32_t)u;

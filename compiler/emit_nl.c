@@ -924,6 +924,26 @@ static void l3_nl_queue(struct l3_nl_rule *x, const struct l3_ir_stmt *s,
 	}
 }
 
+/* log_refused's statements: as nft writes `limit rate N/minute burst B
+ * packets` and `log prefix "x" level info`. */
+static void l3_nl_log_refused(struct l3_nl_rule *x, const struct l3_ir_stmt *s)
+{
+	struct nftnl_expr *e = l3_nl_expr(x, s->kind == L3_STMT_LIMIT ? "limit" : "log");
+
+	if (!e)
+		return;
+	if (s->kind == L3_STMT_LOG) {
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, s->log_prefix);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_LEVEL, 6);	/* LOG_INFO */
+		return;
+	}
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, s->limit_per_minute);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 60);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, s->limit_burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+}
+
 static void l3_nl_stmt(struct l3_nl_rule *x, const struct l3_ir_stmt *s,
 		       const struct l3_nl_features *f)
 {
@@ -1001,6 +1021,10 @@ static void l3_nl_stmt(struct l3_nl_rule *x, const struct l3_ir_stmt *s,
 		break;
 	case L3_STMT_VERDICT:
 		l3_nl_verdict(x, &s->verdict);
+		break;
+	case L3_STMT_LIMIT:
+	case L3_STMT_LOG:
+		l3_nl_log_refused(x, s);
 		break;
 	}
 }

@@ -297,6 +297,14 @@ static void l3_text_stmt(const struct l3_ir *ir, const struct l3_ir_stmt *s, FIL
 		l3_emit_value(ir, &s->verdict, buf, sizeof(buf));
 		fputs(buf, out);
 		break;
+	case L3_STMT_LIMIT:
+		fprintf(out, "limit rate %" PRIu32 "/minute burst %" PRIu32 " packets",
+			s->limit_per_minute, s->limit_burst);
+		break;
+	case L3_STMT_LOG:
+		/* the prefix is "l3nft refused NAME: ", NAME from [a-z0-9_-] */
+		fprintf(out, "log prefix \"%s\" level info", s->log_prefix);
+		break;
 	}
 }
 

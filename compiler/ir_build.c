@@ -1374,6 +1374,32 @@ static void l3_irb_expose(struct l3_irb *b)
 	l3_s(r, L3_STMT_REJECT_PORT);	/* UDP: only TCP and UDP come here */
 }
 
+/* log_refused: one rule per namespace, each with its own limit (a
+ * tenant refused in a loop uses up its own budget, not another's) and a
+ * prefix that names it. Only refused packets reach these rules. */
+static void l3_irb_log_refused(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_key mk = l3_key_mark(b->mask);
+	struct l3_ir_rule *r;
+	struct l3_ir_stmt *s;
+	size_t i;
+
+	if (!b->cfg->log_refused)
+		return;
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+
+		r = l3_irb_rule(b, c, i == 0 ? "log_refused: what a namespace is refused, "
+					       "at most 10 a minute each" : NULL);
+		r->pos = b->cfg->log_refused_pos;
+		l3_m_eq(r, mk, l3_val_mark(l3_irb_mark(b, ns)));
+		s = l3_s(r, L3_STMT_LIMIT);
+		s->limit_per_minute = L3_IR_LOG_REFUSED_RATE;
+		s->limit_burst = L3_IR_LOG_REFUSED_BURST;
+		l3_s(r, L3_STMT_LOG)->log_prefix = l3_irb_printf(b, L3_IR_LOG_REFUSED_FMT, ns->name);
+	}
+}
+
 static void l3_irb_input(struct l3_irb *b)
 {
 	struct l3_ir_chain *c = l3_irb_chain(b, "input", L3_HOOK_INPUT, L3_CHAIN_FILTER,
@@ -1427,6 +1453,7 @@ static void l3_irb_input(struct l3_irb *b)
 		l3_m_set(r, mk, "shared");
 		l3_s_verdict(r, L3_V_JUMP, "lo_shared");
 	}
+	l3_irb_log_refused(b, c);
 	r = l3_irb_rule(b, c, "everything else for a namespace is refused");
 	l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "refused_ctr");
 	l3_irb_refuse(b, c);

@@ -90,7 +90,7 @@ _l3nft()
             -u | --user) ((i++)) ;;
             -c?*) policy=${w#-c} ;;
             --config=*) policy=${w#--config=} ;;
-            --cgroup-mount)
+            --cgroup-mount | --format)
                 ((i++))
                 # "--cgroup-mount=DIR" comes as three words when '=' breaks words
                 [[ ${words[i]} == = ]] && ((i++)) ;;
@@ -122,9 +122,15 @@ _l3nft()
             [[ $cmd == exec ]] && { COMPREPLY=($(compgen -u -- "$cur")); return 0; } ;;
         --cgroup-mount)
             [[ $cmd == compile ]] && { _l3nft_dirs "$cur"; return 0; } ;;
+        --format)
+            [[ $cmd == status ]] && { COMPREPLY=($(compgen -W "text json openmetrics" -- "$cur")); return 0; } ;;
         =)
             if [[ $cmd == compile && ${words[cword - 2]} == --cgroup-mount ]]; then
                 _l3nft_dirs "$cur"
+                return 0
+            fi
+            if [[ $cmd == status && ${words[cword - 2]} == --format ]]; then
+                COMPREPLY=($(compgen -W "text json openmetrics" -- "$cur"))
                 return 0
             fi ;;
     esac
@@ -140,7 +146,7 @@ _l3nft()
         compile) opts="--cgroup-mount --defines -c"; file=1 ;;
         apply | delete) opts="--dry-run -v --force -c"; file=1 ;;
         diff) opts="-v -c"; file=1 ;;
-        status) opts="--json --check -c"; file=1 ;;
+        status) opts="--json --format --check -c"; file=1 ;;
         listeners) opts="--json" ;;
         exec) opts="-c -u --user --keep-net-raw --"; names=1 ;;
         sync) opts="-c"; names=1 ;;

@@ -87,6 +87,7 @@ static size_t l3d_addrs_ns(struct l3d *d, const struct l3_ns *ns, const struct l
 			continue;
 		}
 		l3d_addr_note(LOG_NOTICE, "restored", ns, a, NULL);
+		d->st.addrs_restored++;
 		n++;
 	}
 	return n;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -191,10 +192,12 @@ static int l3d_cg_fix(struct l3d *d, size_t i, uint64_t now, const struct l3d_me
 		rc = -1;
 	if (rc < 0)
 		l3d_log("table", "namespace %s: cgroup elements: %s", ns->name, strerror(errno));
-	else if (stale || (now && !have))
-		l3d_log("cgroup", "namespace %s: cgroup %s %s%s", ns->name, ns->cgroup,
-			now ? "is there (again)" : "is gone",
-			stale ? "; the table's old id removed" : "");
+	else if (stale || (now && !have)) {
+		l3d_logp(LOG_NOTICE, "cgroup", "namespace %s: cgroup %s %s%s", ns->name,
+			 ns->cgroup, now ? "is there (again)" : "is gone",
+			 stale ? "; the table's old id removed" : "");
+		d->st.cgroup_updates++;
+	}
 	return rc;
 }
 

@@ -200,13 +200,15 @@ void l3d_control_sweep(struct l3d *d)
 }
 
 /* Refuses a connection with a reason the client can read. */
-static void l3d_refuse(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void l3d_refuse(int fd, const char *fmt, ...)
+static void l3d_refuse(struct l3d *d, int fd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void l3d_refuse(struct l3d *d, int fd, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
 	int n;
 
+	d->st.refused_connections++;
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -228,7 +230,7 @@ static void l3d_accept_emfile(struct l3d *d)
 	}
 	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0)
-		l3d_refuse(fd, "error: l3nftd is out of file descriptors (%zu connections); "
+		l3d_refuse(d, fd, "error: l3nftd is out of file descriptors (%zu connections); "
 			       "try again later\n", d->nclients);
 	l3d_reserve(d);
 	l3d_logp(LOG_ERR, "emfile", "refused a control connection: out of file descriptors "
@@ -246,7 +248,7 @@ static bool l3d_client_admit(struct l3d *d, struct l3d_client *c)
 	if (!c->admin && mine >= d->cfg->max_clients_per_uid) {
 		l3d_logp(LOG_WARNING, "refused", "refused a control connection of uid %u pid %d: "
 			 "%zu open (max_clients_per_uid)", (unsigned)c->uid, (int)c->pid, mine);
-		l3d_refuse(c->fd, "error: too many control connections for uid %u "
+		l3d_refuse(d, c->fd, "error: too many control connections for uid %u "
 				  "(max_clients_per_uid %u)\n", (unsigned)c->uid,
 			   (unsigned)d->cfg->max_clients_per_uid);
 		return false;
@@ -254,7 +256,7 @@ static bool l3d_client_admit(struct l3d *d, struct l3d_client *c)
 	if (c->admin || all >= d->cfg->max_clients) {
 		l3d_logp(LOG_WARNING, "refused", "refused a control connection of uid %u pid %d: "
 			 "%zu open (max_clients)", (unsigned)c->uid, (int)c->pid, all);
-		l3d_refuse(c->fd, "error: too many control connections (%zu; max_clients %u)\n",
+		l3d_refuse(d, c->fd, "error: too many control connections (%zu; max_clients %u)\n",
 			   c->admin ? admins : all,
 			   c->admin ? (unsigned)L3D_ADMIN_CLIENTS : (unsigned)d->cfg->max_clients);
 		return false;
@@ -291,7 +293,7 @@ static void l3d_accept_one(struct l3d *d, int fd)
 	int sz = 8 << 20;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
-		l3d_refuse(fd, "error: cannot tell who you are\n");
+		l3d_refuse(d, fd, "error: cannot tell who you are\n");
 		return;
 	}
 	c.pid = cred.pid;
@@ -305,7 +307,7 @@ static void l3d_accept_one(struct l3d *d, int fd)
 	if (c.pidfd < 0 && errno != ESRCH) {
 		l3d_logp(LOG_ERR, "refused", "refused a control connection of uid %u pid %d: "
 			 "no pidfd: %s", (unsigned)c.uid, (int)c.pid, strerror(errno));
-		l3d_refuse(fd, "error: cannot pin the connecting process: %s\n", strerror(errno));
+		l3d_refuse(d, fd, "error: cannot pin the connecting process: %s\n", strerror(errno));
 		return;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
@@ -392,6 +394,105 @@ static bool l3d_reply_list(struct l3d *d, int fd)
 		return false;
 	len = (size_t)snprintf(buf, sizeof(buf), "end %zu\n", lines);
 	return l3d_reply(fd, buf, len);
+}
+
+/* ---- stats ---- */
+
+/* Namespaces whose cgroup id in the table (as l3nftd put it there) is
+ * not the cgroup's id now. A look per namespace: done at most once a
+ * second, so a tenant asking for stats in a loop cannot make the daemon
+ * stat() every cgroup per request. */
+static uint64_t l3d_stale_ids(const struct l3d *d)
+{
+	static time_t at;
+	static uint64_t n;
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (at && at == now.tv_sec)
+		return n;
+	at = now.tv_sec;
+	n = 0;
+	for (i = 0; d->cg_ids && i < d->cfg->nns; i++)
+		if (l3_cgroup_id(d->mnt.path, d->cfg->ns[i].cgroup) != d->cg_ids[i])
+			n++;
+	return n;
+}
+
+/* Per namespace: its registrations; and the stale ids. */
+static int l3d_stats_ns(const struct l3d *d, struct l3_ctl_stats *st)
+{
+	size_t i;
+
+	st->ns = calloc(d->cfg->nns + 1, sizeof(*st->ns));
+	if (!st->ns)
+		return -1;
+	st->nns = d->cfg->nns;
+	for (i = 0; i < d->cfg->nns; i++)
+		snprintf(st->ns[i].name, sizeof(st->ns[i].name), "%s", d->cfg->ns[i].name);
+	st->stale_ids = l3d_stale_ids(d);
+	for (i = 0; i < d->reg.n; i++)
+		if (d->reg.v[i].ns)
+			st->ns[d->reg.v[i].ns - d->cfg->ns].registrations++;
+	return 0;
+}
+
+int l3d_control_stats(const struct l3d *d, struct l3_ctl_stats *st, bool full)
+{
+	struct timespec now;
+
+	memset(st, 0, sizeof(*st));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	st->uptime_seconds = (uint64_t)(now.tv_sec - d->started);
+	st->queued = d->st.queued;
+	st->copies = d->st.delivered;
+	st->no_listener = d->st.dropped_nobody;
+	st->send_errors = d->st.send_errors;
+	st->other_link = d->st.other_link;
+	st->overflows = d->st.enobufs;
+	st->bad_packets = d->st.bad_packets;
+	st->refused_requests = d->st.refused_requests;
+	st->refused_connections = d->st.refused_connections;
+	st->cgroup_updates = d->st.cgroup_updates;
+	st->addresses_restored = d->st.addrs_restored;
+	st->registrations = d->reg.n;
+	return full ? l3d_stats_ns(d, st) : 0;
+}
+
+/* The stats reply: its lines in messages of at most L3_CTL_REPLY_MAX,
+ * cut at line ends, then "end N". */
+static bool l3d_reply_stats(struct l3d *d, int fd)
+{
+	struct l3_ctl_stats st;
+	char *text = NULL, *p, end[32];
+	size_t len = 0, lines = 0, n;
+	FILE *mem = open_memstream(&text, &len);
+	bool ok = mem && l3d_control_stats(d, &st, true) == 0;
+
+	if (ok) {
+		ok = l3_ctl_stats_format(&st, mem) == 0;
+		l3_ctl_stats_free(&st);
+	}
+	if (mem)
+		fclose(mem);
+	for (p = text; ok && p < text + len; p += n) {
+		const char *q = p, *nl;
+
+		/* as many whole lines as fit one message */
+		while ((nl = memchr(q, '\n', (size_t)(text + len - q))) &&
+		       (size_t)(nl + 1 - p) <= L3_CTL_REPLY_MAX) {
+			q = nl + 1;
+			lines++;
+		}
+		n = (size_t)(q - p);
+		ok = n > 0 && l3d_reply(fd, p, n);
+	}
+	free(text);
+	if (!ok)
+		return false;
+	n = (size_t)snprintf(end, sizeof(end), "end %zu\n", lines);
+	return l3d_reply(fd, end, n);
 }
 
 /* May client @c act for @ns? NULL, or the reason it may not (in @buf). */
@@ -500,11 +601,14 @@ void l3d_control_client(struct l3d *d, int fd)
 		return;
 	}
 	c->last = time(NULL);
-	if ((size_t)n > L3_CTL_MAX) {
-		why = "request too long";
-	} else if (l3_ctl_parse(buf, (size_t)n, &req, &why) == 0) {
-		if (req.verb == L3_CTL_LIST) {
-			if (!l3d_reply_list(d, fd))
+	if ((size_t)n > L3_CTL_MAX || l3_ctl_parse(buf, (size_t)n, &req, &why) < 0) {
+		if ((size_t)n > L3_CTL_MAX)
+			why = "request too long";
+		l3d_logp(LOG_WARNING, "refused", "refused a request from uid %u pid %d: %s",
+			 (unsigned)c->uid, (int)c->pid, why);
+	} else {
+		if (req.verb == L3_CTL_LIST || req.verb == L3_CTL_STATS) {
+			if (!(req.verb == L3_CTL_LIST ? l3d_reply_list(d, fd) : l3d_reply_stats(d, fd)))
 				l3d_close_client(d, fd);
 			return;
 		}
@@ -515,10 +619,12 @@ void l3d_control_client(struct l3d *d, int fd)
 			l3d_note_reg(c, &req, why);
 		}
 	}
-	if (why)
+	if (why) {
+		d->st.refused_requests++;
 		n = snprintf(reply, sizeof(reply), "error: %s\n", why);
-	else
+	} else {
 		n = snprintf(reply, sizeof(reply), "end 0\n");
+	}
 	if (!l3d_reply(fd, reply, (size_t)n))
 		l3d_close_client(d, fd);
 }

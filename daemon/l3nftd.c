@@ -23,7 +23,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <time.h>
 #include <libmnl/libmnl.h>
+#include "l3nft/kernel/ctl.h"
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
@@ -302,14 +304,77 @@ static int l3d_timeout(const struct l3d *d, time_t last)
 	return left <= 0 ? 0 : (int)left * 1000;
 }
 
+/* ---- systemd STATUS=: the live figures, sent when they change, at most
+ * once per L3D_STATUS_MS (a fan-out burst changes them per packet) ---- */
+
+#define L3D_STATUS_MS 1000
+
+struct l3d_status {
+	char last[512];		/* what systemd was told last */
+	int64_t checked;	/* when the figures were last looked at (ms) */
+	bool dirty;		/* something happened since */
+};
+
+static int64_t l3d_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void l3d_status_text(const struct l3d *d, char *buf, size_t len)
+{
+	struct l3_ctl_stats st;
+
+	l3d_control_stats(d, &st, false);
+	snprintf(buf, len, "STATUS=%zu namespaces, %llu registrations; fan-out: %llu queued, "
+		 "%llu copies, %llu send errors, %llu queue overflows; %llu refused requests, "
+		 "%llu cgroup id updates, %llu addresses restored", d->cfg->nns,
+		 (unsigned long long)st.registrations, (unsigned long long)st.queued,
+		 (unsigned long long)st.copies, (unsigned long long)st.send_errors,
+		 (unsigned long long)st.overflows, (unsigned long long)st.refused_requests,
+		 (unsigned long long)st.cgroup_updates, (unsigned long long)st.addresses_restored);
+}
+
+/* Tells systemd the figures if they changed and the last look is
+ * L3D_STATUS_MS old; returns how long epoll may sleep before the next
+ * look is due (-1: nothing pending). */
+static int l3d_status_tick(const struct l3d *d, struct l3d_status *s)
+{
+	char now_text[sizeof(s->last)];
+	int64_t now = l3d_now_ms();
+
+	if (!s->dirty)
+		return -1;
+	if (now - s->checked < L3D_STATUS_MS)
+		return (int)(L3D_STATUS_MS - (now - s->checked));
+	s->checked = now;
+	s->dirty = false;
+	l3d_status_text(d, now_text, sizeof(now_text));
+	if (strcmp(now_text, s->last)) {
+		memcpy(s->last, now_text, sizeof(s->last));
+		if (getenv("NOTIFY_SOCKET"))
+			l3d_notify(s->last);
+	}
+	return -1;
+}
+
 static void l3d_loop(struct l3d *d)
 {
+	struct l3d_status status = { .dirty = true, .checked = -L3D_STATUS_MS };
 	struct epoll_event evs[32];
 	time_t last = time(NULL);
-	int n, i;
+	int n, i, wait, tick;
 
 	while (!d->stop) {
-		n = epoll_wait(d->epfd, evs, 32, l3d_timeout(d, last));
+		/* the earliest of: STATUS= due, a fix the lock put off, the
+		 * periodic re-check */
+		tick = l3d_status_tick(d, &status);
+		wait = l3d_timeout(d, last);
+		if (tick >= 0 && tick < wait)
+			wait = tick;
+		n = epoll_wait(d->epfd, evs, 32, wait);
 		if (n < 0 && errno != EINTR)
 			break;
 		/* by the clock, not by an idle loop: a busy queue must not
@@ -319,7 +384,10 @@ static void l3d_loop(struct l3d *d)
 			l3d_cgroups_mark_all(d, false);
 			l3d_control_sweep(d);
 			l3d_addrs_sync(d);	/* events can be lost (ENOBUFS) */
+			status.dirty = true;
 		}
+		if (n > 0)
+			status.dirty = true;
 		for (i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
@@ -488,6 +556,7 @@ int main(int argc, char **argv)
 	 * ours to keep, nor to hand on */
 	close_range(3, ~0u, 0);
 	l3d_raise_nofile();
+	d.started = (time_t)(l3d_now_ms() / 1000);
 	rc = l3d_args(argc, argv, &d, &foreground);
 	if (rc >= 0)
 		return rc;

@@ -8,12 +8,14 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "l3nft/compiler/cfg.h"
 #include "l3nft/compiler/ir.h"
 #include "l3nft/kernel/alias.h"
 #include "l3nft/kernel/cgroup.h"
 
 struct mnl_socket;
+struct l3_ctl_stats;
 
 /* One registration: namespace NAME listens to SPEC. */
 struct l3d_reg {
@@ -50,6 +52,9 @@ struct l3d_registry {
 struct l3d_stats {
 	uint64_t queued, delivered, dropped_nobody, send_errors, enobufs, bad_packets;
 	uint64_t other_link;	/* copies not made: the namespace is on another link */
+	uint64_t refused_requests, refused_connections;	/* control.c */
+	uint64_t cgroup_updates;	/* cgroup ids moved in the table (cgroups.c) */
+	uint64_t addrs_restored;	/* policy addresses put back (addrs.c) */
 };
 
 struct l3d {
@@ -82,6 +87,7 @@ struct l3d {
 	struct l3d_client *clients;	/* control connections */
 	size_t nclients, cap_clients;
 	struct l3d_stats st;
+	time_t started;			/* CLOCK_MONOTONIC seconds, for the uptime */
 	bool stop;
 	struct l3d_group *groups;	/* multicast memberships */
 	size_t ngroups;
@@ -141,6 +147,11 @@ void l3d_control_client(struct l3d *d, int fd);
 /* Closes the connections idle for too long. */
 void l3d_control_sweep(struct l3d *d);
 void l3d_control_free(struct l3d *d);
+/* The figures of the `stats` request into @st (free with
+ * l3_ctl_stats_free). @full adds what costs a look per namespace (its
+ * registrations, stale ids); without it those stay 0 and nothing is
+ * allocated. 0, or -1 (ENOMEM). */
+int l3d_control_stats(const struct l3d *d, struct l3_ctl_stats *st, bool full);
 
 /* addrs.c: puts back the policy's addresses the host took away */
 int l3d_addrs_open(struct l3d *d);

@@ -22,7 +22,7 @@ else
 fi
 bindir=${1:-$builddir/tests/fuzz/bin}
 CC=${CC:-clang-14}
-TARGETS="fuzz_policy fuzz_listen fuzz_ctl"
+TARGETS="fuzz_policy fuzz_listen fuzz_ctl fuzz_stats"
 
 # UBSan must abort, not print and go on, or libFuzzer never sees the bug.
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

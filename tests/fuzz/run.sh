@@ -18,7 +18,7 @@ case $secs in
 esac
 if [ -f ./config.h ]; then builddir=$(pwd); else builddir=$(cd "$fuzzdir/../.." && pwd); fi
 bindir=${L3_FUZZ_BINDIR:-$builddir/tests/fuzz/bin}
-targets=${L3_FUZZ_TARGETS:-fuzz_policy fuzz_listen fuzz_ctl}
+targets=${L3_FUZZ_TARGETS:-fuzz_policy fuzz_listen fuzz_ctl fuzz_stats}
 flags="-timeout=1 -rss_limit_mb=2048 -print_final_stats=1 ${L3_FUZZ_FLAGS:-}"
 
 sh "$fuzzdir/build.sh" "$bindir" || { echo "run.sh: build failed" >&2; exit 2; }

@@ -320,6 +320,30 @@ START_TEST(test_injection_keyword)
 END_TEST
 
 /* Every byte of a compiled policy is printable ASCII, tab or newline. */
+/* log_refused: one rate-limited log rule per namespace, before the
+ * refusal, only when asked for */
+START_TEST(test_log_refused)
+{
+	char *t = l3t_compile(l3t_policy, "/sys/fs/cgroup");
+	const char *log, *refused;
+
+	l3t_hasnt(t, " log ");
+	free(t);
+	t = l3t_compile("version: 1\nlog_refused: true\nnamespaces:\n  web:\n    id: 1\n"
+			"    addresses: [192.0.2.10/24]\n  db:\n    id: 3\n"
+			"    addresses: [192.0.2.12/24]\n", "/sys/fs/cgroup");
+	l3t_has(t, "\t\tmeta mark and 0x00ff0000 == 0x00010000 limit rate 10/minute burst 5 "
+		   "packets log prefix \"l3nft refused web: \" level info\n");
+	l3t_has(t, "\t\tmeta mark and 0x00ff0000 == 0x00030000 limit rate 10/minute burst 5 "
+		   "packets log prefix \"l3nft refused db: \" level info\n");
+	log = strstr(t, "log prefix");
+	refused = strstr(t, "map @refused_ctr");
+	ck_assert_ptr_nonnull(refused);
+	ck_assert_msg(log < refused, "the log rules come before the refusal");
+	free(t);
+}
+END_TEST
+
 START_TEST(test_text_is_ascii)
 {
 	char *t = l3t_compile(l3t_policy, "/sys/fs/cgroup");
@@ -346,6 +370,7 @@ Suite *l3_suite_text(void)
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_write_error);
 	tcase_add_test(tc, test_text_is_ascii);
+	tcase_add_test(tc, test_log_refused);
 	suite_add_tcase(s, tc);
 
 	tcase_add_loop_test(inj, test_injection_name, 0, (int)L3_ARRAY_SIZE(l3t_payloads));

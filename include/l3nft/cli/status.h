@@ -13,6 +13,7 @@
 
 struct l3_status_opts {
 	bool json;		/* one JSON document instead of text */
+	bool openmetrics;	/* OpenMetrics text (node_exporter, Prometheus) instead */
 	bool check;		/* L3_DEGRADED when the system is not what the policy says */
 };
 

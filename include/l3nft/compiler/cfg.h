@@ -128,6 +128,8 @@ struct l3_cfg {
 	uint16_t queue;
 	struct l3_pos queue_pos;
 	bool fail_open;
+	bool log_refused;		/* log what a namespace is refused, rate-limited */
+	struct l3_pos log_refused_pos;
 	uint32_t max_clients;		/* l3nftd control connections, all non-root peers */
 	uint32_t max_clients_per_uid;	/* ... of one non-root uid */
 	enum l3_socket_layer socket_layer;

@@ -173,6 +173,8 @@ enum l3_ir_stmt_kind {
 	L3_STMT_REJECT_PORT,	/* reject with icmpx port-unreachable */
 	L3_STMT_REJECT_ADMIN,	/* reject with icmpx admin-prohibited */
 	L3_STMT_VERDICT,
+	L3_STMT_LIMIT,		/* limit rate N/minute burst B packets */
+	L3_STMT_LOG,		/* log prefix "x" level info */
 };
 
 struct l3_ir_stmt {
@@ -186,6 +188,9 @@ struct l3_ir_stmt {
 	uint16_t queue_num;		/* QUEUE */
 	bool queue_bypass;		/* QUEUE */
 	struct l3_ir_value verdict;	/* VERDICT */
+	uint32_t limit_per_minute;	/* LIMIT */
+	uint32_t limit_burst;		/* LIMIT: packets */
+	const char *log_prefix;		/* LOG */
 };
 
 #define L3_IR_MATCH_MAX 4
@@ -359,6 +364,11 @@ enum l3_ir_counter_kind {
 	L3_CTR_KINDS,
 };
 #define L3_IR_COUNTER_FMT "%s_%s"		/* namespace, kind */
+/* log_refused: the kernel log's prefix of a namespace's refused packets,
+ * and how many it logs per minute (and in a burst) */
+#define L3_IR_LOG_REFUSED_FMT "l3nft refused %s: "
+#define L3_IR_LOG_REFUSED_RATE 10
+#define L3_IR_LOG_REFUSED_BURST 5
 #define L3_IR_COUNTER_MAP_FMT "%s_ctr"		/* kind */
 extern const char *const l3_ir_counter_kinds[L3_CTR_KINDS];
 
