@@ -124,8 +124,10 @@ int l3d_cgroups_open(struct l3d *d)
 	free(d->ids);
 	d->ids = NULL;
 	free(d->cg_dirty);
+	free(d->cg_stale);
 	d->cg_dirty = calloc(d->cfg->nns + 1, sizeof(*d->cg_dirty));
-	if (!d->cg_dirty)
+	d->cg_stale = calloc(d->cfg->nns + 1, sizeof(*d->cg_stale));
+	if (!d->cg_dirty || !d->cg_stale)
 		return -1;
 	for (i = 0; i < d->cfg->nns; i++)
 		d->cg_dirty[i] = true;
@@ -248,7 +250,8 @@ static int l3d_cg_apply_dirty(struct l3d *d)
 		if (!d->cg_dirty[i])
 			continue;
 		now[i] = l3_cgroup_id(d->mnt.path, d->cfg->ns[i].cgroup);
-		if (l3d_cg_fix(d, i, now[i], mv, mn) < 0)
+		d->cg_stale[i] = l3d_cg_fix(d, i, now[i], mv, mn) < 0;
+		if (d->cg_stale[i])
 			rc = -1;
 	}
 	l3d_cg_bpf(d, now);
@@ -387,7 +390,9 @@ void l3d_cgroups_event(struct l3d *d)
 void l3d_cgroups_free(struct l3d *d)
 {
 	free(d->cg_dirty);
+	free(d->cg_stale);
 	d->cg_dirty = NULL;
+	d->cg_stale = NULL;
 	while (d->nwatches)
 		free(d->watches[--d->nwatches].path);
 	free(d->watches);

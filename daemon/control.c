@@ -402,21 +402,16 @@ static bool l3d_reply_list(struct l3d *d, int fd)
  * not the cgroup's id now. A look per namespace: done at most once a
  * second, so a tenant asking for stats in a loop cannot make the daemon
  * stat() every cgroup per request. */
+/* Namespaces whose ids in the table l3nftd could not fix at its last
+ * check (against the table itself, see cgroups.c): a pending fix is not
+ * counted, as it is made within milliseconds. */
 static uint64_t l3d_stale_ids(const struct l3d *d)
 {
-	static time_t at;
-	static uint64_t n;
-	struct timespec now;
+	uint64_t n = 0;
 	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (at && at == now.tv_sec)
-		return n;
-	at = now.tv_sec;
-	n = 0;
-	for (i = 0; d->cg_ids && i < d->cfg->nns; i++)
-		if (l3_cgroup_id(d->mnt.path, d->cfg->ns[i].cgroup) != d->cg_ids[i])
-			n++;
+	for (i = 0; d->cg_stale && i < d->cfg->nns; i++)
+		n += d->cg_stale[i];
 	return n;
 }
 

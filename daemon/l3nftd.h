@@ -66,6 +66,7 @@ struct l3d {
 	struct l3d_dest *kset;		/* listen set elements as the kernel has them */
 	size_t nkset;
 	bool *cg_dirty;			/* per namespace: its cgroup changed, not yet fixed */
+	bool *cg_stale;			/* per namespace: its last fix failed (stats) */
 	bool cg_pending;		/* some namespace is dirty */
 	bool table_stale;		/* apply replaced the table: read ids and sets again */
 	char sl_dir[128];		/* the socket layer's pin directory (kernel/sock_maps.h) */
