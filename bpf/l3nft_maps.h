@@ -19,6 +19,7 @@
 #define L3_BPF_MAX_CGROUPS 65536
 #define L3_BPF_MAX_ADDRS 131072
 #define L3_BPF_MAX_NS 65536
+#define L3_BPF_MAX_LISTEN 65536	/* wildcard listeners of all namespaces */
 #define L3_BPF_LEVELS 16	/* as L3_IR_LEVELS_MAX: cgroup depths looked at */
 
 /*
@@ -60,6 +61,33 @@ struct l3_bpf_ctr {
 	__u64 src_filled;	/* connect/sendmsg given the namespace's source */
 	__u64 send_refused;	/* sendmsg with a foreign explicit source (EPERM) */
 	__u64 ingress_dropped;	/* packet for another destination dropped at its socket */
+	__u64 steered;		/* connection to one of its addresses handed to its
+				 * wildcard-rewritten listener (sk_lookup) */
+};
+
+/*
+ * l3_sk (socket storage): set by bind4/bind6 on a socket whose wildcard
+ * bind they rewrote, read by sockops at listen(): the bound address alone
+ * does not tell a rewritten wildcard from an explicit bind.
+ */
+#define L3_BPF_SK_WILD 0x1u
+struct l3_bpf_sk {
+	__u32 ns;		/* the namespace whose address it was given */
+	__u32 flags;		/* L3_BPF_SK_* */
+};
+
+/*
+ * l3_listen (sockhash, value: a listening socket): a namespace's
+ * wildcard-rewritten TCP listeners, filled by sockops at listen(); the
+ * kernel drops an entry when its socket closes. sk_lookup hands a new
+ * connection to any of the namespace's addresses to the socket found here.
+ */
+struct l3_bpf_listen_key {
+	__u32 ns;		/* namespace id */
+	__u16 family;		/* the socket's: AF_INET, or AF_INET6 (maybe dual-stack) */
+	__u8 protocol;		/* IPPROTO_TCP */
+	__u8 pad;
+	__u32 port;		/* host order */
 };
 
 #ifdef __bpf__
@@ -108,6 +136,22 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } l3_ctr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__type(key, int);
+	__type(value, struct l3_bpf_sk);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_sk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, L3_BPF_MAX_LISTEN);
+	__type(key, struct l3_bpf_listen_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_listen SEC(".maps");
 #endif
 
 #endif

@@ -13,6 +13,13 @@
  *               namespace's; an explicit foreign source is refused (EPERM)
  *   ingress     a packet handed to a namespace's socket is dropped unless
  *               it is for one of the namespace's addresses or its loopback
+ *   sockops     at listen(), a TCP socket whose wildcard bind was rewritten
+ *               (marked in l3_sk by bind4/6) goes into the l3_listen sockhash
+ *   lookup      (sk_lookup, attached to the network namespace, not a
+ *               cgroup) a new connection to any address of a namespace is
+ *               handed to that namespace's wildcard listener on the port,
+ *               so the wildcard covers every address, not only the one it
+ *               was rewritten to, and IPv4 reaches a dual-stack [::]
  *
  * Scope: only sockets of the network namespace the loader ran in (its
  * cookie is fixed in .rodata before load, so the scope holds before
@@ -26,6 +33,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "l3nft_maps.h"
 
 #define AF_INET 2
@@ -35,7 +43,7 @@
  * map being filled */
 const volatile __u64 l3_netns_cookie = 0;
 
-enum l3_ctr_kind { L3_C_REWRITE, L3_C_REFUSE, L3_C_SRC, L3_C_SEND_REFUSE, L3_C_DROP };
+enum l3_ctr_kind { L3_C_REWRITE, L3_C_REFUSE, L3_C_SRC, L3_C_SEND_REFUSE, L3_C_DROP, L3_C_STEER };
 
 static __always_inline void l3_count(__u32 ns, enum l3_ctr_kind k)
 {
@@ -50,6 +58,7 @@ static __always_inline void l3_count(__u32 ns, enum l3_ctr_kind k)
 	case L3_C_SRC: c->src_filled++; break;
 	case L3_C_SEND_REFUSE: c->send_refused++; break;
 	case L3_C_DROP: c->ingress_dropped++; break;
+	case L3_C_STEER: c->steered++; break;
 	}
 }
 
@@ -180,6 +189,52 @@ static __always_inline int l3_may_use6(__u32 ns, const __u32 a[4])
 	return l3_loopback6(a) || l3_group6(a) || l3_owner6(a) == ns;
 }
 
+/* Marks the socket being bound as a rewritten wildcard of namespace @id,
+ * for sockops at listen(). Without storage (ENOMEM) the bind still works,
+ * on the one address it was given. */
+static __always_inline void l3_mark_wild(struct bpf_sock_addr *ctx, __u32 id)
+{
+	struct l3_bpf_sk *s;
+
+	s = bpf_sk_storage_get(&l3_sk, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (s) {
+		s->ns = id;
+		s->flags |= L3_BPF_SK_WILD;
+	}
+}
+
+/* A bind that is retried after failing (EADDRINUSE) must not keep the
+ * mark of an earlier rewritten attempt. */
+static __always_inline void l3_unmark(struct bpf_sock_addr *ctx)
+{
+	struct l3_bpf_sk *s = bpf_sk_storage_get(&l3_sk, ctx->sk, 0, 0);
+
+	if (s)
+		s->flags = 0;
+}
+
+/* The kernel's struct sock, only the field read below (CO-RE: the offset
+ * comes from this kernel's BTF at load). No sockopt helper reads it. */
+struct sock_common___l3 {
+	unsigned char skc_ipv6only : 1;
+} __attribute__((preserve_access_index));
+struct sock___l3 {
+	struct sock_common___l3 __sk_common;
+} __attribute__((preserve_access_index));
+
+/* Is the IPv6 socket being bound a TCP socket without IPV6_V6ONLY? */
+static __always_inline int l3_tcp_dual(struct bpf_sock_addr *ctx)
+{
+	struct sock___l3 *sk;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	sk = (struct sock___l3 *)bpf_skc_to_tcp6_sock(ctx->sk);
+	if (!sk)
+		return 0;
+	return !BPF_CORE_READ_BITFIELD(&sk->__sk_common, skc_ipv6only);
+}
+
 SEC("cgroup/bind4")
 int l3_bind4(struct bpf_sock_addr *ctx)
 {
@@ -189,9 +244,11 @@ int l3_bind4(struct bpf_sock_addr *ctx)
 	n = l3_addr_ctx_ns(ctx, &id);
 	if (!n)
 		return 1;
+	l3_unmark(ctx);
 	a = ctx->user_ip4;
 	if (!a && (n->flags & L3_BPF_NS_HAS4)) {
 		ctx->user_ip4 = n->src4;
+		l3_mark_wild(ctx, id);
 		l3_count(id, L3_C_REWRITE);
 		return 1;
 	}
@@ -210,10 +267,23 @@ int l3_bind6(struct bpf_sock_addr *ctx)
 	n = l3_addr_ctx_ns(ctx, &id);
 	if (!n)
 		return 1;
+	l3_unmark(ctx);
 	a[0] = ctx->user_ip6[0];
 	a[1] = ctx->user_ip6[1];
 	a[2] = ctx->user_ip6[2];
 	a[3] = ctx->user_ip6[3];
+	if (l3_any6(a) && (n->flags & L3_BPF_NS_HAS4) && l3_tcp_dual(ctx)) {
+		/* a dual-stack TCP [::]: bound to the IPv4 source, mapped,
+		 * it stays dual-stack (a plain IPv6 address would make it
+		 * v6only) and sk_lookup brings it the namespace's IPv6 */
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
+		ctx->user_ip6[3] = n->src4;
+		l3_mark_wild(ctx, id);
+		l3_count(id, L3_C_REWRITE);
+		return 1;
+	}
 	if (l3_any6(a) && (n->flags & L3_BPF_NS_HAS6)) {
 		__u32 s[4];
 
@@ -222,6 +292,7 @@ int l3_bind6(struct bpf_sock_addr *ctx)
 		ctx->user_ip6[1] = s[1];
 		ctx->user_ip6[2] = s[2];
 		ctx->user_ip6[3] = s[3];
+		l3_mark_wild(ctx, id);
 		l3_count(id, L3_C_REWRITE);
 		return 1;
 	}
@@ -389,6 +460,89 @@ int l3_ingress(struct __sk_buff *skb)
 drop:
 	l3_count(id, L3_C_DROP);
 	return 0;
+}
+
+/* At listen(): a namespace's wildcard-rewritten TCP socket into l3_listen.
+ * The mark says "was wildcard" and which namespace (set at bind, in this
+ * network namespace: bind4/6 checked the cookie). BPF_ANY: of several
+ * listeners of one namespace on a port (SO_REUSEPORT) the newest is
+ * entered; the kernel then picks within its reuseport group. */
+SEC("sockops")
+int l3_sockops(struct bpf_sock_ops *skops)
+{
+	struct l3_bpf_listen_key k = { .protocol = IPPROTO_TCP };
+	struct bpf_sock *sk;
+	struct l3_bpf_sk *s;
+
+	if (skops->op != BPF_SOCK_OPS_TCP_LISTEN_CB)
+		return 1;
+	sk = skops->sk;
+	if (!sk)
+		return 1;
+	s = bpf_sk_storage_get(&l3_sk, sk, 0, 0);
+	if (!s || !(s->flags & L3_BPF_SK_WILD))
+		return 1;
+	k.ns = s->ns;
+	k.family = (__u16)skops->family;
+	k.port = skops->local_port;
+	bpf_sock_hash_update(skops, &l3_listen, &k, BPF_ANY);
+	return 1;
+}
+
+/* The namespace that owns the address socket @sk is bound to (IPv4, IPv6,
+ * or IPv4 mapped on a dual-stack socket); 0 if none. */
+static __always_inline __u32 l3_sk_owner(const struct bpf_sock *sk)
+{
+	__u32 a[4];
+
+	if (sk->family == AF_INET)
+		return l3_owner4(sk->src_ip4);
+	a[0] = sk->src_ip6[0];
+	a[1] = sk->src_ip6[1];
+	a[2] = sk->src_ip6[2];
+	a[3] = sk->src_ip6[3];
+	return l3_mapped6(a) ? l3_owner4(a[3]) : l3_owner6(a);
+}
+
+/*
+ * A new connection to address D, port P: if D is namespace N's, hand it
+ * to N's wildcard listener on P (same family, else a dual-stack one for
+ * IPv4). Everything else (the host's addresses, other ports, a miss) is
+ * left to the kernel's own lookup. The listener must be bound to one of
+ * N's addresses: an entry can never carry a connection across namespaces.
+ */
+SEC("sk_lookup")
+int l3_lookup(struct bpf_sk_lookup *ctx)
+{
+	struct l3_bpf_listen_key k = { .protocol = (__u8)ctx->protocol, .port = ctx->local_port };
+	struct bpf_sock *sk;
+	__u32 ns, d[4];
+
+	if (ctx->family == AF_INET) {
+		ns = l3_owner4(ctx->local_ip4);
+	} else {
+		d[0] = ctx->local_ip6[0];
+		d[1] = ctx->local_ip6[1];
+		d[2] = ctx->local_ip6[2];
+		d[3] = ctx->local_ip6[3];
+		ns = l3_owner6(d);
+	}
+	if (!ns)
+		return SK_PASS;
+	k.ns = ns;
+	k.family = (__u16)ctx->family;
+	sk = bpf_map_lookup_elem(&l3_listen, &k);
+	if (!sk && ctx->family == AF_INET) {
+		k.family = AF_INET6;
+		sk = bpf_map_lookup_elem(&l3_listen, &k);
+	}
+	if (!sk)
+		return SK_PASS;
+	/* a v6only listener refuses IPv4 (EAFNOSUPPORT): normal lookup then */
+	if (l3_sk_owner(sk) == ns && bpf_sk_assign(ctx, sk, 0) == 0)
+		l3_count(ns, L3_C_STEER);
+	bpf_sk_release(sk);
+	return SK_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

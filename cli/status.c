@@ -189,12 +189,13 @@ static json_t *l3_st_json_sockets(const struct l3_st_ns *s)
 {
 	if (!s->sl_known)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "binds_rewritten", (json_int_t)s->sl.bind_rewritten,
 			 "binds_refused", (json_int_t)s->sl.bind_refused,
 			 "sources_filled", (json_int_t)s->sl.src_filled,
 			 "sends_refused", (json_int_t)s->sl.send_refused,
-			 "ingress_dropped", (json_int_t)s->sl.ingress_dropped);
+			 "ingress_dropped", (json_int_t)s->sl.ingress_dropped,
+			 "steered", (json_int_t)s->sl.steered);
 }
 
 static json_t *l3_st_json_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s)
@@ -249,8 +250,9 @@ static void l3_st_text_ns(const struct l3_cfg *cfg, const struct l3_st_ns *s, FI
 	if (s->sl_known)
 		fprintf(out, "  sockets   binds rewritten %" PRIu64 ", refused %" PRIu64
 			"; sources filled %" PRIu64 ", sends refused %" PRIu64
-			"; ingress dropped %" PRIu64 "\n", s->sl.bind_rewritten, s->sl.bind_refused,
-			s->sl.src_filled, s->sl.send_refused, s->sl.ingress_dropped);
+			"; ingress dropped %" PRIu64 "; steered %" PRIu64 "\n", s->sl.bind_rewritten,
+			s->sl.bind_refused, s->sl.src_filled, s->sl.send_refused,
+			s->sl.ingress_dropped, s->sl.steered);
 	for (i = 0; i < s->ns->nlistens; i++) {
 		l3_listen_format(&s->ns->listens[i], buf, sizeof(buf));
 		fprintf(out, "  listen    %s\n", buf);

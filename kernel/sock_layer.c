@@ -6,6 +6,9 @@
  * (BPF links: multi-attach, never replacing other programs on the cgroup,
  * such as systemd's IPAddressAllow=) -> pin the links.
  *
+ * sk_lookup is attached to the network namespace apply runs in (its link
+ * pinned with the others); the other programs at a cgroup.
+ *
  * Attached once at the namespaces' common parent cgroup, with maps keyed
  * by cgroup id: a namespace's cgroup that is removed and made again is
  * below the attach point at once; only its id in l3_cgroup changes.
@@ -39,7 +42,6 @@
 #endif
 #define L3_SL_LINK "link_"	/* pinned link: link_<program without l3_> */
 #define L3_SL_NEW "new_"	/* a link being replaced by a re-attach */
-#define L3_SL_NPROGS 7
 
 /* The maps, by the names they are pinned under, and how many entries an
  * update changed. */
@@ -425,11 +427,13 @@ int l3_sock_layer_read(struct l3_sock_layer_state *st)
 		    info.type == BPF_LINK_TYPE_CGROUP) {
 			st->nlinks++;
 			st->cgroup_id = info.cgroup.cgroup_id;
+		} else if (info.type == BPF_LINK_TYPE_NETNS) {
+			st->nlinks++;
 		}
 		close(fd);
 	}
 	closedir(d);
-	st->attached = st->nlinks == L3_SL_NPROGS;
+	st->attached = st->nlinks == L3_SOCK_LAYER_NPROGS;
 	return 0;
 }
 
@@ -441,32 +445,61 @@ static int l3_sl_link_path(char *buf, size_t len, const char *dir, const char *p
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* Attaches every program at @cgfd and pins each link as new_<prog>. */
+/* Programs that fill or read l3_listen: attached before bind4/6 start
+ * marking sockets, so no listener is ever marked and missed. */
+static bool l3_sl_prog_early(const struct bpf_program *p)
+{
+	enum bpf_prog_type t = bpf_program__type(p);
+
+	return t == BPF_PROG_TYPE_SOCK_OPS || t == BPF_PROG_TYPE_SK_LOOKUP;
+}
+
+/* Attaches @p (sk_lookup at network namespace @nsfd, the rest at cgroup
+ * @cgfd) and pins its link as new_<prog>. */
+static int l3_sl_attach_one(struct bpf_program *p, const char *dir, int cgfd, int nsfd)
+{
+	struct bpf_link *l;
+	char path[PATH_MAX];
+	int r;
+
+	if (bpf_program__type(p) == BPF_PROG_TYPE_SK_LOOKUP)
+		l = bpf_program__attach_netns(p, nsfd);
+	else
+		l = bpf_program__attach_cgroup(p, cgfd);
+	if (!l)
+		return -1;
+	if (l3_sl_link_path(path, sizeof(path), dir, L3_SL_NEW, p) < 0) {
+		bpf_link__destroy(l);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	unlink(path);
+	r = bpf_link__pin(l, path);
+	/* the pin holds the link now; closing our descriptor keeps it */
+	bpf_link__disconnect(l);
+	bpf_link__destroy(l);
+	return r < 0 ? -1 : 0;
+}
+
+/* Attaches every program (early ones first) and pins their links. */
 static int l3_sl_attach(struct l3nft_sock *skel, const char *dir, int cgfd)
 {
 	struct bpf_program *p;
-	char path[PATH_MAX];
+	int nsfd, pass, r = 0;
 
-	bpf_object__for_each_program(p, skel->obj) {
-		struct bpf_link *l = bpf_program__attach_cgroup(p, cgfd);
-		int r;
-
-		if (!l)
-			return -1;
-		if (l3_sl_link_path(path, sizeof(path), dir, L3_SL_NEW, p) < 0) {
-			bpf_link__destroy(l);
-			errno = ENAMETOOLONG;
-			return -1;
+	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return -1;
+	for (pass = 0; pass < 2 && r == 0; pass++)
+		bpf_object__for_each_program(p, skel->obj) {
+			if (l3_sl_prog_early(p) != (pass == 0))
+				continue;
+			r = l3_sl_attach_one(p, dir, cgfd, nsfd);
+			if (r < 0)
+				break;
 		}
-		unlink(path);
-		r = bpf_link__pin(l, path);
-		/* the pin holds the link now; closing our descriptor keeps it */
-		bpf_link__disconnect(l);
-		bpf_link__destroy(l);
-		if (r < 0)
-			return -1;
-	}
-	return 0;
+	close(nsfd);
+	return r;
 }
 
 /* The new links replace the old: old link_* unpinned (detached), then
@@ -536,11 +569,16 @@ static struct l3nft_sock *l3_sl_open_load(const char *dir)
 int l3_sock_layer_probe(void)
 {
 	struct l3nft_sock *skel = l3_sl_open_load(NULL);
+	struct bpf_program *p;
+	int n = 0;
 
 	if (!skel)
 		return -1;
+	bpf_object__for_each_program(p, skel->obj)
+		if (bpf_program__fd(p) >= 0)
+			n++;
 	l3nft_sock__destroy(skel);
-	return 0;
+	return n;
 }
 
 /* Loads, fills and attaches at @cgfd; the old links (if any) go after. */
@@ -601,7 +639,10 @@ static int l3_sl_apply(const struct l3_ir *ir, const uint64_t *cgids, const char
 		*what = r > 0 ? "maps updated" : NULL;
 		r = r < 0 ? -1 : 0;
 	} else {
-		*what = st.nlinks ? "moved to the namespaces' common cgroup" : "attached";
+		/* same cgroup but not every link: an older l3nft's set */
+		*what = !st.nlinks ? "attached" :
+			st.cgroup_id == cgid ? "re-attached (its programs changed)" :
+			"moved to the namespaces' common cgroup";
 		r = l3_sl_mkdirs(st.dir);
 		if (r == 0)
 			r = l3_sl_load_attach(&st, ir, cgids, cgfd);
@@ -705,6 +746,7 @@ int l3_sock_layer_counters(const struct l3_sock_layer_state *st, uint32_t id,
 		out->src_filled += v[i].src_filled;
 		out->send_refused += v[i].send_refused;
 		out->ingress_dropped += v[i].ingress_dropped;
+		out->steered += v[i].steered;
 	}
 	free(v);
 	close(fd);

@@ -35,7 +35,7 @@ SCHEMAS = {
                           "refused": (COUNTER, NULL)},),
             "socket_layer": ({"binds_rewritten": (INT,), "binds_refused": (INT,),
                               "sources_filled": (INT,), "sends_refused": (INT,),
-                              "ingress_dropped": (INT,)}, NULL),
+                              "ingress_dropped": (INT,), "steered": (INT,)}, NULL),
             "listen": ([STR],),
         }],),
     },

@@ -8,11 +8,14 @@
 #   b  l3t-PID/b       192.0.2.11 2001:db8::11              loopback shared
 #   c  l3t-PID/deep/c  192.0.2.12 2001:db8::12              (level 3)
 #   l3t-PID/other: a cgroup below the attach point that is no namespace
+#   l3t-PID/a/sub: nested in a; l3t-PID/b/sub: nested in b
 # Host H: 192.0.2.1 2001:db8::1; peer P: 192.0.2.100 2001:db8::100.
 #
 # Ports: 8000 every namespace's 0.0.0.0/:: TCP+UDP listeners and the
-# host's UDP wildcard; 8001 host and a share a TCP port with SO_REUSEPORT;
-# 8002 b's dual-stack [::]; 7000 the peer's echo server.
+# host's UDP wildcard; 8001 host, a and b share a TCP port with
+# SO_REUSEPORT; 8002 b's dual-stack [::] (TCP and UDP); 8003 b/sub only;
+# 8004 a/sub only; 8005 b only (bound before anyone else); 8006 a's
+# dual-stack [::]; 7000 the peer's echo server.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -25,7 +28,9 @@ CG_a="$PARENT/a"
 CG_b="$PARENT/b"
 CG_c="$PARENT/deep/c"
 CG_o="$PARENT/other"
-for cg in "$CG_a" "$CG_b" "$CG_c" "$CG_o"; do
+CG_as="$PARENT/a/sub"
+CG_bs="$PARENT/b/sub"
+for cg in "$CG_a" "$CG_b" "$CG_c" "$CG_o" "$CG_as" "$CG_bs"; do
 	l3_cg_add "$cg" || l3_skip_all "cannot create cgroup $L3_CG_MOUNT/$cg"
 done
 
@@ -88,10 +93,10 @@ NSINO=$(l3_h stat -L -c %i /proc/self/ns/net)
 PINS=/sys/fs/bpf/l3nft/$NSINO
 l3_is "links and maps pinned in this netns's directory" \
 	"$(ls "$PINS" 2>/dev/null | tr '\n' ' ')" \
-	"l3_addr l3_cgroup l3_conf l3_ctr l3_ns link_bind4 link_bind6 link_connect4 link_connect6 link_ingress link_sendmsg4 link_sendmsg6 "
+	"l3_addr l3_cgroup l3_conf l3_ctr l3_listen l3_ns l3_sk link_bind4 link_bind6 link_connect4 link_connect6 link_ingress link_lookup link_sendmsg4 link_sendmsg6 link_sockops "
 st=$(l3_h "$L3NFT" status "$POLICY" 2>&1)
 case $st in
-*"socket layer (auto): attached, 7 programs"*) l3_pass "status: attached" ;;
+*"socket layer (auto): attached, 9 programs"*) l3_pass "status: attached" ;;
 *) l3_fail "status: attached" "$st" ;;
 esac
 l3_h "$L3NFT" status --json "$POLICY" >"$L3_TMP/status.json" 2>&1
@@ -104,6 +109,12 @@ assert d["socket_layer"]["mode"] == "auto"
 
 # ---- every namespace on 0.0.0.0:8000 and [::]:8000, TCP and UDP ----
 any() { echo "tcp:0.0.0.0:$1" "udp:0.0.0.0:$1" "tcp:[::]:$1" "udp:[::]:$1"; }
+# hostile, first: b takes port 8005 before anyone, on every family
+if l3_serve "$CG_b" b8005 tcp:0.0.0.0:8005 tcp:[::]:8005; then
+	l3_pass "b listens on 0.0.0.0:8005 and [::]:8005 first"
+else
+	l3_fail "b listens on 0.0.0.0:8005 and [::]:8005 first"
+fi
 # shellcheck disable=SC2046
 {
 	l3_serve peer peer $(any 7000) || l3_fail "peer server starts"
@@ -125,23 +136,61 @@ if l3_serve "$CG_a" a8001 tcp:0.0.0.0:8001:reuseport; then
 else
 	l3_fail "a shares TCP port 8001 with the host's wildcard socket (SO_REUSEPORT)"
 fi
-if l3_serve "$CG_b" b8002 tcp:[::]:8002:dual; then
-	l3_pass "b listens on a dual-stack [::]:8002"
+if l3_serve "$CG_b" b8001 tcp:0.0.0.0:8001:reuseport tcp:[::]:8001:reuseport; then
+	l3_pass "b also listens on 0.0.0.0:8001 and [::]:8001 with SO_REUSEPORT"
 else
-	l3_fail "b listens on a dual-stack [::]:8002"
+	l3_fail "b also listens on 0.0.0.0:8001 and [::]:8001 with SO_REUSEPORT"
 fi
+if l3_serve "$CG_b" b8002 tcp:[::]:8002:dual udp:[::]:8002:dual; then
+	l3_pass "b listens on a dual-stack [::]:8002, TCP and UDP"
+else
+	l3_fail "b listens on a dual-stack [::]:8002, TCP and UDP"
+fi
+if l3_serve "$CG_a" a8006 tcp:[::]:8006:dual; then
+	l3_pass "a listens on a dual-stack [::]:8006"
+else
+	l3_fail "a listens on a dual-stack [::]:8006"
+fi
+if l3_serve "$CG_bs" bs8003 tcp:0.0.0.0:8003 tcp:[::]:8003; then
+	l3_pass "b/sub (nested in b) listens on 0.0.0.0:8003 and [::]:8003"
+else
+	l3_fail "b/sub (nested in b) listens on 0.0.0.0:8003 and [::]:8003"
+fi
+if l3_serve "$CG_as" as8004 tcp:0.0.0.0:8004 tcp:[::]:8004; then
+	l3_pass "a/sub (nested in a) listens on 0.0.0.0:8004 and [::]:8004"
+else
+	l3_fail "a/sub (nested in a) listens on 0.0.0.0:8004 and [::]:8004"
+fi
+SERVERS="a b c host a8001 b8001 b8002 a8006 bs8003 as8004 b8005"
 
-# reach ADDR NS: TCP and UDP from the peer to ADDR:8000 land at NS's socket
-# (logged with ADDR as its own address) and nowhere else
+# tcp_only ADDR PORT NAME LOCAL DESC: a TCP connection from the peer to
+# ADDR:PORT reaches server NAME, whose accepted socket is LOCAL, and no
+# other server ("" NAME: nobody)
+tcp_only()
+{
+	tag="t$2-$1-$$"
+	r=$(l3_send peer tcp "$1" "$2" "$tag")
+	got=
+	for s in $SERVERS; do
+		[ "$(l3_got "$s" "$tag")" -gt 0 ] && got="$got $s"
+	done
+	l3_is "$5: tcp to $1:$2 reaches ${3:-nobody} ($r)" "$got" "${3:+ $3}"
+	[ -n "$3" ] || return 0
+	l3_is "$5: tcp to $1:$2: ${3}'s connection is to $4" \
+		"$(awk -v t="$tag" '$6 == t { print $2; exit }' "$L3_TMP/$3.log")" "$4"
+}
+
+# reach ADDR NS [PROTOS]: TCP and UDP from the peer to ADDR:8000 land at
+# NS's socket (logged with ADDR as its own address) and nowhere else
 reach()
 {
-	protos="tcp udp"
+	protos=${3:-tcp udp}
 	[ "$2" = host ] && protos=udp	# the host's TCP wildcard is on 8001
 	for proto in $protos; do
 		tag="$proto-$1-$$"
 		r=$(l3_send peer "$proto" "$1" 8000 "$tag")
 		got=
-		for s in a b c host; do
+		for s in $SERVERS; do
 			[ "$(l3_got "$s" "$tag")" -gt 0 ] && got="$got $s"
 		done
 		l3_is "$proto to $1:8000 reaches only $2 ($r)" "$got" " $2"
@@ -157,6 +206,19 @@ reach 192.0.2.12 c
 reach 2001:db8::12 c
 reach 192.0.2.1 host
 reach 2001:db8::1 host
+# a's second IPv4 address: its 0.0.0.0:8000 listener was given 192.0.2.10,
+# sk_lookup hands it the connections to 192.0.2.20 too
+reach 192.0.2.20 a tcp
+# UDP is not steered (docs/security.md, "UDP to a namespace's other
+# addresses"): the datagram reaches nobody, not a and not the host's
+# wildcard on 8000 (the packet layer refuses it there)
+tag=udp-second-$$
+r=$(l3_send peer udp 192.0.2.20 8000 "$tag")
+got=
+for s in $SERVERS; do
+	[ "$(l3_got "$s" "$tag")" -gt 0 ] && got="$got $s"
+done
+l3_is "documented limit: udp to a's second address 192.0.2.20:8000 reaches nobody ($r)" "$got" ""
 # tcp on 8001: the alias to a, the host's address to the host
 r=$(l3_send peer tcp 192.0.2.10 8001 t8001a-$$)
 l3_is "tcp to 192.0.2.10:8001 reaches a, not the host's wildcard ($r)" \
@@ -164,14 +226,47 @@ l3_is "tcp to 192.0.2.10:8001 reaches a, not the host's wildcard ($r)" \
 r=$(l3_send peer tcp 192.0.2.1 8001 t8001h-$$)
 l3_is "tcp to 192.0.2.1:8001 reaches the host, not a ($r)" \
 	"$(l3_got a8001 t8001h-$$)$(l3_got host t8001h-$$)" "01"
-# What a wildcard rewritten to one address cannot do (see docs/security.md):
-# a's second IPv4 address and IPv4 on b's dual-stack socket are not served.
-r=$(l3_send peer tcp 192.0.2.20 8000 second-$$)
-l3_is "known limit: tcp to a's second address 192.0.2.20:8000 is refused" "$r" "refused"
-r=$(l3_send peer tcp 2001:db8::11 8002 dual6-$$)
-l3_is "b's dual-stack [::]:8002 gets b's IPv6 ($r)" "$(l3_got b8002 dual6-$$)" "1"
-r=$(l3_send peer tcp 192.0.2.11 8002 dual4-$$)
-l3_is "known limit: IPv4 to b's dual-stack [::]:8002 is refused" "$r" "refused"
+# dual-stack [::] listeners (IPV6_V6ONLY=0) get their namespace's IPv4
+# and IPv6, every address, and nothing of the others'
+tcp_only 2001:db8::11 8002 b8002 2001:db8::11 "b's dual-stack"
+tcp_only 192.0.2.11 8002 b8002 ::ffff:192.0.2.11 "b's dual-stack"
+tcp_only 192.0.2.10 8002 "" - "a's address, b's dual-stack port"
+tcp_only 192.0.2.10 8006 a8006 ::ffff:192.0.2.10 "a's dual-stack"
+tcp_only 192.0.2.20 8006 a8006 ::ffff:192.0.2.20 "a's dual-stack"
+tcp_only 2001:db8::10 8006 a8006 2001:db8::10 "a's dual-stack"
+tcp_only 192.0.2.11 8006 "" - "b's address, a's dual-stack port"
+tcp_only 2001:db8::1 8006 "" - "the host's address, a's dual-stack port"
+# UDP: a dual-stack [::] is given the IPv6 address (v6only from then on)
+r=$(l3_send peer udp 2001:db8::11 8002 "udp-dual6-$$")
+l3_is "b's dual-stack UDP [::]:8002 gets b's IPv6 ($r)" "$(l3_got b8002 "udp-dual6-$$")" "1"
+r=$(l3_send peer udp 192.0.2.11 8002 "udp-dual4-$$")
+l3_is "documented limit: IPv4 to b's dual-stack UDP [::]:8002 reaches nobody ($r)" \
+	"$(l3_got b8002 "udp-dual4-$$")" "0"
+
+# ---- hostile: nobody gets another namespace's connections steered ----
+# b bound 8005 first, on 0.0.0.0 and [::]: a's addresses are not b's
+tcp_only 192.0.2.10 8005 "" - "b bound first"
+tcp_only 192.0.2.20 8005 "" - "b bound first"
+tcp_only 2001:db8::10 8005 "" - "b bound first"
+tcp_only 192.0.2.11 8005 b8005 192.0.2.11 "b bound first, its own"
+tcp_only 2001:db8::11 8005 b8005 2001:db8::11 "b bound first, its own"
+# SO_REUSEPORT on 8001: host, a and b on the same port, each its own
+tcp_only 192.0.2.20 8001 a8001 192.0.2.20 "SO_REUSEPORT"
+tcp_only 192.0.2.11 8001 b8001 192.0.2.11 "SO_REUSEPORT"
+tcp_only 2001:db8::10 8001 "" - "SO_REUSEPORT, a has no [::]:8001"
+tcp_only 2001:db8::11 8001 b8001 2001:db8::11 "SO_REUSEPORT"
+tcp_only 192.0.2.1 8001 host 192.0.2.1 "SO_REUSEPORT, the host's address"
+# nested cgroups: b/sub's listener is b's, a/sub's is a's
+tcp_only 192.0.2.10 8003 "" - "b/sub listens"
+tcp_only 192.0.2.20 8003 "" - "b/sub listens"
+tcp_only 2001:db8::10 8003 "" - "b/sub listens"
+tcp_only 192.0.2.11 8003 bs8003 192.0.2.11 "b/sub listens, b's"
+tcp_only 2001:db8::11 8003 bs8003 2001:db8::11 "b/sub listens, b's"
+tcp_only 192.0.2.20 8004 as8004 192.0.2.20 "a/sub (nested) gets a's second address"
+tcp_only 2001:db8::10 8004 as8004 2001:db8::10 "a/sub (nested) gets a's IPv6"
+tcp_only 192.0.2.12 8004 "" - "c's address, a/sub's port"
+# the host's addresses are never steered: nothing listens there on 8004
+tcp_only 192.0.2.1 8004 "" - "the host's address, a/sub's port"
 
 # ---- bind ----
 bind_is() # WHERE PROTO ADDR EXPECTED DESC
@@ -274,6 +369,7 @@ assert a["binds_refused"] >= 8, a
 assert a["sources_filled"] >= 5, a
 assert a["ingress_dropped"] >= 2, a
 assert a["sends_refused"] >= 2, a
+assert a["steered"] >= 6, a
 ' "$L3_TMP/status.json"
 st=$(l3_h "$L3NFT" status "$POLICY" 2>&1)
 case $st in
@@ -297,6 +393,13 @@ fi
 
 # ---- re-apply, delete ----
 links=$(ls -i "$PINS" | grep link_ | tr '\n' ' ')
+lookup_id=$(bpftool -j link show pinned "$PINS/link_lookup" 2>/dev/null | python3 -c '
+import json, sys
+l = json.load(sys.stdin)
+if l.get("type") == "netns" and l.get("attach_type") == "sk_lookup" and l.get("netns_ino") == int(sys.argv[1]):
+    print(l["id"])' "$NSINO" 2>&1)
+l3_ok "the sk_lookup link is pinned, on this netns (link id ${lookup_id:-none})" \
+	sh -c "test '$lookup_id' -gt 0"
 out=$(l3_h timeout 120 "$L3NFT" apply "$POLICY" 2>&1)
 l3_is "re-apply of the same policy changes nothing" "$out" \
 	"table inet l3nft is up to date; nothing changed"
@@ -336,6 +439,8 @@ l3_is "delete leaves no pin" "$(ls -A "$PINS" 2>&1 | head -1)" \
 bind_is "$CG_a" tcp 0.0.0.0 "ok 0.0.0.0" "after delete, a's wildcard is not rewritten"
 left=$(bpftool cgroup show "$L3_CG_MOUNT/$PARENT" 2>/dev/null | grep -c 'l3_' )
 l3_is "after delete, no l3nft program is attached" "$left" "0"
+l3_ok "after delete, the sk_lookup link (id $lookup_id) is gone" \
+	sh -c "test '$lookup_id' -gt 0 && ! bpftool link show id '$lookup_id' >/dev/null 2>&1"
 if [ -n "$OTHER" ]; then
 	l3_ok "after delete, the other program is still attached" \
 		sh -c "bpftool cgroup show '$L3_CG_MOUNT/$PARENT' | grep -q deny9999"

@@ -2,7 +2,8 @@
  * The socket layer: cgroup BPF programs (bpf/l3nft_sock.bpf.c) that give a
  * namespace's sockets its addresses at the socket API (wildcard binds
  * rewritten, foreign binds refused, sources filled, ingress checked at the
- * receiving socket). Loaded from the skeleton embedded in l3nft, attached
+ * receiving socket, a wildcard TCP listener reached at every address of
+ * its namespace through sk_lookup). Loaded from the skeleton embedded in l3nft, attached
  * once at the namespaces' common parent cgroup, pinned per network
  * namespace under /sys/fs/bpf/l3nft/<netns inode>/ so they outlive apply.
  */
@@ -17,6 +18,9 @@
 #include "l3nft/compiler/ir.h"
 
 #define L3_SOCK_LAYER_BPFFS "/sys/fs/bpf"
+/* bind4/6, connect4/6, sendmsg4/6, ingress, sockops on the cgroup;
+ * sk_lookup on the network namespace */
+#define L3_SOCK_LAYER_NPROGS 9
 
 /* One namespace's counters, summed over the CPUs. */
 struct l3_sock_layer_ctr {
@@ -25,6 +29,7 @@ struct l3_sock_layer_ctr {
 	uint64_t src_filled;		/* connects/datagrams given its source */
 	uint64_t send_refused;		/* datagrams with a foreign source (EPERM) */
 	uint64_t ingress_dropped;	/* packets for other addresses dropped at its sockets */
+	uint64_t steered;		/* connections handed to its wildcard listener */
 };
 
 /* What is attached in this network namespace. */
@@ -51,7 +56,7 @@ int l3_sock_layer_apply(const struct l3_ir *ir, const uint64_t *cgroup_ids, FILE
 int l3_sock_layer_delete(bool dry_run, bool *removed, struct l3_diag *diag);
 
 /* Opens and loads every program through the verifier, attaches nothing.
- * 0, or -1 with errno. */
+ * The number of programs loaded, or -1 with errno. */
 int l3_sock_layer_probe(void);
 
 /* Reads the state of this network namespace into @st. 0, or -1 with errno. */
