@@ -70,7 +70,7 @@ struct l3d {
 	int sig_fd;
 	int ino_fd;
 	struct l3d_watch *watches;	/* inotify watch descriptor -> directory */
-	size_t nwatches;
+	size_t nwatches, cap_watches;	/* sorted by wd */
 	int epfd;
 	struct l3_rt rt;		/* rtnetlink requests (address dump, add) */
 	struct mnl_socket *rt_ev;	/* rtnetlink events: addresses, links */
