@@ -122,10 +122,14 @@ int l3d_dest_cmp(const void *a, const void *b);
 
 /* deliver.c */
 int l3d_deliver_open(struct l3d *d);
-/* Sends a copy of the UDP datagram @pkt (IP header first, UDP header at
- * @l4off) to @ns. */
+/* Queues a copy of the UDP datagram @pkt (IP header first, UDP header at
+ * @l4off) for @ns; -1 when @ns has no address to take it. @pkt must stay
+ * as it is until l3d_deliver_flush(). */
 int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_t len,
 		size_t l4off, const struct l3d_dest *dst);
+/* Sends the queued copies (one sendmmsg() per datagram); counts them
+ * delivered or failed in d->st. */
+void l3d_deliver_flush(struct l3d *d);
 
 /* queue.c */
 int l3d_queue_open(struct l3d *d);
