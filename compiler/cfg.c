@@ -23,9 +23,22 @@
 struct l3_cfg_ctx {
 	struct l3_cfg *cfg;
 	struct l3_diag *diag;
-	struct l3_arena *a;
+	struct l3_arena *a;	/* the model's: every string it keeps is copied here */
+	struct l3_arena *ya;	/* the YAML trees', freed once the model is built */
 	bool oom;
 };
+
+/* A string of the YAML tree the model keeps: the tree is freed once the
+ * model is built (at 10,000 namespaces it is twice the model's size, and
+ * l3nftd holds the model for as long as it runs). */
+static const char *l3_cfg_keep(struct l3_cfg_ctx *c, const char *s)
+{
+	const char *k = l3_arena_strdup(c->a, s);
+
+	if (!k)
+		c->oom = true;
+	return k;
+}
 
 static const char *const l3_top_keys[] = {
 	"version", "table", "mark_mask", "queue", "fail_open", "socket_layer", "max_clients",
@@ -902,7 +915,7 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 		if (s && !l3_ifname_valid(s))
 			l3_error(c->diag, v->pos, "'%.64s' is not a valid interface name", s);
 		else if (s)
-			ns->ifname = s;
+			ns->ifname = l3_cfg_keep(c, s);
 		ns->ifname_pos = v->pos;
 	} else if (!strcmp(k, "addresses")) {
 		l3_ns_addresses(c, np, v);
@@ -928,7 +941,7 @@ static void l3_ns_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 		if (s && !l3_user_valid(s))
 			l3_error(c->diag, v->pos, "user expects USER or USER:GROUP, got '%.64s'", s);
 		else if (s)
-			ns->user = s;
+			ns->user = l3_cfg_keep(c, s);
 		ns->user_pos = v->pos;
 	} else if (!strcmp(k, "allow_listen")) {
 		l3_ns_allows(c, ns, v);
@@ -968,7 +981,7 @@ static void l3_ns_one(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
 		l3_error(c->diag, p->key->pos,
 			 "namespace name '%.64s' must match [a-z][a-z0-9_-]{0,30}", name);
 	memset(ns, 0, sizeof(*ns));
-	ns->name = name;
+	ns->name = l3_cfg_keep(c, name);
 	ns->pos = p->key->pos;
 	ns->ping = true;
 	ns->loopback = L3_LOOPBACK_ISOLATED;
@@ -1125,7 +1138,7 @@ static void l3_top_key(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg
 				 "table name '%s' is an nft keyword, which nft -f refuses as a name",
 				 s);
 		else if (s)
-			c->cfg->table = s;
+			c->cfg->table = l3_cfg_keep(c, s);
 	} else if (!strcmp(k, "mark_mask")) {
 		c->cfg->mark_mask_pos = v->pos;
 		if (l3_cfg_uint(c, v, "mark_mask", 0, 0xffffffffu, &u) < 0)
@@ -1238,7 +1251,7 @@ static struct l3_ynode *l3_cfg_yaml(struct l3_cfg_ctx *c, const struct l3_cfg_sr
 		*failed = true;
 		return NULL;
 	}
-	root = l3_yaml_parse(c->a, buf, len, c->diag, failed);
+	root = l3_yaml_parse(c->ya, buf, len, c->diag, failed);
 	/* "---" alone is a document whose root is null: as empty as "" */
 	return root && l3_yaml_is_null(root) ? NULL : root;
 }
@@ -1291,9 +1304,10 @@ static struct l3_cfg *l3_cfg_build(const char *name, const struct l3_cfg_src *sr
 	size_t errors = diag->nerrors, i, nmaps = 0;
 	bool failed = false, any_failed = false;
 
-	if (!l3_cfg_new(&c, name))
+	c.ya = l3_arena_new();
+	if (!c.ya || !l3_cfg_new(&c, name))
 		goto oom;
-	maps = l3_arena_alloc(c.a, (n + 1) * sizeof(*maps));
+	maps = l3_arena_alloc(c.ya, (n + 1) * sizeof(*maps));
 	if (!maps)
 		goto oom;
 	root = l3_cfg_yaml(&c, &srcs[0], &failed);
@@ -1322,12 +1336,14 @@ static struct l3_cfg *l3_cfg_build(const char *name, const struct l3_cfg_src *sr
 		l3_cfg_check(c.cfg, diag);
 	if (diag->nerrors != errors)
 		goto fail;
+	l3_arena_free(c.ya);
 	return c.cfg;
 oom:
 	errno = ENOMEM;
 fail:
 	diag->cur = 0;
 	l3_arena_free(c.a);
+	l3_arena_free(c.ya);
 	return NULL;
 }
 

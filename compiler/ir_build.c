@@ -76,6 +76,12 @@ uint32_t l3_ir_ns_mark(const struct l3_ir *ir, const struct l3_ns *ns)
 	return l3_cfg_mark(ir->cfg, l3_ir_ns_id(ir, ns));
 }
 
+/* Declarations of the dynamic sets only (l3_ir_opts.dynamic_sets_only). */
+static bool l3_irb_decl_only(const struct l3_irb *b)
+{
+	return b->opts && b->opts->dynamic_sets_only;
+}
+
 static uint32_t l3_irb_mark(const struct l3_irb *b, const struct l3_ns *ns)
 {
 	return l3_ir_ns_mark(b->ir, ns);
@@ -584,7 +590,8 @@ static void l3_irb_dynamic_sets(struct l3_irb *b, int root_level)
 				 L3_SET_DYNAMIC,
 				 l3_irb_printf(b, "namespace mark . cgroup (level %d) of its sockets",
 					       lvl));
-		l3_irb_cgroup_elems(b, vm, mem, lvl, root_level);
+		if (!l3_irb_decl_only(b))
+			l3_irb_cgroup_elems(b, vm, mem, lvl, root_level);
 	}
 }
 
@@ -944,6 +951,8 @@ static void l3_irb_listen_sets(struct l3_irb *b)
 			"in step with its registry");
 	s6 = l3_irb_set(b, L3_IR_SET_LISTEN6, L3_T_IPV6, L3_T_PORT, L3_T_NONE, L3_SET_DYNAMIC,
 			"the same for IPv6 multicast");
+	if (l3_irb_decl_only(b))
+		return;
 	cands = calloc(n + 1, sizeof(*cands));
 	sorted = calloc(n + 1, sizeof(*sorted));
 	if (!cands || !sorted) {
@@ -1633,6 +1642,17 @@ static const char *l3_irb_cgroup_prefix(struct l3_irb *b, const char *mount)
 	return l3_irb_printf(b, "../../..%s/", mount);
 }
 
+/* The IR built, or NULL (errno ENOMEM) when memory ran out on the way. */
+static struct l3_ir *l3_irb_done(struct l3_irb *b)
+{
+	if (b->oom) {
+		l3_ir_free(b->ir);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b->ir;
+}
+
 struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opts)
 {
 	struct l3_irb b = { .cfg = cfg, .opts = opts, .mask = cfg->mark_mask };
@@ -1653,6 +1673,11 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	if (l3_irb_ids(&b) < 0 || l3_irb_levels(&b, root) < 0 || l3_irb_qlevels(&b) < 0) {
 		l3_ir_free(b.ir);
 		return NULL;
+	}
+	if (l3_irb_decl_only(&b)) {
+		l3_irb_dynamic_sets(&b, root);
+		l3_irb_listen_sets(&b);
+		return l3_irb_done(&b);
 	}
 	l3_irb_counters(&b);
 	l3_irb_dynamic_sets(&b, root);
@@ -1676,12 +1701,7 @@ struct l3_ir *l3_ir_build(const struct l3_cfg *cfg, const struct l3_ir_opts *opt
 	l3_irb_output(&b);
 	l3_irb_input(&b);
 	l3_irb_postrouting(&b);
-	if (b.oom) {
-		l3_ir_free(b.ir);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return b.ir;
+	return l3_irb_done(&b);
 }
 
 void l3_ir_free(struct l3_ir *ir)

@@ -33,47 +33,75 @@ struct l3d_watch {
 	char *path;
 };
 
+/* The first watch whose wd is not below @wd: d->watches is sorted by wd
+ * (the kernel hands them out in rising order), so a lookup among the
+ * 10,000 watches of a large policy is a binary search, not a scan. */
+static size_t l3d_watch_at(const struct l3d *d, int wd)
+{
+	size_t lo = 0, hi = d->nwatches;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->watches[mid].wd < wd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static const char *l3d_watch_path(const struct l3d *d, int wd)
 {
-	size_t i;
+	size_t i = l3d_watch_at(d, wd);
 
-	for (i = 0; i < d->nwatches; i++)
-		if (d->watches[i].wd == wd)
-			return d->watches[i].path;
-	return NULL;
+	return i < d->nwatches && d->watches[i].wd == wd ? d->watches[i].path : NULL;
 }
 
 static void l3d_watch_forget(struct l3d *d, int wd)
 {
-	size_t i;
+	size_t i = l3d_watch_at(d, wd);
 
-	for (i = 0; i < d->nwatches; i++)
-		if (d->watches[i].wd == wd) {
-			free(d->watches[i].path);
-			d->watches[i] = d->watches[--d->nwatches];
-			return;
-		}
+	if (i == d->nwatches || d->watches[i].wd != wd)
+		return;
+	free(d->watches[i].path);
+	memmove(&d->watches[i], &d->watches[i + 1], (d->nwatches - i - 1) * sizeof(*d->watches));
+	d->nwatches--;
 }
 
-static void l3d_watch_add(struct l3d *d, const char *path)
+/* Watches @path; false when it was watched already. */
+static bool l3d_watch_add(struct l3d *d, const char *path)
 {
 	int wd = inotify_add_watch(d->ino_fd, path, L3D_INO_MASK);
-	void *p;
+	size_t at;
+	char *copy;
 
-	if (wd < 0 || l3d_watch_path(d, wd))
-		return;
-	p = realloc(d->watches, (d->nwatches + 1) * sizeof(*d->watches));
-	if (!p)
-		return;
-	d->watches = p;
-	d->watches[d->nwatches].wd = wd;
-	d->watches[d->nwatches].path = strdup(path);
-	if (d->watches[d->nwatches].path)
-		d->nwatches++;
+	if (wd < 0)
+		return true;
+	at = l3d_watch_at(d, wd);
+	if (at < d->nwatches && d->watches[at].wd == wd)
+		return false;
+	if (d->nwatches == d->cap_watches) {
+		size_t cap = d->cap_watches ? d->cap_watches * 2 : 64;
+		void *p = realloc(d->watches, cap * sizeof(*d->watches));
+
+		if (!p)
+			return true;
+		d->watches = p;
+		d->cap_watches = cap;
+	}
+	if (!(copy = strdup(path)))
+		return true;
+	memmove(&d->watches[at + 1], &d->watches[at], (d->nwatches - at) * sizeof(*d->watches));
+	d->watches[at].wd = wd;
+	d->watches[at].path = copy;
+	d->nwatches++;
+	return true;
 }
 
 /* Watches the cgroup and every existing ancestor up to the mount: a
- * change at any of them can make the cgroup appear or go. */
+ * change at any of them can make the cgroup appear or go. An ancestor
+ * watched already had its own ancestors watched then: the walk stops. */
 static void l3d_watch_ns(struct l3d *d, const struct l3_ns *ns)
 {
 	char path[4096 + L3_CGROUP_PATH_MAX + 2];
@@ -81,8 +109,8 @@ static void l3d_watch_ns(struct l3d *d, const struct l3_ns *ns)
 
 	snprintf(path, sizeof(path), "%s/%s", d->mnt.path, ns->cgroup);
 	for (;;) {
-		if (access(path, F_OK) == 0)
-			l3d_watch_add(d, path);
+		if (access(path, F_OK) == 0 && !l3d_watch_add(d, path))
+			break;
 		if (access(path, F_OK) == 0 || errno != ENOENT) {
 			if (strlen(path) <= strlen(d->mnt.path))
 				break;
@@ -397,4 +425,5 @@ void l3d_cgroups_free(struct l3d *d)
 		free(d->watches[--d->nwatches].path);
 	free(d->watches);
 	d->watches = NULL;
+	d->cap_watches = 0;
 }

@@ -1,7 +1,8 @@
 /*
  * Fan-out: each copy goes to one namespace's own address as a unicast
  * datagram with the original source address, source port and payload,
- * through a raw socket that writes the whole IP header. The copy comes
+ * through a raw socket that writes the whole IP header; the copies of a
+ * datagram leave in one sendmmsg() (l3d_deliver_flush). The copy comes
  * back in through lo, where the table marks it by destination and lets it
  * reach only that namespace's sockets; being unicast, it is not queued
  * again.
@@ -16,10 +17,12 @@
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "l3nftd.h"
 
 #define L3D_MAX_PKT 65535
+#define L3D_BATCH 64		/* copies per sendmmsg() */
 
 int l3d_deliver_open(struct l3d *d)
 {
@@ -51,21 +54,6 @@ static uint16_t l3d_fold(uint32_t sum)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
-}
-
-/* UDP checksum over the pseudo header of @src/@dst (4 or 16 bytes). */
-static uint16_t l3d_udp_csum(const void *src, const void *dst, size_t alen,
-			     const uint8_t *udp, size_t ulen)
-{
-	uint8_t ph[4] = { 0, IPPROTO_UDP, (uint8_t)(ulen >> 8), (uint8_t)ulen };
-	uint32_t sum = l3d_sum(src, alen, 0);
-	uint16_t c;
-
-	sum = l3d_sum(dst, alen, sum);
-	sum = l3d_sum(ph, 4, sum);
-	sum = l3d_sum(udp, ulen, sum);
-	c = l3d_fold(sum);
-	return c ? c : 0xffff;
 }
 
 /* For IPv6, an address of @ns as wide as the original's source: a
@@ -103,58 +91,176 @@ static const struct l3_addr *l3d_target(const struct l3_ns *ns, const struct l3d
 	return l3_cfg_ns_source(ns, dst->family);
 }
 
-static int l3d_send4(struct l3d *d, const struct in_addr *to, const uint8_t *pkt, size_t len)
-{
-	uint8_t buf[L3D_MAX_PKT];
-	const struct iphdr *in = (const void *)pkt;
-	size_t ihl = (size_t)in->ihl * 4, ulen = len - ihl;
-	struct iphdr *ip = (void *)buf;
-	struct udphdr *udp = (void *)(buf + sizeof(*ip));
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = *to };
+/*
+ * The copies of one datagram go out together in one sendmmsg(): each
+ * copy is its own IP and UDP header (the destination differs, and with
+ * it the checksum) followed by the original's payload, shared by every
+ * copy through the iovec. The payload is summed once per datagram; each
+ * copy adds only its destination to that sum.
+ */
+struct l3d_copy {
+	union {
+		struct {
+			struct iphdr ip;
+			struct udphdr udp;
+		} v4;
+		struct {
+			struct ip6_hdr ip6;
+			struct udphdr udp;
+		} v6;
+	} h;
+	union {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} to;
+	struct iovec iov[2];
+	const struct l3_ns *ns;
+};
 
-	if (sizeof(*ip) + ulen > sizeof(buf))
-		return -1;
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = in->ttl;	/* mDNS checks for 255 (RFC 6762 s.11) */
-	ip->protocol = IPPROTO_UDP;
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + ulen));
-	ip->saddr = in->saddr;		/* the original sender, unchanged */
-	ip->daddr = to->s_addr;
-	memcpy(udp, pkt + ihl, ulen);
-	udp->uh_sum = 0;
-	udp->uh_sum = htons(l3d_udp_csum(&ip->saddr, &ip->daddr, 4, (uint8_t *)udp, ulen));
-	ip->check = htons(l3d_fold(l3d_sum(ip, sizeof(*ip), 0)));
-	return sendto(d->raw4, buf, sizeof(*ip) + ulen, 0, (struct sockaddr *)&sin,
-		      sizeof(sin)) < 0 ? -1 : 0;
+static struct {
+	struct l3d_copy c[L3D_BATCH];
+	struct mmsghdr m[L3D_BATCH];
+	size_t n;
+	int fd;			/* the raw socket the batch goes to */
+	const uint8_t *pkt;	/* the datagram the batch copies */
+	uint32_t sum;		/* its UDP header and payload, unfolded */
+} l3d_batch;
+
+/* The datagram's part of the UDP checksum: source, length, protocol and
+ * the UDP header (checksum zeroed) with the payload. */
+static uint32_t l3d_copy_sum(const void *src, size_t alen, const uint8_t *udp, size_t ulen)
+{
+	uint8_t ph[4] = { 0, IPPROTO_UDP, (uint8_t)(ulen >> 8), (uint8_t)ulen };
+	uint32_t sum = l3d_sum(src, alen, 0);
+
+	sum = l3d_sum(ph, 4, sum);
+	sum = l3d_sum(udp, 6, sum);	/* ports and length; the checksum is 0 */
+	return l3d_sum(udp + sizeof(struct udphdr), ulen - sizeof(struct udphdr), sum);
 }
 
-static int l3d_send6(struct l3d *d, const struct in6_addr *to, uint32_t scope,
-		     const uint8_t *pkt, size_t len, size_t l4off)
+static uint16_t l3d_copy_csum(uint32_t sum, const void *dst, size_t alen)
 {
-	uint8_t buf[L3D_MAX_PKT];
+	uint16_t c = l3d_fold(l3d_sum(dst, alen, sum));
+
+	return c ? c : 0xffff;
+}
+
+/* Starts the batch of datagram @pkt (a new datagram flushes the old). */
+static void l3d_batch_begin(struct l3d *d, int fd, const uint8_t *pkt, const void *src,
+			    size_t alen, const uint8_t *udp, size_t ulen)
+{
+	if (l3d_batch.n && l3d_batch.pkt != pkt)
+		l3d_deliver_flush(d);
+	if (l3d_batch.n == L3D_BATCH)
+		l3d_deliver_flush(d);
+	if (l3d_batch.n == 0) {
+		l3d_batch.fd = fd;
+		l3d_batch.pkt = pkt;
+		l3d_batch.sum = l3d_copy_sum(src, alen, udp, ulen);
+	}
+}
+
+/* The next copy's slot, its message pointing at its header, @to and the
+ * payload. */
+static struct l3d_copy *l3d_batch_slot(const struct l3_ns *ns, size_t hlen, socklen_t tolen,
+				       const uint8_t *payload, size_t plen)
+{
+	struct l3d_copy *c = &l3d_batch.c[l3d_batch.n];
+	struct mmsghdr *m = &l3d_batch.m[l3d_batch.n++];
+
+	memset(&c->h, 0, sizeof(c->h));
+	c->ns = ns;
+	c->iov[0].iov_base = &c->h;
+	c->iov[0].iov_len = hlen;
+	c->iov[1].iov_base = (void *)payload;
+	c->iov[1].iov_len = plen;
+	memset(m, 0, sizeof(*m));
+	m->msg_hdr.msg_name = &c->to;
+	m->msg_hdr.msg_namelen = tolen;
+	m->msg_hdr.msg_iov = c->iov;
+	m->msg_hdr.msg_iovlen = plen ? 2 : 1;
+	return c;
+}
+
+static int l3d_send4(struct l3d *d, const struct l3_ns *ns, const struct in_addr *to,
+		     const uint8_t *pkt, size_t len)
+{
+	const struct iphdr *in = (const void *)pkt;
+	size_t ihl = (size_t)in->ihl * 4, ulen = len - ihl;
+	const struct udphdr *uin = (const void *)(pkt + ihl);
+	struct l3d_copy *c;
+
+	if (sizeof(struct iphdr) + ulen > L3D_MAX_PKT) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	l3d_batch_begin(d, d->raw4, pkt, &in->saddr, 4, pkt + ihl, ulen);
+	c = l3d_batch_slot(ns, sizeof(c->h.v4), sizeof(c->to.sin), pkt + ihl + sizeof(*uin),
+			   ulen - sizeof(*uin));
+	c->to.sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = *to };
+	c->h.v4.ip.version = 4;
+	c->h.v4.ip.ihl = 5;
+	c->h.v4.ip.ttl = in->ttl;	/* mDNS checks for 255 (RFC 6762 s.11) */
+	c->h.v4.ip.protocol = IPPROTO_UDP;
+	c->h.v4.ip.tot_len = htons((uint16_t)(sizeof(struct iphdr) + ulen));
+	c->h.v4.ip.saddr = in->saddr;	/* the original sender, unchanged */
+	c->h.v4.ip.daddr = to->s_addr;
+	c->h.v4.ip.check = htons(l3d_fold(l3d_sum(&c->h.v4.ip, sizeof(c->h.v4.ip), 0)));
+	c->h.v4.udp = *uin;
+	c->h.v4.udp.uh_sum = htons(l3d_copy_csum(l3d_batch.sum, &to->s_addr, 4));
+	return 0;
+}
+
+static int l3d_send6(struct l3d *d, const struct l3_ns *ns, const struct in6_addr *to,
+		     uint32_t scope, const uint8_t *pkt, size_t len, size_t l4off)
+{
 	const struct ip6_hdr *in = (const void *)pkt;
 	size_t ulen = len - l4off;
-	struct ip6_hdr *ip6 = (void *)buf;
-	struct udphdr *udp = (void *)(buf + sizeof(*ip6));
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = *to,
-				     .sin6_scope_id = scope };
+	const struct udphdr *uin = (const void *)(pkt + l4off);
+	struct l3d_copy *c;
 
-	if (sizeof(*ip6) + ulen > sizeof(buf))
+	if (sizeof(struct ip6_hdr) + ulen > L3D_MAX_PKT) {
+		errno = EMSGSIZE;
 		return -1;
-	memset(ip6, 0, sizeof(*ip6));
-	ip6->ip6_flow = htonl(6u << 28);
-	ip6->ip6_plen = htons((uint16_t)ulen);
-	ip6->ip6_nxt = IPPROTO_UDP;
-	ip6->ip6_hlim = in->ip6_hlim;	/* as the original: 255 marks on-link */
-	ip6->ip6_src = in->ip6_src;
-	ip6->ip6_dst = *to;
-	memcpy(udp, pkt + l4off, ulen);
-	udp->uh_sum = 0;
-	udp->uh_sum = htons(l3d_udp_csum(&ip6->ip6_src, &ip6->ip6_dst, 16, (uint8_t *)udp, ulen));
-	return sendto(d->raw6, buf, sizeof(*ip6) + ulen, 0, (struct sockaddr *)&sin6,
-		      sizeof(sin6)) < 0 ? -1 : 0;
+	}
+	l3d_batch_begin(d, d->raw6, pkt, &in->ip6_src, 16, pkt + l4off, ulen);
+	c = l3d_batch_slot(ns, sizeof(c->h.v6), sizeof(c->to.sin6), pkt + l4off + sizeof(*uin),
+			   ulen - sizeof(*uin));
+	c->to.sin6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_addr = *to,
+					    .sin6_scope_id = scope };
+	c->h.v6.ip6.ip6_flow = htonl(6u << 28);
+	c->h.v6.ip6.ip6_plen = htons((uint16_t)ulen);
+	c->h.v6.ip6.ip6_nxt = IPPROTO_UDP;
+	c->h.v6.ip6.ip6_hlim = in->ip6_hlim;	/* as the original: 255 marks on-link */
+	c->h.v6.ip6.ip6_src = in->ip6_src;
+	c->h.v6.ip6.ip6_dst = *to;
+	c->h.v6.udp = *uin;
+	c->h.v6.udp.uh_sum = htons(l3d_copy_csum(l3d_batch.sum, to, 16));
+	return 0;
+}
+
+void l3d_deliver_flush(struct l3d *d)
+{
+	size_t i = 0;
+
+	while (i < l3d_batch.n) {
+		int n = sendmmsg(l3d_batch.fd, &l3d_batch.m[i], (unsigned)(l3d_batch.n - i), 0);
+
+		if (n > 0) {
+			d->st.delivered += (uint64_t)n;
+			i += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* the copy at @i failed: count it, go on with the next */
+		d->st.send_errors++;
+		l3d_log("send", "delivering to namespace %s: %s", l3d_batch.c[i].ns->name,
+			strerror(n < 0 ? errno : EIO));
+		i++;
+	}
+	l3d_batch.n = 0;
+	l3d_batch.pkt = NULL;
 }
 
 int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_t len,
@@ -168,7 +274,7 @@ int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_
 		return -1;
 	}
 	if (dst->family == AF_INET)
-		return l3d_send4(d, &to->a.v4, pkt, len);
+		return l3d_send4(d, ns, &to->a.v4, pkt, len);
 	/* the copy carries no extension headers of the original */
 	/* a link-local alias is named with its interface */
 	if (IN6_IS_ADDR_LINKLOCAL(&to->a.v6)) {
@@ -176,5 +282,5 @@ int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_
 
 		scope = d->ns_ifindex && i < d->cfg->nns ? d->ns_ifindex[i] : 0;
 	}
-	return l3d_send6(d, &to->a.v6, scope, pkt, len, l4off);
+	return l3d_send6(d, ns, &to->a.v6, scope, pkt, len, l4off);
 }

@@ -26,6 +26,9 @@
 #include <time.h>
 #include <libmnl/libmnl.h>
 #include "l3nft/kernel/ctl.h"
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
@@ -71,10 +74,13 @@ static void l3d_diag_log(struct l3_diag *diag)
 	free(text);
 }
 
-/* Loads the policy and its table layout; NULL-safe replacement of d->cfg. */
+/* Loads the policy and its table layout; NULL-safe replacement of d->cfg.
+ * The layout is the dynamic sets' declarations only: the daemon changes
+ * elements, never rules, and the whole IR of 10,000 namespaces was most
+ * of its memory. */
 static int l3d_load(struct l3d *d)
 {
-	struct l3_ir_opts iro = { 0 };
+	struct l3_ir_opts iro = { .dynamic_sets_only = true };
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	struct l3_ir *ir;
@@ -99,14 +105,41 @@ static int l3d_load(struct l3d *d)
 	return 0;
 }
 
+/* The listen set elements of @lv as destinations, sorted into d->kset. */
+static int l3d_read_kset(struct l3d *d, const struct l3_live *lv)
+{
+	size_t i;
+
+	free(d->kset);
+	d->kset = calloc(lv->nelems + 1, sizeof(*d->kset));
+	d->nkset = 0;
+	if (!d->kset)
+		return -1;
+	for (i = 0; i < lv->nelems; i++) {
+		const struct l3_live_elem *e = &lv->elems[i];
+		struct l3d_dest *x = &d->kset[d->nkset];
+		bool v4 = !strcmp(e->set, L3_IR_SET_LISTEN4);
+
+		if ((!v4 && strcmp(e->set, L3_IR_SET_LISTEN6)) || e->len != (v4 ? 8u : 20u))
+			continue;
+		x->family = v4 ? AF_INET : AF_INET6;
+		memcpy(&x->a, e->key, v4 ? 4 : 16);
+		x->port = (uint16_t)(e->key[v4 ? 4 : 16] << 8 | e->key[v4 ? 5 : 17]);
+		d->nkset++;
+	}
+	qsort(d->kset, d->nkset, sizeof(*d->kset), l3d_dest_cmp);
+	return 0;
+}
+
 /* What the table holds now: the namespaces' ids and listen elements (its
- * cgroup ids are read where they are fixed, cgroups.c). */
+ * cgroup ids are read where they are fixed, cgroups.c). Only that part of
+ * the table is read (no rule text). */
 int l3d_table_read(struct l3d *d)
 {
 	struct l3_live lv;
-	size_t i;
+	int rc = -1;
 
-	if (l3_live_read(d->nft, d->cfg->table, &lv) < 0)
+	if (l3_live_read_state(d->nft, d->cfg->table, &lv) < 0)
 		return -1;
 	if (!lv.exists) {
 		l3_live_free(&lv);
@@ -115,31 +148,20 @@ int l3d_table_read(struct l3d *d)
 	}
 	free(d->ids);
 	d->ids = calloc(d->cfg->nns + 1, sizeof(*d->ids));
-	if (!d->ids || l3_live_ids(&lv, d->cfg, d->ids) < 0) {
-		l3_live_free(&lv);
-		return -1;
-	}
-	free(d->kset);
-	d->kset = calloc(lv.nelems + 1, sizeof(*d->kset));
-	d->nkset = 0;
-	for (i = 0; d->kset && i < lv.nelems; i++) {
-		const struct l3_live_elem *e = &lv.elems[i];
-		struct l3d_dest *x = &d->kset[d->nkset];
-
-		if (!strncmp(e->set, L3_IR_SET_MEMBER_PREFIX, sizeof(L3_IR_SET_MEMBER_PREFIX) - 1))
-			continue;
-		x->family = !strcmp(e->set, L3_IR_SET_LISTEN4) ? AF_INET : AF_INET6;
-		if (e->len != (x->family == AF_INET ? 8u : 20u))
-			continue;
-		memcpy(&x->a, e->key, x->family == AF_INET ? 4 : 16);
-		x->port = (uint16_t)(e->key[x->family == AF_INET ? 4 : 16] << 8 |
-				     e->key[x->family == AF_INET ? 5 : 17]);
-		d->nkset++;
-	}
+	if (d->ids && l3_live_ids(&lv, d->cfg, d->ids) == 0 && l3d_read_kset(d, &lv) == 0)
+		rc = 0;
 	l3_live_free(&lv);
-	if (d->kset)
-		qsort(d->kset, d->nkset, sizeof(*d->kset), l3d_dest_cmp);
-	return d->kset ? 0 : -1;
+	return rc;
+}
+
+/* Loading a policy parses its YAML tree (twice the model's size at 10,000
+ * namespaces) and reads the table: give the freed pages back, or they stay
+ * in the daemon's RSS for as long as it runs. */
+static void l3d_trim(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }
 
 /* Registry from the policy plus what was saved; then the table. */
@@ -212,6 +234,7 @@ static int l3d_reload(struct l3d *d)
 	l3d_cgroups_mark_all(d, true);
 	l3d_cgroups_reconcile(d);
 	l3d_addrs_sync(d);
+	l3d_trim();
 	l3d_notify("READY=1");
 	l3d_say(LOG_NOTICE, "reload: done, %zu namespaces, %zu registrations", d->cfg->nns,
 		d->reg.n);
@@ -290,6 +313,7 @@ static int l3d_setup(struct l3d *d)
 	l3d_cgroups_mark_all(d, true);
 	l3d_cgroups_reconcile(d);
 	l3d_addrs_sync(d);
+	l3d_trim();
 	return 0;
 }
 

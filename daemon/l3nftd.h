@@ -79,7 +79,7 @@ struct l3d {
 	int sig_fd;
 	int ino_fd;
 	struct l3d_watch *watches;	/* inotify watch descriptor -> directory */
-	size_t nwatches;
+	size_t nwatches, cap_watches;	/* sorted by wd */
 	int epfd;
 	struct l3_rt rt;		/* rtnetlink requests (address dump, add) */
 	struct mnl_socket *rt_ev;	/* rtnetlink events: addresses, links */
@@ -132,10 +132,14 @@ int l3d_dest_cmp(const void *a, const void *b);
 
 /* deliver.c */
 int l3d_deliver_open(struct l3d *d);
-/* Sends a copy of the UDP datagram @pkt (IP header first, UDP header at
- * @l4off) to @ns. */
+/* Queues a copy of the UDP datagram @pkt (IP header first, UDP header at
+ * @l4off) for @ns; -1 when @ns has no address to take it. @pkt must stay
+ * as it is until l3d_deliver_flush(). */
 int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_t len,
 		size_t l4off, const struct l3d_dest *dst);
+/* Sends the queued copies (one sendmmsg() per datagram); counts them
+ * delivered or failed in d->st. */
+void l3d_deliver_flush(struct l3d *d);
 
 /* queue.c */
 int l3d_queue_open(struct l3d *d);

@@ -162,10 +162,9 @@ static void l3d_fanout(struct l3d *d, const uint8_t *p, size_t len, uint32_t ind
 			d->st.send_errors++;
 			l3d_log("send", "delivering to namespace %s: %s", rt[i].ns->name,
 				strerror(errno));
-		} else {
-			d->st.delivered++;
 		}
 	}
+	l3d_deliver_flush(d);	/* counts the copies delivered */
 }
 
 struct l3d_burst {

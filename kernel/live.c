@@ -337,7 +337,51 @@ struct l3_live_ctx {
 	char **sets;		/* set (or, in a table dump, table) names seen */
 	size_t nsets, sets_cap;
 	int err;
+	bool state;		/* l3_live_read_state(): marks and elements, no lines */
 };
+
+/* The sets whose elements l3_live_read_state() keeps: what l3nftd must
+ * know of the table (the listen destinations, the cgroup ids). */
+static bool l3_live_state_set(const char *set)
+{
+	return !strcmp(set, L3_IR_SET_LISTEN4) || !strcmp(set, L3_IR_SET_LISTEN6) ||
+	       !strncmp(set, L3_IR_SET_MEMBER_PREFIX, sizeof(L3_IR_SET_MEMBER_PREFIX) - 1);
+}
+
+/* A rule seen in a state read: only the namespace chains' marks. */
+static int l3_live_rule_state(struct l3_live *lv, struct nftnl_rule *r)
+{
+	struct l3_live_rule_index *idx = &lv->idx;
+	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+
+	if (strcmp(idx->chain, chain)) {
+		snprintf(idx->chain, sizeof(idx->chain), "%s", chain);
+		idx->n = 0;
+	}
+	return idx->n++ == 0 ? l3_live_note_mark(lv, r, chain) : 0;
+}
+
+/* A set's elements in a state read: the raw keys, no lines. */
+static int l3_live_elems_state(struct l3_live *lv, struct nftnl_set *s)
+{
+	const char *name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	const void *key;
+	uint32_t len;
+	int rc = 0;
+
+	if (!name || !l3_live_state_set(name))
+		return 0;
+	it = nftnl_set_elems_iter_create(s);
+	if (!it)
+		return -1;
+	for (e = nftnl_set_elems_iter_next(it); e && rc == 0; e = nftnl_set_elems_iter_next(it))
+		if ((key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len)))
+			rc = l3_live_keep_elem(lv, name, key, len);
+	nftnl_set_elems_iter_destroy(it);
+	return rc;
+}
 
 static int l3_live_note_set(struct l3_live_ctx *c, const char *name)
 {
@@ -427,12 +471,15 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 					    : nftnl_set_elems_nlmsg_parse(nlh, s);
 		if (rc < 0 || !l3_live_ours(c, nftnl_set_get_str(s, NFTNL_SET_TABLE)))
 			;
-		else if (type == NFT_MSG_NEWSET) {
+		else if (type == NFT_MSG_NEWSET && c->state) {
+			if (l3_live_state_set(nftnl_set_get_str(s, NFTNL_SET_NAME)))
+				rc = l3_live_note_set(c, nftnl_set_get_str(s, NFTNL_SET_NAME));
+		} else if (type == NFT_MSG_NEWSET) {
 			rc = l3_live_set(c->lv, s);
 			if (rc == 0 && c->nl && !(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
 				rc = l3_live_note_set(c, nftnl_set_get_str(s, NFTNL_SET_NAME));
 		} else {
-			rc = l3_live_elems(c->lv, s);
+			rc = c->state ? l3_live_elems_state(c->lv, s) : l3_live_elems(c->lv, s);
 		}
 		nftnl_set_free(s);
 		break;
@@ -441,8 +488,8 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 		struct nftnl_rule *r = nftnl_rule_alloc();
 
 		rc = !r || nftnl_rule_nlmsg_parse(nlh, r) < 0 ? -1
-		     : l3_live_ours(c, nftnl_rule_get_str(r, NFTNL_RULE_TABLE))
-			     ? l3_live_rule(c->lv, r) : 0;
+		     : !l3_live_ours(c, nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) ? 0
+		     : c->state ? l3_live_rule_state(c->lv, r) : l3_live_rule(c->lv, r);
 		if (r)
 			nftnl_rule_free(r);
 		break;
@@ -601,6 +648,35 @@ int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv)
 	    l3_live_dump(&c, NFT_MSG_GETSET, NULL) < 0 ||
 	    l3_live_dump(&c, NFT_MSG_GETRULE, NULL) < 0 ||
 	    l3_live_dump(&c, NFT_MSG_GETOBJ, NULL) < 0)
+		goto out;
+	for (i = 0; i < c.nsets; i++)
+		if (l3_live_dump(&c, NFT_MSG_GETSETELEM, c.sets[i]) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; i < c.nsets; i++)
+		free(c.sets[i]);
+	free(c.sets);
+	if (rc == 0)
+		l3_live_sort(lv);
+	return rc;
+}
+
+int l3_live_read_state(struct mnl_socket *nl, const char *table, struct l3_live *lv)
+{
+	struct l3_live_ctx c = { .lv = lv, .nl = nl, .table = table, .state = true };
+	size_t i;
+	int rc = -1;
+
+	memset(lv, 0, sizeof(*lv));
+	if (l3_live_dump(&c, NFT_MSG_GETTABLE, NULL) < 0) {
+		if (errno == ENOENT)
+			rc = 0;		/* no table */
+		goto out;
+	}
+	lv->exists = true;
+	if (l3_live_dump(&c, NFT_MSG_GETSET, NULL) < 0 ||
+	    l3_live_dump(&c, NFT_MSG_GETRULE, NULL) < 0)
 		goto out;
 	for (i = 0; i < c.nsets; i++)
 		if (l3_live_dump(&c, NFT_MSG_GETSETELEM, c.sets[i]) < 0)

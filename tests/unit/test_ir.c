@@ -680,6 +680,39 @@ START_TEST(test_no_opts)
 }
 END_TEST
 
+/* l3nftd's layout: the dynamic sets declared as in the whole table, with
+ * no elements, chains or counters; the ids still resolved. */
+START_TEST(test_dynamic_sets_only)
+{
+	static const char *const sets[] = {
+		"cgroup_l2", "member_l2", "cgroup_l3", "member_l3", "listen4", "listen6",
+	};
+	struct l3_ir_opts o = l3t_opts;
+	struct l3t_built whole = l3t_build(l3t_policy), b;
+	size_t i;
+
+	o.dynamic_sets_only = true;
+	b = l3t_build_opts(l3t_policy, &o);
+	ck_assert_uint_eq(b.ir->sets.len, L3_ARRAY_SIZE(sets));
+	for (i = 0; i < L3_ARRAY_SIZE(sets); i++) {
+		const struct l3_ir_set *s = L3_IR_SET(b.ir, i), *w = l3t_set(whole.ir, sets[i]);
+
+		ck_assert_str_eq(s->name, sets[i]);
+		ck_assert(s->flags & L3_SET_DYNAMIC);
+		ck_assert_uint_eq(s->elems.len, 0);
+		ck_assert_int_eq(s->flags, w->flags);
+		ck_assert_int_eq(s->key[0], w->key[0]);
+		ck_assert_int_eq(s->key[1], w->key[1]);
+		ck_assert_int_eq(s->data, w->data);
+	}
+	ck_assert_uint_eq(b.ir->chains.len, 0);
+	ck_assert_uint_eq(b.ir->counters.len, 0);
+	ck_assert_uint_eq(l3_ir_ns_mark(b.ir, &b.cfg->ns[2]), l3_ir_ns_mark(whole.ir, &whole.cfg->ns[2]));
+	l3t_free(&b);
+	l3t_free(&whole);
+}
+END_TEST
+
 /* Positions reach the IR, for mapping kernel errors back to the file. */
 START_TEST(test_positions)
 {
@@ -858,6 +891,7 @@ Suite *l3_suite_ir(void)
 	tcase_add_test(tc, test_protocols);
 	tcase_add_test(tc, test_quarantine);
 	tcase_add_test(tc, test_no_opts);
+	tcase_add_test(tc, test_dynamic_sets_only);
 	tcase_add_test(tc, test_positions);
 	suite_add_tcase(s, tc);
 	return s;

@@ -280,6 +280,11 @@ struct l3_ir_opts {
 	int cgroup_root_level;
 	/* What the running system has; NULL for none (compile). */
 	const struct l3_ir_live *live;
+	/* l3nftd: only the declarations of the sets whose elements change
+	 * at run time (L3_SET_DYNAMIC), without elements, chains or
+	 * counters: all its element updates need, at a small part of the
+	 * whole table's memory. */
+	bool dynamic_sets_only;
 };
 
 #define L3_IR_LEVELS_MAX 16

@@ -55,6 +55,10 @@ struct l3_live {
 /* Reads table @table (family inet). A missing table is not an error:
  * lv->exists is false. 0, or -1 with errno. */
 int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv);
+/* The part of the table l3nftd keeps to: the namespace chains' marks
+ * (for l3_live_ids()) and the elements of the listen and member sets,
+ * without the canonical lines (no diff with it). 0, or -1 with errno. */
+int l3_live_read_state(struct mnl_socket *nl, const char *table, struct l3_live *lv);
 /* Renders the table @ir would make into @lv: the emitter's libnftnl
  * objects go through the same renderers as the kernel's dump in
  * l3_live_read(), so both sides of a diff come from one code path. 0, or
