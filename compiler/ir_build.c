@@ -1338,6 +1338,32 @@ static void l3_irb_queue(struct l3_irb *b, struct l3_ir_chain *c)
 	}
 }
 
+/* log_refused: one rule per namespace, each with its own limit (a
+ * tenant refused in a loop uses up its own budget, not another's) and a
+ * prefix that names it. Only refused packets reach these rules. */
+static void l3_irb_log_refused(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_key mk = l3_key_mark(b->mask);
+	struct l3_ir_rule *r;
+	struct l3_ir_stmt *s;
+	size_t i;
+
+	if (!b->cfg->log_refused)
+		return;
+	for (i = 0; i < b->cfg->nns; i++) {
+		const struct l3_ns *ns = &b->cfg->ns[i];
+
+		r = l3_irb_rule(b, c, i == 0 ? "log_refused: what a namespace is refused, "
+					       "at most 10 a minute each" : NULL);
+		r->pos = b->cfg->log_refused_pos;
+		l3_m_eq(r, mk, l3_val_mark(l3_irb_mark(b, ns)));
+		s = l3_s(r, L3_STMT_LIMIT);
+		s->limit_per_minute = L3_IR_LOG_REFUSED_RATE;
+		s->limit_burst = L3_IR_LOG_REFUSED_BURST;
+		l3_s(r, L3_STMT_LOG)->log_prefix = l3_irb_printf(b, L3_IR_LOG_REFUSED_FMT, ns->name);
+	}
+}
+
 /* New TCP and UDP flows for a namespace that lists its exposed ports. */
 static void l3_irb_expose_jump(struct l3_irb *b, struct l3_ir_chain *c)
 {
@@ -1374,6 +1400,7 @@ static void l3_irb_expose(struct l3_irb *b)
 	l3_m_set(r, l3_key_cat(l3_key_cat(mk, l3_key(L3_SEL_L4PROTO)), l3_key(L3_SEL_TH_DPORT)),
 		 L3_IR_SET_EXPOSED);
 	l3_s_verdict(r, L3_V_RETURN, NULL);
+	l3_irb_log_refused(b, c);
 	r = l3_irb_rule(b, c, "any other port is refused as if nobody listened");
 	l3_s_keyed(r, L3_STMT_COUNTER_MAP, mk, "refused_ctr");
 	r = l3_irb_rule(b, c, NULL);
@@ -1381,32 +1408,6 @@ static void l3_irb_expose(struct l3_irb *b)
 	l3_s(r, L3_STMT_REJECT_TCP_RESET);
 	r = l3_irb_rule(b, c, NULL);
 	l3_s(r, L3_STMT_REJECT_PORT);	/* UDP: only TCP and UDP come here */
-}
-
-/* log_refused: one rule per namespace, each with its own limit (a
- * tenant refused in a loop uses up its own budget, not another's) and a
- * prefix that names it. Only refused packets reach these rules. */
-static void l3_irb_log_refused(struct l3_irb *b, struct l3_ir_chain *c)
-{
-	struct l3_ir_key mk = l3_key_mark(b->mask);
-	struct l3_ir_rule *r;
-	struct l3_ir_stmt *s;
-	size_t i;
-
-	if (!b->cfg->log_refused)
-		return;
-	for (i = 0; i < b->cfg->nns; i++) {
-		const struct l3_ns *ns = &b->cfg->ns[i];
-
-		r = l3_irb_rule(b, c, i == 0 ? "log_refused: what a namespace is refused, "
-					       "at most 10 a minute each" : NULL);
-		r->pos = b->cfg->log_refused_pos;
-		l3_m_eq(r, mk, l3_val_mark(l3_irb_mark(b, ns)));
-		s = l3_s(r, L3_STMT_LIMIT);
-		s->limit_per_minute = L3_IR_LOG_REFUSED_RATE;
-		s->limit_burst = L3_IR_LOG_REFUSED_BURST;
-		l3_s(r, L3_STMT_LOG)->log_prefix = l3_irb_printf(b, L3_IR_LOG_REFUSED_FMT, ns->name);
-	}
 }
 
 static void l3_irb_input(struct l3_irb *b)

@@ -336,10 +336,15 @@ START_TEST(test_log_refused)
 		   "packets log prefix \"l3nft refused web: \" level info\n");
 	l3t_has(t, "\t\tmeta mark and 0x00ff0000 == 0x00030000 limit rate 10/minute burst 5 "
 		   "packets log prefix \"l3nft refused db: \" level info\n");
+	/* in each chain that refuses (expose, input) */
 	log = strstr(t, "log prefix");
 	refused = strstr(t, "map @refused_ctr");
 	ck_assert_ptr_nonnull(refused);
-	ck_assert_msg(log < refused, "the log rules come before the refusal");
+	ck_assert_msg(log && log < refused, "the log rules come before the expose refusal");
+	log = strstr(refused, "log prefix");
+	refused = strstr(refused + 1, "map @refused_ctr");
+	ck_assert_ptr_nonnull(refused);
+	ck_assert_msg(log && log < refused, "the log rules come before the input refusal");
 	free(t);
 }
 END_TEST
