@@ -44,12 +44,15 @@ run() {
 		return
 	fi
 	want=$(cat "$dir/$name.status")
-	(cd "$where" && exec timeout 1 "$L3NFT" check "$name.yaml") \
+	# a bound for blow-ups (quadratic work on 50,000 keys takes minutes),
+	# not a measurement: speed is measured by bench/, and a loaded
+	# machine makes 0.5 s of CPU take seconds
+	(cd "$where" && exec timeout 20 "$L3NFT" check "$name.yaml") \
 		>"$tmp/out" 2>"$tmp/err"
 	got=$?
 	rm -f "$tmp/$name.yaml"
 	if [ "$got" = 124 ]; then
-		not_ok "$name" "took more than a second"
+		not_ok "$name" "took more than 20 s"
 	elif [ "$got" != "$want" ]; then
 		not_ok "$name" "exit status $got, expected $want"
 		head -n 20 "$tmp/err" | sed 's/^/  /'
