@@ -3,7 +3,9 @@
  * cgroup appears. systemd makes a unit's cgroup anew (new id) on every
  * start; `ExecStartPre=+l3nft sync NAME` puts the new id into the table
  * before the main process runs, so its first packet is already the
- * namespace's, with or without l3nftd running.
+ * namespace's, with or without l3nftd running. The socket layer's
+ * l3_cgroup map gets the same id (when the layer is attached), so the
+ * first bind() is already rewritten too.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include "l3nft/kernel/live.h"
 #include "l3nft/kernel/nl_sock.h"
 #include "l3nft/kernel/rundir.h"
+#include "l3nft/kernel/sock_maps.h"
 
 struct l3_sync {
 	struct mnl_socket *nl;
@@ -95,6 +98,26 @@ static int l3_sync_elems(struct l3_sync *s, const struct l3_cgmember *m, uint64_
 	return l3_cgmember_move(s->nl, s->ir, m, 0, now);
 }
 
+/* The socket layer's map, when the layer is attached in this network
+ * namespace: the same id, the namespace's old ones out. */
+static enum l3_status l3_sync_bpf(uint32_t id, uint64_t now, const struct l3_ns *ns,
+				  FILE *log, struct l3_diag *diag)
+{
+	struct l3_sock_cgroup v = { .ns = id, .cgroup = now };
+	char dir[128];
+
+	if (l3_sock_maps_dir(dir, sizeof(dir)) < 0 || !l3_sock_maps_attached(dir))
+		return L3_OK;
+	if (l3_sock_maps_set_cgroups(dir, &v, 1, NULL) < 0) {
+		l3_error(diag, ns->cgroup_pos, "namespace %s: cgroup %s into the socket layer's "
+			 "map in %s: %s", ns->name, ns->cgroup, dir, strerror(errno));
+		return L3_REFUSED;
+	}
+	fprintf(log, "namespace %s: cgroup %s is in the socket layer's map\n", ns->name,
+		ns->cgroup);
+	return L3_OK;
+}
+
 static enum l3_status l3_sync_locked(struct l3_sync *s, const struct l3_cfg *cfg,
 				     const struct l3_ns *ns, FILE *log, struct l3_diag *diag)
 {
@@ -114,7 +137,7 @@ static enum l3_status l3_sync_locked(struct l3_sync *s, const struct l3_cfg *cfg
 	}
 	fprintf(log, "namespace %s: cgroup %s (id %llu) is in table inet %s\n", ns->name,
 		ns->cgroup, (unsigned long long)now, cfg->table);
-	return L3_OK;
+	return l3_sync_bpf(s->ids[ns - cfg->ns], now, ns, log, diag);
 }
 
 enum l3_status l3_sync(const struct l3_cfg *cfg, const struct l3_ns *ns, FILE *log,

@@ -2,7 +2,8 @@
 # End-to-end tests of `l3nft sync NAME`: the cgroup is created when
 # missing, its id goes into the table (without l3nftd), a cgroup made anew
 # (as systemd does on every start of a unit) replaces the old id, and the
-# new cgroup's first connection already leaves from the namespace's alias.
+# new cgroup's first connection already leaves from the namespace's alias;
+# with the socket layer attached, its map gets the new id too.
 #
 #   L3NFT=/path/to/l3nft srcdir=/path/to/src sh tests/e2e/sync.sh
 
@@ -57,6 +58,20 @@ l3_ok "cgroup_l2 maps it to the namespace's chain" \
 	sh -c 'nsenter --net="/run/netns/$1" nft list map inet l3nft cgroup_l2 | grep -q "jump ns_web"' x "$L3_H"
 l3_ok "sync twice changes nothing and succeeds" l3_h "$L3NFT" sync web "$POLICY"
 l3_is "still one member" "$(members | wc -l)" 1
+
+# the socket layer (attached by apply: socket_layer auto) got the new id
+# from sync too, without l3nftd: the first bind() is already rewritten
+if l3_h "$L3NFT" status "$POLICY" 2>/dev/null | grep -q '^socket layer ([a-z]*): attached'; then
+	l3_ok "sync says the socket layer's map has the id" \
+		sh -c 'printf "%s\n" "$1" | grep -q "namespace web: cgroup .* is in the socket layer.s map"' \
+		x "$(l3_h "$L3NFT" sync web "$POLICY")"
+	l3_is "a wildcard bind in the new cgroup gets web's alias (socket layer)" \
+		"$(l3_run "$PARENT/web" python3 "$L3_SOCK" bind udp 0.0.0.0 7005)" "ok 192.0.2.10"
+	l3_is "a bind to another address from the new cgroup is refused" \
+		"$(l3_run "$PARENT/web" python3 "$L3_SOCK" bind udp 192.0.2.1 7006)" "error EPERM"
+else
+	l3_skip "sync and the socket layer" "the socket layer is not attached here"
+fi
 
 l3_serve peer peer tcp:0.0.0.0:7000 || l3_fail "peer server"
 res=$(l3_send "$PARENT/web" tcp 192.0.2.100 7000 synced)
