@@ -238,7 +238,7 @@ else
 		complete_is "--dry-run --force -c -v" l3nft apply -
 		complete_is "--dry-run --force -c -v" l3nft delete -
 		complete_is "-c -v" l3nft diff -
-		complete_is "--check --json -c" l3nft status -
+		complete_is "--check --format --json -c" l3nft status -
 		complete_is "--json" l3nft listeners -
 		complete_is "--cgroup-mount --defines" l3nft compile --
 		complete_is "-- --keep-net-raw --user -c -u" l3nft exec web -
