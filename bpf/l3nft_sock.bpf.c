@@ -518,6 +518,10 @@ int l3_lookup(struct bpf_sk_lookup *ctx)
 	struct bpf_sock *sk;
 	__u32 ns, d[4];
 
+	/* only TCP listeners are ever in l3_listen (sockops): every UDP
+	 * datagram would pay an owner lookup and a sure miss */
+	if (ctx->protocol != IPPROTO_TCP)
+		return SK_PASS;
 	if (ctx->family == AF_INET) {
 		ns = l3_owner4(ctx->local_ip4);
 	} else {
