@@ -1470,6 +1470,7 @@ static void l3_irb_input(struct l3_irb *b)
 }
 
 static void l3_irb_socket_mark(struct l3_irb *b, struct l3_ir_chain *c);
+static void l3_irb_host_socket(struct l3_irb *b, struct l3_ir_chain *c);
 static void l3_irb_reqsk(struct l3_irb *b, struct l3_ir_chain *c);
 
 /* Later packets of a connection in input. Accept: the owner's socket;
@@ -1564,11 +1565,7 @@ static void l3_irb_conn_host(struct l3_irb *b)
 
 	r = l3_irb_rule(b, c, NULL);
 	l3_s_mark(r, b->mask, 0);
-	l3_irb_socket_mark(b, c);
-	l3_irb_quarantine(b, c);
-	r = l3_irb_rule(b, c, "a host socket, or none");
-	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
-	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	l3_irb_host_socket(b, c);
 	r = l3_irb_rule(b, c, NULL);
 	l3_s_count_drop(r, L3_IR_COUNTER_NOT_OWNER);
 }
@@ -1588,6 +1585,21 @@ static void l3_irb_socket_mark(struct l3_irb *b, struct l3_ir_chain *c)
 	}
 }
 
+/* The packet goes on only for a host socket (or none): the socket's
+ * namespace mark, if any, is written onto it, a socket below a quarantine
+ * parent is dropped, and a mark still 0 is accepted. Shared by the chains
+ * that keep namespace sockets from the host's traffic. */
+static void l3_irb_host_socket(struct l3_irb *b, struct l3_ir_chain *c)
+{
+	struct l3_ir_rule *r;
+
+	l3_irb_socket_mark(b, c);
+	l3_irb_quarantine(b, c);
+	r = l3_irb_rule(b, c, "a host socket, or none");
+	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
+	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+}
+
 static void l3_irb_host_in(struct l3_irb *b)
 {
 	struct l3_ir_chain *c = l3_irb_chain(b, "host_in", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
@@ -1596,11 +1608,7 @@ static void l3_irb_host_in(struct l3_irb *b)
 	struct l3_ir_rule *r;
 	int f;
 
-	l3_irb_socket_mark(b, c);
-	l3_irb_quarantine(b, c);
-	r = l3_irb_rule(b, c, "a host socket, or none");
-	l3_m_eq(r, mk, l3_val_mark(0));
-	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	l3_irb_host_socket(b, c);
 	for (f = 0; f < 2; f++) {
 		r = l3_irb_rule(b, c, f == 0 ? "the host's loopback may reach a shared namespace" : NULL);
 		l3_m_loopback(r, f == 0 ? AF_INET : AF_INET6);
@@ -1620,11 +1628,7 @@ static void l3_irb_lo_shared(struct l3_irb *b)
 
 	r = l3_irb_rule(b, c, NULL);
 	l3_s_mark(r, b->mask, 0);
-	l3_irb_socket_mark(b, c);
-	l3_irb_quarantine(b, c);
-	r = l3_irb_rule(b, c, "a host socket, or none");
-	l3_m_eq(r, l3_key_mark(b->mask), l3_val_mark(0));
-	l3_s_verdict(r, L3_V_ACCEPT, NULL);
+	l3_irb_host_socket(b, c);
 	r = l3_irb_rule(b, c, NULL);
 	l3_s(r, L3_STMT_COUNTER_NAMED)->name = L3_IR_COUNTER_LOOPBACK_REFUSED;
 	l3_irb_refuse(b, c);
