@@ -51,6 +51,9 @@ static const char *const l3_ns_keys[] = {
 static const char *const l3_addr_keys[] = {
 	"address", "adopt",
 };
+static const char *const l3_expose_keys[] = {
+	"port", "from",
+};
 
 /* What `protocols` may name: everything the packet layer cannot attribute
  * to a socket and still carries (TCP, UDP and ICMP are always allowed). */
@@ -807,31 +810,176 @@ static int l3_expose_parse(const char *s, struct l3_expose *out, const char **wh
 	return 0;
 }
 
-static void l3_ns_expose_one(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *n)
+/* A prefix length: decimal without leading zeros, at most *@plen. */
+static bool l3_prefix_len(const char *s, unsigned long *plen)
 {
-	struct l3_expose *x = &ns->exposes[ns->nexposes];
-	const char *s, *why;
-	size_t j;
+	size_t n = strlen(s);
+	unsigned long v;
 
-	if (n->kind == L3_Y_MAP) {
-		l3_error(c->diag, n->pos, "source ranges (from:) are not supported in expose; "
-			 "write PORT/tcp or PORT/udp");
+	if (n == 0 || n > 3 || strspn(s, "0123456789") != n || (n > 1 && s[0] == '0'))
+		return false;
+	v = strtoul(s, NULL, 10);
+	if (v > *plen)
+		return false;
+	*plen = v;
+	return true;
+}
+
+/* Zeroes the host bits of @a beyond @plen; true when some were set. */
+static bool l3_prefix_clear_host(struct l3_addr *a)
+{
+	uint8_t *p = (uint8_t *)&a->a;
+	const int bits = a->family == AF_INET ? 32 : 128;
+	bool set = false;
+	int i;
+
+	for (i = a->plen; i < bits; i++)
+		if (p[i / 8] & (0x80u >> (i % 8))) {
+			set = true;
+			p[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		}
+	return set;
+}
+
+/* A `from` source: ADDR/PLEN (a prefix, host bits zero) or ADDR (one
+ * host). Any unicast or not, /0 included: it says who may send. */
+static void l3_expose_from_one(struct l3_cfg_ctx *c, struct l3_expose *x, const struct l3_ynode *n)
+{
+	struct l3_addr *a = &x->from[x->nfrom];
+	const char *s = l3_cfg_str(c, n, "a source range"), *slash;
+	char buf[INET6_ADDRSTRLEN + 8];
+	unsigned long plen;
+	size_t len;
+
+	if (!s)
 		return;
+	slash = strchr(s, '/');
+	len = slash ? (size_t)(slash - s) : strlen(s);
+	if (len == 0 || len >= INET6_ADDRSTRLEN) {
+		l3_error(c->diag, n->pos, "a source range is ADDR/PLEN or ADDR, got '%.64s'", s);
+		return;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	a->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(a->family, buf, &a->a) != 1) {
+		l3_error(c->diag, n->pos, "a source range is ADDR/PLEN or ADDR, got '%.64s'", s);
+		return;
+	}
+	plen = a->family == AF_INET ? 32 : 128;
+	if (slash && !l3_prefix_len(slash + 1, &plen)) {
+		l3_error(c->diag, n->pos, "a source range's prefix length must be 0..%d, got '%.64s'",
+			 a->family == AF_INET ? 32 : 128, s);
+		return;
+	}
+	a->plen = (int)plen;
+	a->pos = n->pos;
+	if (l3_prefix_clear_host(a)) {
+		inet_ntop(a->family, &a->a, buf, sizeof(buf));
+		l3_error(c->diag, n->pos, "source range '%.64s' has host bits set: write %s/%d",
+			 s, buf, a->plen);
+		return;
+	}
+	x->nfrom++;
+}
+
+/* from: [198.51.100.0/24, 2001:db8:1::/48], never empty. */
+static void l3_expose_from(struct l3_cfg_ctx *c, struct l3_expose *x, const struct l3_ynode *v)
+{
+	struct l3_ynode *const *items = v->items.items;
+	size_t i;
+
+	if (v->kind != L3_Y_SEQ) {
+		l3_error(c->diag, v->pos, "from expects a list of source ranges "
+			 "(e.g. [198.51.100.0/24]), got %s", l3_yaml_kind_name(v));
+		return;
+	}
+	if (!v->items.len) {
+		l3_error(c->diag, v->pos, "an empty from would expose the port to nobody: "
+			 "list the sources, or leave the entry out");
+		return;
+	}
+	x->from = l3_arena_alloc(c->a, v->items.len * sizeof(*x->from));
+	if (!x->from) {
+		c->oom = true;
+		return;
+	}
+	for (i = 0; i < v->items.len; i++)
+		l3_expose_from_one(c, x, items[i]);
+}
+
+/* One expose entry while it is read: the mapping {port: 22/tcp, from: [...]}. */
+struct l3_expose_parse {
+	struct l3_expose *x;
+	bool have_port, bad;
+};
+
+static void l3_expose_pair(struct l3_cfg_ctx *c, const struct l3_ypair *p, void *arg)
+{
+	struct l3_expose_parse *ep = arg;
+	const char *k = p->key->str, *s, *why;
+	size_t nfrom;
+
+	if (!strcmp(k, "port")) {
+		s = l3_cfg_str(c, p->value, "an exposed port");
+		if (s && l3_expose_parse(s, ep->x, &why) < 0)
+			l3_error(c->diag, p->value->pos, "%s, got '%.64s'", why, s);
+		else if (s)
+			ep->have_port = true;
+		ep->bad |= !ep->have_port;
+	} else if (!strcmp(k, "from")) {
+		nfrom = p->value->kind == L3_Y_SEQ ? p->value->items.len : 0;
+		l3_expose_from(c, ep->x, p->value);
+		ep->bad |= !nfrom || ep->x->nfrom != nfrom;
+	} else {
+		l3_unknown_key(c, p->key, "an expose entry", l3_expose_keys,
+			       L3_ARRAY_SIZE(l3_expose_keys));
+		ep->bad = true;
+	}
+}
+
+/* 0 when @n is a valid expose entry (PORT/PROTO or the mapping), in *@x. */
+static int l3_expose_entry(struct l3_cfg_ctx *c, const struct l3_ynode *n, struct l3_expose *x)
+{
+	struct l3_expose_parse ep = { .x = x };
+	const char *s, *why;
+
+	memset(x, 0, sizeof(*x));
+	if (n->kind == L3_Y_MAP) {
+		l3_cfg_each_pair(c, n, l3_expose_pair, &ep);
+		if (!ep.have_port && !ep.bad)
+			l3_error(c->diag, n->pos, "an expose entry needs 'port' (e.g. "
+				 "{port: 22/tcp, from: [198.51.100.0/24]})");
+		return ep.have_port && !ep.bad ? 0 : -1;
 	}
 	s = l3_cfg_str(c, n, "an expose entry");
 	if (!s)
-		return;
+		return -1;
 	if (l3_expose_parse(s, x, &why) < 0) {
 		l3_error(c->diag, n->pos, "%s, got '%.64s'", why, s);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/* A port is in one entry only: everyone, or the sources of its `from`
+ * (two entries would leave open which one wins). */
+static void l3_ns_expose_one(struct l3_cfg_ctx *c, struct l3_ns *ns, const struct l3_ynode *n)
+{
+	struct l3_expose *x = &ns->exposes[ns->nexposes];
+	size_t j;
+
+	if (l3_expose_entry(c, n, x) < 0)
+		return;
+	x->pos = n->pos;
 	for (j = 0; j < ns->nexposes; j++)
 		if (ns->exposes[j].proto == x->proto && ns->exposes[j].port == x->port) {
-			l3_error(c->diag, n->pos, "'%.64s' is exposed twice (first at %d:%d)", s,
+			l3_error(c->diag, n->pos, "%u/%s is exposed twice (first at %d:%d): list "
+				 "all of a port's sources in one entry's from", x->port,
+				 x->proto == IPPROTO_TCP ? "tcp" : "udp",
 				 ns->exposes[j].pos.line, ns->exposes[j].pos.col);
 			return;
 		}
-	x->pos = n->pos;
 	ns->nexposes++;
 }
 

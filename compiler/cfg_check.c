@@ -405,6 +405,100 @@ static void l3_check_quarantine(struct l3_cfg *cfg, struct l3_diag *diag)
 	}
 }
 
+/* Sources of one expose entry by family, address, then prefix length
+ * (widest first), then file order. */
+static int l3_from_cmp(const void *a, const void *b)
+{
+	const struct l3_addr *x = *(const struct l3_addr *const *)a;
+	const struct l3_addr *y = *(const struct l3_addr *const *)b;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(&x->a, &y->a, x->family == AF_INET ? 4 : 16);
+	if (r)
+		return r;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	return l3_pos_cmp(x->pos, y->pos);
+}
+
+/* Whether prefix @in lies inside prefix @out (same family). */
+static bool l3_prefix_within(const struct l3_addr *in, const struct l3_addr *out)
+{
+	const uint8_t *p = (const uint8_t *)&in->a, *q = (const uint8_t *)&out->a;
+	int i;
+
+	if (in->family != out->family || in->plen < out->plen)
+		return false;
+	for (i = 0; i < out->plen; i++)
+		if ((p[i / 8] ^ q[i / 8]) & (0x80u >> (i % 8)))
+			return false;
+	return true;
+}
+
+static void l3_from_overlap(const struct l3_addr *a, const struct l3_addr *b,
+			    struct l3_diag *diag)
+{
+	const struct l3_addr *later = l3_pos_cmp(a->pos, b->pos) < 0 ? b : a;
+	const struct l3_addr *first = later == a ? b : a;
+	char x[INET6_ADDRSTRLEN], y[INET6_ADDRSTRLEN];
+
+	inet_ntop(later->family, &later->a, x, sizeof(x));
+	inet_ntop(first->family, &first->a, y, sizeof(y));
+	if (a->plen == b->plen)
+		l3_error(diag, later->pos, "source range %s/%d is listed twice (first at %d:%d)",
+			 x, later->plen, first->pos.line, first->pos.col);
+	else
+		l3_error(diag, later->pos, "source range %s/%d overlaps %s/%d (at %d:%d): "
+			 "nft refuses overlapping ranges in one set, keep the wider one",
+			 x, later->plen, y, first->plen, first->pos.line, first->pos.col);
+}
+
+/*
+ * One entry's sources: none inside another (an interval set refuses
+ * overlapping elements; the user gets this message, not the kernel's
+ * EEXIST) and each of a family the namespace has an address of. Sorted,
+ * a prefix that overlaps an earlier one lies inside the last one that
+ * did not: prefixes nest or are disjoint.
+ */
+static int l3_check_expose_from(const struct l3_ns *ns, const struct l3_expose *x,
+				struct l3_diag *diag)
+{
+	const struct l3_addr **v = calloc(x->nfrom + 1, sizeof(*v)), *cur = NULL;
+	size_t i;
+
+	if (!v)
+		return -1;
+	for (i = 0; i < x->nfrom; i++) {
+		v[i] = &x->from[i];
+		if (!l3_cfg_ns_source(ns, x->from[i].family))
+			l3_error(diag, x->from[i].pos, "namespace '%s' has no %s address: "
+				 "this source could never reach it", ns->name,
+				 x->from[i].family == AF_INET ? "IPv4" : "IPv6");
+	}
+	qsort(v, x->nfrom, sizeof(*v), l3_from_cmp);
+	for (i = 0; i < x->nfrom; i++) {
+		if (cur && l3_prefix_within(v[i], cur))
+			l3_from_overlap(cur, v[i], diag);
+		else
+			cur = v[i];
+	}
+	free(v);
+	return 0;
+}
+
+static int l3_check_exposes(struct l3_cfg *cfg, struct l3_diag *diag)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->nns; i++)
+		for (j = 0; j < cfg->ns[i].nexposes; j++)
+			if (l3_check_expose_from(&cfg->ns[i], &cfg->ns[i].exposes[j], diag) < 0)
+				return -1;
+	return 0;
+}
+
 void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag)
 {
 	if (!l3_check_names(cfg, diag))
@@ -415,4 +509,6 @@ void l3_cfg_check(struct l3_cfg *cfg, struct l3_diag *diag)
 	l3_check_cgroups(cfg, diag);
 	l3_check_ids(cfg, diag);
 	l3_check_listens(cfg, diag);
+	if (l3_check_exposes(cfg, diag) < 0)
+		l3_error(diag, L3_NOPOS, "out of memory");
 }

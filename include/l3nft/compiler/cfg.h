@@ -57,11 +57,15 @@ enum l3_socket_layer {
 };
 
 /* One `expose` entry: new TCP/UDP flows from outside may reach this port
- * of the namespace's addresses. */
+ * of the namespace's addresses; with `from`, only from those sources. */
 struct l3_expose {
 	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t port;			/* host byte order */
 	struct l3_pos pos;
+	/* `from`: source prefixes (host bits zero, none inside another);
+	 * nfrom 0: every source */
+	struct l3_addr *from;
+	size_t nfrom;
 };
 
 struct l3_ns {
