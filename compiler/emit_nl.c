@@ -330,27 +330,71 @@ static void l3_nl_set_type(struct nftnl_set *s, const struct l3_ir_set *is)
 		if (is->data != L3_T_VERDICT)
 			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, l3_nl_type_len(is->data));
 	}
+	if (is->flags & L3_SET_INTERVAL) {
+		/* the kernel picks its concatenated-range backend (pipapo)
+		 * from these flags and the fields' unpadded lengths */
+		uint8_t field_len[NFT_REG32_COUNT] = { 0 };
+
+		flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
+		for (i = 0; i < is->nkey; i++)
+			field_len[i] = (uint8_t)l3_nl_type_len(is->key[i]);
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, field_len, (uint32_t)is->nkey);
+	}
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	l3_nl_set_udata(s, is);
+}
+
+/* The last address of prefix @v/@plen: its host bits set. */
+static struct l3_ir_value l3_nl_prefix_end(struct l3_ir_value v, int plen)
+{
+	uint8_t *p = v.type == L3_T_IPV4 ? (uint8_t *)&v.u.v4 : (uint8_t *)&v.u.v6;
+	int i, bits = v.type == L3_T_IPV4 ? 32 : 128;
+
+	for (i = plen; i < bits; i++)
+		p[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	return v;
+}
+
+/* The element's key, concatenated and padded, into @key; with @end, the
+ * range end of an interval set's element (its last field's last address).
+ * Returns the length. */
+static uint32_t l3_nl_elem_key(const struct l3_ir_set *is, const struct l3_ir_elem *e, bool end,
+			       uint8_t *key)
+{
+	uint8_t buf[16];
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; i < is->nkey; i++) {
+		struct l3_ir_value v = e->key[i];
+		uint32_t k;
+
+		if (end && i == is->nkey - 1)
+			v = l3_nl_prefix_end(v, e->plen);
+		if (is->flags & L3_SET_INTERVAL && v.type == L3_T_MARK)
+			v.u.mark = htonl(v.u.mark);	/* see l3_nl_key_range() */
+		k = l3_nl_value_bytes(&v, buf, is->nkey > 1);
+		memcpy(key + n, buf, k);
+		n += k;
+	}
+	return n;
 }
 
 static struct nftnl_set_elem *l3_nl_elem(const struct l3_ir_set *is,
 					  const struct l3_ir_elem *e)
 {
 	struct nftnl_set_elem *se = nftnl_set_elem_alloc();
-	uint8_t key[64], buf[16];
-	uint32_t n = 0;
-	int i;
+	uint8_t key[L3_IR_SET_KEYS_MAX * 16], buf[16];
+	uint32_t n;
 
 	if (!se)
 		return NULL;
-	for (i = 0; i < is->nkey; i++) {
-		uint32_t k = l3_nl_value_bytes(&e->key[i], buf, is->nkey > 1);
-
-		memcpy(key + n, buf, k);
-		n += k;
-	}
+	n = l3_nl_elem_key(is, e, false, key);
 	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, key, n);
+	if (is->flags & L3_SET_INTERVAL) {
+		n = l3_nl_elem_key(is, e, true, key);
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, key, n);
+	}
 	if (is->data == L3_T_VERDICT) {
 		/* verdict map elements always jump to a namespace's chain */
 		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
@@ -425,6 +469,8 @@ static struct nftnl_set_elem *l3_nl_raw_elem(const struct l3_nl_raw_elem *r, boo
 	if (!se)
 		return NULL;
 	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, r->key, r->klen);
+	if (r->klen_end)	/* a range is deleted by both ends */
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, r->key_end, r->klen_end);
 	if (!add)
 		return se;	/* deletions carry only the key */
 	if (r->kind == L3_NL_DATA_VERDICT) {
@@ -743,15 +789,51 @@ static uint32_t l3_nl_load(struct l3_nl_rule *x, const struct l3_ir_expr *e, uin
 	}
 }
 
-/* Loads a (possibly concatenated) key starting at register 1. */
-static void l3_nl_key(struct l3_nl_rule *x, const struct l3_ir_key *k)
+/* "byteorder reg = hton(reg, size, len)" */
+static void l3_nl_hton(struct l3_nl_rule *x, uint32_t reg, uint32_t size, uint32_t len)
 {
-	uint32_t words = 0;
+	struct nftnl_expr *e = l3_nl_expr(x, "byteorder");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, size);
+}
+
+/* A range set compares keys as big-endian numbers: as nft does, the
+ * host-endian fields (the mark; meta l4proto, where nft's conversion of
+ * one byte changes nothing) are converted after loading, and stored so
+ * (l3_nl_elem_key). */
+static void l3_nl_key_range(struct l3_nl_rule *x, const struct l3_ir_expr *e, uint32_t reg)
+{
+	if (e->sel == L3_SEL_MARK)
+		l3_nl_hton(x, reg, 4, 4);
+	else if (e->sel == L3_SEL_L4PROTO)
+		l3_nl_hton(x, reg, 2, 1);
+}
+
+/* Loads a (possibly concatenated) key starting at register 1; @range: for
+ * a lookup in an interval set. */
+static void l3_nl_key_for(struct l3_nl_rule *x, const struct l3_ir_key *k, bool range)
+{
+	uint32_t words = 0, reg;
 	int i;
 
 	l3_nl_key_deps(x, k);
-	for (i = 0; i < k->n; i++)
-		words += (l3_nl_load(x, &k->e[i], l3_nl_reg(words), 0) + 3) / 4;
+	for (i = 0; i < k->n; i++) {
+		reg = l3_nl_reg(words);
+		words += (l3_nl_load(x, &k->e[i], reg, 0) + 3) / 4;
+		if (range)
+			l3_nl_key_range(x, &k->e[i], reg);
+	}
+}
+
+static void l3_nl_key(struct l3_nl_rule *x, const struct l3_ir_key *k)
+{
+	l3_nl_key_for(x, k, false);
 }
 
 static void l3_nl_lookup(struct l3_nl_rule *x, const char *set, uint32_t set_id, int dreg,
@@ -846,6 +928,7 @@ static void l3_nl_match_list(struct l3_nl_rule *x, const struct l3_ir_match *m)
 
 static void l3_nl_match(struct l3_nl_rule *x, const struct l3_ir_match *m)
 {
+	const struct l3_ir_set *is;
 	uint8_t buf[16];
 	uint32_t n;
 
@@ -866,7 +949,8 @@ static void l3_nl_match(struct l3_nl_rule *x, const struct l3_ir_match *m)
 		l3_nl_match_list(x, m);
 		break;
 	case L3_OP_IN_SET:
-		l3_nl_key(x, &m->key);
+		is = l3_ir_find_set(x->ir, m->set);
+		l3_nl_key_for(x, &m->key, is && (is->flags & L3_SET_INTERVAL));
 		l3_nl_lookup(x, m->set, 0, -1, m->inv);
 		break;
 	}

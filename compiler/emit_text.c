@@ -382,6 +382,8 @@ static void l3_text_elem(const struct l3_ir *ir, const struct l3_ir_set *s,
 		l3_emit_value(ir, &e->key[i], buf, sizeof(buf));
 		fprintf(out, "%s%s", i ? " . " : "", buf);
 	}
+	if (s->flags & L3_SET_INTERVAL)
+		fprintf(out, "/%d", e->plen);
 	if (s->flags & L3_SET_MAP) {
 		l3_emit_value(ir, &e->data, buf, sizeof(buf));
 		fprintf(out, " : %s", buf);
@@ -408,6 +410,8 @@ static void l3_text_set(const struct l3_ir *ir, const struct l3_ir_set *s, FILE 
 	if (s->flags & L3_SET_MAP)
 		fprintf(out, " : %s", l3_text_type(s->data));
 	fputs("\n", out);
+	if (s->flags & L3_SET_INTERVAL)
+		fputs("\t\tflags interval\n", out);
 	if (s->elems.len) {
 		fputs("\t\telements = {\n", out);
 		for (i = 0; i < s->elems.len; i++)

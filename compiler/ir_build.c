@@ -37,7 +37,9 @@
  *    l3nftd, which fans it out.
  *  - expose: a namespace that lists its exposed ports gets new TCP and UDP
  *    flows from outside (anyone but itself over loopback) only on those:
- *    one lookup of mark . l4proto . port. Later packets of its own
+ *    one lookup of mark . l4proto . port. A port exposed to some sources
+ *    only (`from`) is one lookup of mark . l4proto . port . saddr in an
+ *    interval set per family instead. Later packets of its own
  *    connections never get there (conn_in decides them first).
  */
 #include "config.h"
@@ -738,20 +740,72 @@ static void l3_irb_protocol_set(struct l3_irb *b)
 	}
 }
 
-/* expose: which namespaces limit their ports, and the ports. */
+/* mark . inet_proto . inet_service (. source prefix) of one exposed port. */
+static void l3_irb_expose_key(struct l3_irb *b, struct l3_ir_elem *e, const struct l3_ns *ns,
+			      const struct l3_expose *x)
+{
+	e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
+	e->key[1].type = L3_T_PROTO;
+	e->key[1].u.mark = x->proto;
+	e->key[2].type = L3_T_PORT;
+	e->key[2].u.port = x->port;
+}
+
+/* One element per source prefix of an entry with `from`, in the set of
+ * its family. */
+static void l3_irb_expose_from(struct l3_irb *b, struct l3_ir_set *from4, struct l3_ir_set *from6,
+			       const struct l3_ns *ns, const struct l3_expose *x)
+{
+	size_t k;
+
+	for (k = 0; k < x->nfrom; k++) {
+		const struct l3_addr *a = &x->from[k];
+		struct l3_ir_elem *e = l3_irb_elem(b, a->family == AF_INET ? from4 : from6, ns,
+						   a->pos);
+
+		if (!e)
+			continue;
+		l3_irb_expose_key(b, e, ns, x);
+		e->key[3].type = a->family == AF_INET ? L3_T_IPV4 : L3_T_IPV6;
+		if (a->family == AF_INET)
+			e->key[3].u.v4 = a->a.v4;
+		else
+			e->key[3].u.v6 = a->a.v6;
+		e->plen = a->plen;
+	}
+}
+
+/* A set keyed mark . inet_proto . inet_service (. address prefix). */
+static struct l3_ir_set *l3_irb_expose_set(struct l3_irb *b, const char *name,
+					   enum l3_ir_type addr, const char *comment)
+{
+	struct l3_ir_set *s = l3_irb_set(b, name, L3_T_MARK, L3_T_PROTO, L3_T_NONE,
+					 addr != L3_T_NONE ? L3_SET_INTERVAL : 0, comment);
+
+	if (!s)
+		return NULL;
+	s->key[2] = L3_T_PORT;
+	s->key[3] = addr;
+	s->nkey = addr != L3_T_NONE ? 4 : 3;
+	return s;
+}
+
+/* expose: which namespaces limit their ports, the ports open to everyone,
+ * and those open to some sources only. */
 static void l3_irb_expose_sets(struct l3_irb *b)
 {
-	struct l3_ir_set *lim, *ports;
+	struct l3_ir_set *lim, *ports, *from4, *from6;
 	size_t i, j;
 
 	lim = l3_irb_set(b, L3_IR_SET_EXPOSE_LIMITED, L3_T_MARK, L3_T_NONE, L3_T_NONE, 0,
 			 "namespaces that list their exposed ports (expose)");
-	ports = l3_irb_set(b, L3_IR_SET_EXPOSED, L3_T_MARK, L3_T_PROTO, L3_T_NONE, 0,
-			   "namespace mark . protocol . port: what new flows from outside may reach");
-	if (!ports)
-		return;
-	ports->key[2] = L3_T_PORT;
-	ports->nkey = 3;
+	ports = l3_irb_expose_set(b, L3_IR_SET_EXPOSED, L3_T_NONE,
+				  "namespace mark . protocol . port: what new flows from outside may reach");
+	from4 = l3_irb_expose_set(b, L3_IR_SET_EXPOSE_FROM4, L3_T_IPV4,
+				  "namespace mark . protocol . port . source prefix: ports exposed "
+				  "to some IPv4 sources only (expose from)");
+	from6 = l3_irb_expose_set(b, L3_IR_SET_EXPOSE_FROM6, L3_T_IPV6,
+				  "... and to some IPv6 sources only");
 	for (i = 0; i < b->cfg->nns; i++) {
 		const struct l3_ns *ns = &b->cfg->ns[i];
 		struct l3_ir_elem *e;
@@ -761,14 +815,12 @@ static void l3_irb_expose_sets(struct l3_irb *b)
 		if ((e = l3_irb_elem(b, lim, ns, ns->expose_pos)))
 			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
 		for (j = 0; j < ns->nexposes; j++) {
-			e = l3_irb_elem(b, ports, ns, ns->exposes[j].pos);
-			if (!e)
-				continue;
-			e->key[0] = l3_val_mark(l3_irb_mark(b, ns));
-			e->key[1].type = L3_T_PROTO;
-			e->key[1].u.mark = ns->exposes[j].proto;
-			e->key[2].type = L3_T_PORT;
-			e->key[2].u.port = ns->exposes[j].port;
+			const struct l3_expose *x = &ns->exposes[j];
+
+			if (x->nfrom)
+				l3_irb_expose_from(b, from4, from6, ns, x);
+			else if ((e = l3_irb_elem(b, ports, ns, x->pos)))
+				l3_irb_expose_key(b, e, ns, x);
 		}
 	}
 }
@@ -1386,6 +1438,8 @@ static void l3_irb_expose(struct l3_irb *b)
 	struct l3_ir_chain *c = l3_irb_chain(b, "expose", L3_HOOK_NONE, L3_CHAIN_FILTER, 0,
 					     "expose: new flows from outside only to exposed ports");
 	struct l3_ir_key mk = l3_key_mark(b->mask);
+	struct l3_ir_key port = l3_key_cat(l3_key_cat(mk, l3_key(L3_SEL_L4PROTO)),
+					   l3_key(L3_SEL_TH_DPORT));
 	struct l3_ir_rule *r;
 	int f;
 
@@ -1397,8 +1451,14 @@ static void l3_irb_expose(struct l3_irb *b)
 		l3_s_verdict(r, L3_V_RETURN, NULL);
 	}
 	r = l3_irb_rule(b, c, "an exposed port");
-	l3_m_set(r, l3_key_cat(l3_key_cat(mk, l3_key(L3_SEL_L4PROTO)), l3_key(L3_SEL_TH_DPORT)),
-		 L3_IR_SET_EXPOSED);
+	l3_m_set(r, port, L3_IR_SET_EXPOSED);
+	l3_s_verdict(r, L3_V_RETURN, NULL);
+	r = l3_irb_rule(b, c, "a port exposed to some sources, from one of them (after SNAT: a "
+			"local namespace by its own address)");
+	l3_m_set(r, l3_key_cat(port, l3_key(L3_SEL_IP_SADDR)), L3_IR_SET_EXPOSE_FROM4);
+	l3_s_verdict(r, L3_V_RETURN, NULL);
+	r = l3_irb_rule(b, c, NULL);
+	l3_m_set(r, l3_key_cat(port, l3_key(L3_SEL_IP6_SADDR)), L3_IR_SET_EXPOSE_FROM6);
 	l3_s_verdict(r, L3_V_RETURN, NULL);
 	l3_irb_log_refused(b, c);
 	r = l3_irb_rule(b, c, "any other port is refused as if nobody listened");

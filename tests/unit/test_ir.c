@@ -107,6 +107,7 @@ START_TEST(test_sets_and_chains)
 		"cgroup_l2", "member_l2", "cgroup_l3", "member_l3", "listen4", "listen6",
 		"dst4", "own4", "snat4", "no_ipv4", "addr4", "dst6", "own6", "snat6", "no_ipv6",
 		"addr6", "shared", "ping", "same", "shared_pair", "protocols", "expose_limited", "exposed",
+		"expose_from4", "expose_from6",
 		"owned4", "owned6",
 		"egress_ctr", "accepted_ctr", "refused_ctr",
 	};
@@ -861,6 +862,43 @@ START_TEST(test_expose)
 }
 END_TEST
 
+/* expose with from: one element per source prefix in the interval set of
+ * its family, keyed mark . proto . port . prefix; the port is not in
+ * `exposed` (open to everyone). */
+START_TEST(test_expose_from)
+{
+	struct l3t_built b = l3t_build("version: 1\nnamespaces:\n"
+				       "  a:\n    addresses: [192.0.2.1/24, 2001:db8::1/64]\n"
+				       "    expose: [80/tcp, {port: 22/tcp, from: [198.51.100.0/24, "
+				       "2001:db8:1::/48, 203.0.113.7]}]\n");
+	const struct l3_ir_set *ports = l3t_set(b.ir, L3_IR_SET_EXPOSED);
+	const struct l3_ir_set *f4 = l3t_set(b.ir, L3_IR_SET_EXPOSE_FROM4);
+	const struct l3_ir_set *f6 = l3t_set(b.ir, L3_IR_SET_EXPOSE_FROM6);
+	const struct l3_ir_elem *e;
+
+	ck_assert_int_eq(f4->nkey, 4);
+	ck_assert_int_eq(f4->key[3], L3_T_IPV4);
+	ck_assert_int_eq(f6->key[3], L3_T_IPV6);
+	ck_assert(f4->flags & L3_SET_INTERVAL);
+	ck_assert(!(ports->flags & L3_SET_INTERVAL));
+	ck_assert_uint_eq(ports->elems.len, 1);		/* 80/tcp only */
+	ck_assert_uint_eq(f4->elems.len, 2);
+	ck_assert_uint_eq(f6->elems.len, 1);
+	e = l3t_elem(f4, 0);
+	ck_assert_uint_eq(e->key[0].u.mark, l3_ir_ns_mark(b.ir, &b.cfg->ns[0]));
+	ck_assert_uint_eq(e->key[1].u.mark, IPPROTO_TCP);
+	ck_assert_uint_eq(e->key[2].u.port, 22);
+	ck_assert_uint_eq(l3t_v4(&e->key[3]), 0xc6336400u);
+	ck_assert_int_eq(e->plen, 24);
+	ck_assert_int_eq(l3t_elem(f4, 1)->plen, 32);	/* a bare address: one host */
+	e = l3t_elem(f6, 0);
+	l3t_v6_eq(&e->key[3], "2001:db8:1::");
+	ck_assert_int_eq(e->plen, 48);
+	ck_assert(l3_cfg_ns_exposes(&b.cfg->ns[0], IPPROTO_TCP, 22));
+	l3t_free(&b);
+}
+END_TEST
+
 Suite *l3_suite_ir(void)
 {
 	Suite *s = suite_create("ir");
@@ -868,6 +906,7 @@ Suite *l3_suite_ir(void)
 
 	tcase_add_test(tc, test_sets_and_chains);
 	tcase_add_test(tc, test_expose);
+	tcase_add_test(tc, test_expose_from);
 	tcase_add_test(tc, test_base_chains);
 	tcase_add_test(tc, test_set_types);
 	tcase_add_test(tc, test_element_counts);

@@ -349,6 +349,26 @@ START_TEST(test_log_refused)
 }
 END_TEST
 
+/* expose from: interval sets whose elements end in a prefix, and one
+ * lookup per family in the expose chain. */
+START_TEST(test_expose_from_text)
+{
+	char *t = l3t_compile("version: 1\nnamespaces:\n  a:\n    addresses: [192.0.2.1/24]\n"
+			      "    expose: [{port: 22/tcp, from: [198.51.100.0/24, 203.0.113.7]}]\n",
+			      "/sys/fs/cgroup");
+
+	l3t_has(t, "\tset expose_from4 {\n\t\ttype mark . inet_proto . inet_service . ipv4_addr\n"
+		"\t\tflags interval\n");
+	l3t_has(t, "\t\t\t0x00010000 . tcp . 22 . 198.51.100.0/24,\t# a\n");
+	l3t_has(t, "\t\t\t0x00010000 . tcp . 22 . 203.0.113.7/32\t# a\n");
+	l3t_has(t, "\t\tmeta mark and 0x00ff0000 . meta l4proto . th dport . ip saddr "
+		"@expose_from4 return\n");
+	l3t_has(t, "\t\tmeta mark and 0x00ff0000 . meta l4proto . th dport . ip6 saddr "
+		"@expose_from6 return\n");
+	free(t);
+}
+END_TEST
+
 START_TEST(test_text_is_ascii)
 {
 	char *t = l3t_compile(l3t_policy, "/sys/fs/cgroup");
@@ -375,6 +395,7 @@ Suite *l3_suite_text(void)
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_write_error);
 	tcase_add_test(tc, test_text_is_ascii);
+	tcase_add_test(tc, test_expose_from_text);
 	tcase_add_test(tc, test_log_refused);
 	suite_add_tcase(s, tc);
 

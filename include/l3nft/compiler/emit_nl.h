@@ -100,6 +100,8 @@ enum l3_nl_elem_data { L3_NL_DATA_NONE, L3_NL_DATA_VERDICT, L3_NL_DATA_OBJ, L3_N
 struct l3_nl_raw_elem {
 	uint8_t key[64];
 	uint32_t klen;
+	uint8_t key_end[64];		/* a concatenated range's end; klen_end 0: none */
+	uint32_t klen_end;
 	enum l3_nl_elem_data kind;
 	int32_t verdict;		/* VERDICT */
 	char ref[64];			/* VERDICT: the chain; OBJ: the object */

@@ -61,8 +61,13 @@ struct l3_ir_value {
 	} u;
 };
 
+#define L3_IR_SET_KEYS_MAX 4
 struct l3_ir_elem {
-	struct l3_ir_value key[3];	/* concatenation of set->nkey values */
+	/* concatenation of set->nkey values */
+	struct l3_ir_value key[L3_IR_SET_KEYS_MAX];
+	/* L3_SET_INTERVAL: the last key is an address prefix of this length
+	 * (its host bits zero); the element covers the whole prefix */
+	int plen;
 	struct l3_ir_value data;	/* maps only */
 	const char *comment;		/* printed after the element; may be NULL */
 	const struct l3_ns *ns;		/* the namespace it belongs to, or NULL */
@@ -74,11 +79,14 @@ enum l3_ir_set_flags {
 	/* Elements change at run time (cgroup ids, listener registrations):
 	 * l3nftd updates them, and `apply` keeps what is there. */
 	L3_SET_DYNAMIC = 1 << 1,
+	/* The last key field is an address prefix (l3_ir_elem.plen): an
+	 * interval set, concatenated ("flags interval"). */
+	L3_SET_INTERVAL = 1 << 2,
 };
 
 struct l3_ir_set {
 	const char *name;
-	enum l3_ir_type key[3];
+	enum l3_ir_type key[L3_IR_SET_KEYS_MAX];
 	int nkey;
 	enum l3_ir_type data;		/* maps only */
 	unsigned flags;
@@ -125,7 +133,7 @@ struct l3_ir_expr {
 	int level;		/* SOCKET_CGROUP */
 };
 
-#define L3_IR_KEY_MAX 3
+#define L3_IR_KEY_MAX 4
 struct l3_ir_key {
 	struct l3_ir_expr e[L3_IR_KEY_MAX];	/* concatenated in order */
 	int n;
@@ -342,6 +350,10 @@ uint32_t l3_ir_ns_mark(const struct l3_ir *ir, const struct l3_ns *ns);
  * mark . inet_proto . inet_service of each exposed port */
 #define L3_IR_SET_EXPOSE_LIMITED "expose_limited"
 #define L3_IR_SET_EXPOSED "exposed"
+/* expose entries with `from`: mark . inet_proto . inet_service .
+ * ipv4_addr (ipv6_addr) source prefix, an interval set */
+#define L3_IR_SET_EXPOSE_FROM4 "expose_from4"
+#define L3_IR_SET_EXPOSE_FROM6 "expose_from6"
 #define L3_IR_COUNTER_HOST_REFUSED "host_refused"
 #define L3_IR_COUNTER_LOOPBACK_REFUSED "loopback_refused"
 /* a packet of a connection sent or received by a socket of another
