@@ -31,6 +31,8 @@ struct l3_chg_ns {
 	char name[40];			/* first: found by name */
 	enum l3_chg_state state;
 	struct l3_strv addr_add, addr_del, listen_add;
+	struct l3_strv expose_add, expose_del;	/* "22/tcp from 198.51.100.0/24" */
+	int limited;			/* expose_limited: +1 added, -1 removed */
 	bool cg;			/* the table's cgroup id changes */
 	uint64_t cg_old, cg_new;
 	bool rules;			/* its chain's rules change (id, settings) */
@@ -61,6 +63,8 @@ static void l3_chg_free(struct l3_chg *c)
 		free(c->ns[i].addr_add.v);
 		free(c->ns[i].addr_del.v);
 		free(c->ns[i].listen_add.v);
+		free(c->ns[i].expose_add.v);
+		free(c->ns[i].expose_del.v);
 	}
 	free(c->ns);
 	free(c->listen_del.v);
@@ -181,6 +185,78 @@ static int l3_chg_listen(struct l3_chg *c, const struct l3_change_in *in, const 
 	return add ? 0 : l3_strv_add(&c->listen_del, text);
 }
 
+/* The namespace whose mark is @mark: in the policy (@add) or in the live
+ * table. */
+static struct l3_chg_ns *l3_chg_by_mark(struct l3_chg *c, const struct l3_change_in *in,
+					uint32_t mark, bool add)
+{
+	size_t i;
+
+	for (i = 0; add && i < in->cfg->nns; i++)
+		if (l3_ir_ns_mark(in->ir, &in->cfg->ns[i]) == mark)
+			return l3_chg_find(c, in->cfg->ns[i].name);
+	for (i = 0; !add && i < in->have->nmarks; i++)
+		if (in->have->marks[i].mark == mark && l3_chg_ns_of(in->have->marks[i].chain))
+			return l3_chg_find(c, l3_chg_ns_of(in->have->marks[i].chain));
+	return NULL;
+}
+
+/* "22/tcp", and " from 198.51.100.0/24" for a source range: an element
+ * of exposed (mark . proto . port) or expose_from4/6 (. address range),
+ * each field padded to 32 bits. */
+static void l3_chg_expose_text(const struct l3_nl_raw_elem *e, int family, char *buf,
+			       size_t len)
+{
+	const size_t alen = family == AF_INET ? 4 : 16;
+	char a[INET6_ADDRSTRLEN];
+	int plen = 0;
+	size_t i;
+
+	snprintf(buf, len, "%u/%s", (unsigned)(e->key[8] << 8 | e->key[9]),
+		 e->key[4] == IPPROTO_TCP ? "tcp" : e->key[4] == IPPROTO_UDP ? "udp" : "?");
+	if (!family)
+		return;
+	/* the range is a prefix: count the leading bits both ends share */
+	for (i = 0; i < alen * 8 && !((e->key[12 + i / 8] ^ e->key_end[12 + i / 8]) &
+				     (0x80u >> (i % 8))); i++)
+		plen++;
+	inet_ntop(family, e->key + 12, a, sizeof(a));
+	snprintf(buf + strlen(buf), len - strlen(buf), " from %s/%d", a, plen);
+}
+
+static int l3_chg_expose(struct l3_chg *c, const struct l3_change_in *in, const char *set,
+			 const struct l3_nl_raw_elem *e, bool add)
+{
+	const int family = !strcmp(set, L3_IR_SET_EXPOSE_FROM4) ? AF_INET
+			   : !strcmp(set, L3_IR_SET_EXPOSE_FROM6) ? AF_INET6 : 0;
+	const uint32_t want = family == AF_INET ? 16 : family == AF_INET6 ? 28 : 12;
+	char text[L3_CHG_STR];
+	struct l3_chg_ns *ns;
+	uint32_t mark;
+
+	if (e->klen < 4)
+		return 0;
+	memcpy(&mark, e->key, 4);
+	if (family)	/* the range sets hold it big-endian (emit_nl.c) */
+		mark = ntohl(mark);
+	if (!(ns = l3_chg_by_mark(c, in, mark, add)))
+		return 0;
+	if (!strcmp(set, L3_IR_SET_EXPOSE_LIMITED)) {
+		ns->limited = add ? 1 : -1;
+		return 0;
+	}
+	if (e->klen != want || (family && e->klen_end != want))
+		return 0;
+	l3_chg_expose_text(e, family, text, sizeof(text));
+	return l3_strv_add(add ? &ns->expose_add : &ns->expose_del, text);
+}
+
+static bool l3_chg_expose_set(const char *set)
+{
+	return !strcmp(set, L3_IR_SET_EXPOSED) || !strcmp(set, L3_IR_SET_EXPOSE_FROM4) ||
+	       !strcmp(set, L3_IR_SET_EXPOSE_FROM6) || !strcmp(set, L3_IR_SET_EXPOSE_LIMITED);
+}
+
 /* One element of the delta, read as what it says about a namespace. */
 static int l3_chg_elem(struct l3_chg *c, const struct l3_change_in *in, const char *line,
 		       bool add)
@@ -195,6 +271,8 @@ static int l3_chg_elem(struct l3_chg *c, const struct l3_change_in *in, const ch
 		return 0;
 	if (!strcmp(set, L3_IR_SET_LISTEN4) || !strcmp(set, L3_IR_SET_LISTEN6))
 		return l3_chg_listen(c, in, set, &e, add);
+	if (l3_chg_expose_set(set))
+		return l3_chg_expose(c, in, set, &e, add);
 	if (e.kind != L3_NL_DATA_VERDICT || !(name = l3_chg_ns_of(e.ref)) ||
 	    !(ns = l3_chg_find(c, name)))
 		return 0;
@@ -287,6 +365,13 @@ static size_t l3_chg_print_ns(const struct l3_chg_ns *ns, FILE *out)
 			fprintf(out, "~ %s cgroup id - %llu (the cgroup is gone)\n", ns->name,
 				(unsigned long long)ns->cg_old);
 	}
+	if (ns->limited && ++n)
+		fprintf(out, "~ %s expose: %s\n", ns->name, ns->limited > 0
+			? "only the ports listed take new flows from outside" : "every port again");
+	for (i = 0; i < ns->expose_del.n; i++, n++)
+		fprintf(out, "~ %s expose -%s\n", ns->name, ns->expose_del.v[i]);
+	for (i = 0; i < ns->expose_add.n; i++, n++)
+		fprintf(out, "~ %s expose +%s\n", ns->name, ns->expose_add.v[i]);
 	if (ns->rules && ++n)
 		fprintf(out, "~ %s mark chain rules (its id or settings)\n", ns->name);
 	return n;

@@ -147,7 +147,7 @@ static int l3_live_keep_elem(struct l3_live *lv, const char *set, const void *ke
 
 static int l3_live_elem(struct l3_live *lv, const char *set, struct nftnl_set_elem *e)
 {
-	char key[160], data[160] = "", line[400];
+	char key[320], data[160] = "", line[560];
 	const void *p;
 	uint32_t len = 0;
 
@@ -157,6 +157,11 @@ static int l3_live_elem(struct l3_live *lv, const char *set, struct nftnl_set_el
 	l3_hex(key, sizeof(key), p, len);
 	if (l3_live_dynamic(set) && l3_live_keep_elem(lv, set, p, len) < 0)
 		return -1;
+	/* a concatenated range (expose_from4/6) is its two ends: KEY-KEY_END */
+	if ((p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len))) {
+		strcat(key, "-");
+		l3_hex(key + strlen(key), sizeof(key) - strlen(key), p, len);
+	}
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
 		snprintf(data, sizeof(data), " : verdict %d %s",
 			 (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
@@ -1015,8 +1020,10 @@ static void l3_delta_replace(struct l3_live_delta *d, const char *what, const ch
 
 static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigned *flags);
 
-/* An interval set's elements come in pairs (start, end flag) that the
- * lines do not carry: a change to one replaces the table. */
+/* A plain interval set's elements come in pairs (start, end flag) that
+ * the lines do not carry: a change to one replaces the table. A
+ * concatenated one's (expose_from4/6) carry both ends on one line: they
+ * are added and deleted one by one. */
 static bool l3_delta_interval(const struct l3_live *lv, const char *line)
 {
 	char set[64];
@@ -1027,7 +1034,8 @@ static bool l3_delta_interval(const struct l3_live *lv, const char *line)
 		return true;
 	memcpy(set, line + 5, n);
 	set[n] = '\0';
-	return !l3_live_set_flags(lv, set, &flags) || (flags & NFT_SET_INTERVAL);
+	return !l3_live_set_flags(lv, set, &flags) ||
+	       ((flags & NFT_SET_INTERVAL) && !(flags & NFT_SET_CONCAT));
 }
 
 /* One line only in @have (@add false) or only in @want. */
@@ -1168,8 +1176,16 @@ int l3_live_elem_parse(const char *line, char *set, size_t setlen, struct l3_nl_
 	set[n] = '\0';
 	key = p + n + 1;
 	n = strcspn(key, " ");
-	if (l3_unhex(key, n, e->key, sizeof(e->key), &e->klen) < 0)
+	if (memchr(key, '-', n)) {	/* KEY-KEY_END */
+		size_t k = (size_t)((const char *)memchr(key, '-', n) - key);
+
+		if (l3_unhex(key, k, e->key, sizeof(e->key), &e->klen) < 0 ||
+		    l3_unhex(key + k + 1, n - k - 1, e->key_end, sizeof(e->key_end),
+			     &e->klen_end) < 0 || !e->klen_end)
+			goto bad;
+	} else if (l3_unhex(key, n, e->key, sizeof(e->key), &e->klen) < 0) {
 		goto bad;
+	}
 	if (!key[n])
 		return 0;
 	if (strncmp(key + n, " : ", 3) || l3_live_elem_data(key + n + 3, e) < 0)
@@ -1267,6 +1283,42 @@ static size_t l3_ldt_print(unsigned t, const uint8_t *p, char *buf, size_t len)
 	return strlen(buf);
 }
 
+/* The prefix length of the range @a..@b (@n bytes), or -1 when it is no
+ * prefix. */
+static int l3_range_plen(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	uint32_t i;
+	int plen = -1;
+
+	for (i = 0; i < n * 8; i++) {
+		const unsigned bit = 0x80u >> (i % 8);
+		const bool x = a[i / 8] & bit, y = b[i / 8] & bit;
+
+		if (plen < 0 && x != y)
+			plen = (int)i;
+		if (plen >= 0 && (x || !y))
+			return -1;
+	}
+	return plen < 0 ? (int)(n * 8) : plen;
+}
+
+/* The end of a range's last field, after its start: "/24" for a prefix,
+ * else "-END". */
+static size_t l3_ldt_range_end(unsigned t, const uint8_t *a, const uint8_t *b, char *buf,
+			       size_t len)
+{
+	int plen = l3_range_plen(a, b, l3_ldt_len(t));
+
+	if (plen >= 0 && (t == L3_LDT_IPADDR || t == L3_LDT_IP6ADDR)) {
+		snprintf(buf, len, "/%d", plen);
+		return strlen(buf);
+	}
+	if (len < 2)
+		return 0;
+	buf[0] = '-';
+	return 1 + l3_ldt_print(t, b, buf + 1, len - 1);
+}
+
 /* The key type, flags and data type of set @set from its "set" line. */
 static bool l3_live_set_line(const struct l3_live *lv, const char *set, unsigned *key,
 			     unsigned *flags, unsigned *data)
@@ -1287,14 +1339,6 @@ static bool l3_live_set_line(const struct l3_live *lv, const char *set, unsigned
 	       sscanf(lv->lines[lo] + n, "%u/%*u flags %x data %u", key, flags, data) == 3;
 }
 
-static bool l3_live_set_types(const struct l3_live *lv, const char *set, unsigned *key,
-			      unsigned *data)
-{
-	unsigned flags;
-
-	return l3_live_set_line(lv, set, key, &flags, data);
-}
-
 static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigned *flags)
 {
 	unsigned key, data;
@@ -1304,13 +1348,14 @@ static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigne
 
 void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, size_t len)
 {
-	unsigned key = 0, data = 0, t[8];
+	unsigned key = 0, flags = 0, data = 0, t[8];
 	struct l3_nl_raw_elem e;
 	char set[32];
 	size_t o, nt = 0, off = 0, i;
+	uint32_t be;
 
 	if (l3_live_elem_parse(line, set, sizeof(set), &e) < 0 ||
-	    !l3_live_set_types(lv, set, &key, &data)) {
+	    !l3_live_set_line(lv, set, &key, &flags, &data)) {
 		snprintf(buf, len, "%s", line);
 		return;
 	}
@@ -1320,7 +1365,15 @@ void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, siz
 	for (i = nt; i-- > 0 && o + 48 < len;) {	/* the first field is in the high bits */
 		if (off + l3_ldt_len(t[i]) > e.klen)
 			break;
-		o += l3_ldt_print(t[i], e.key + off, buf + o, len - o);
+		if ((flags & NFT_SET_INTERVAL) && t[i] == L3_LDT_MARK) {
+			/* a range set holds the mark big-endian (emit_nl.c) */
+			memcpy(&be, e.key + off, 4);
+			o += (size_t)snprintf(buf + o, len - o, "0x%08x", ntohl(be));
+		} else {
+			o += l3_ldt_print(t[i], e.key + off, buf + o, len - o);
+		}
+		if (e.klen_end && i == 0 && off + l3_ldt_len(t[i]) <= e.klen_end)
+			o += l3_ldt_range_end(t[i], e.key + off, e.key_end + off, buf + o, len - o);
 		off += nt > 1 ? (l3_ldt_len(t[i]) + 3) / 4 * 4 : l3_ldt_len(t[i]);
 		if (i && o + 3 < len)
 			o += (size_t)snprintf(buf + o, len - o, " . ");

@@ -115,6 +115,48 @@ START_TEST(delta_mark_mask_replaces)
 }
 END_TEST
 
+#define L3T_NS_X(from) "  a:\n    id: 1\n    addresses: [192.0.2.10/24]\n" \
+	"    expose: [{port: 22/tcp, from: [" from "]}]\n"
+#define L3T_FROM4_LINE "elem expose_from4 000100000600000000160000c6336400-" \
+	"000100000600000000160000c63364ff"
+
+/* expose from: range elements carry both ends on one line, with the mark
+ * big-endian as nft keeps it in a range set; a change is element deltas,
+ * not a new table; the rule converts the mark (byteorder) as nft does. */
+START_TEST(delta_expose_from_elements)
+{
+	struct l3_live have, want;
+	struct l3_live_delta d;
+	struct l3_nl_raw_elem e;
+	char set[32], nft[256];
+	size_t i;
+
+	l3t_render("version: 1\nnamespaces:\n" L3T_NS_X("203.0.113.0/24"), &have);
+	l3t_render("version: 1\nnamespaces:\n" L3T_NS_X("198.51.100.0/24"), &want);
+	ck_assert_int_eq(l3_live_delta(&have, &want, &d), 0);
+	ck_assert_msg(!d.replace, "replaced: %s", d.why);
+	ck_assert_uint_eq(d.elems_add.n, 1);
+	ck_assert_uint_eq(d.elems_del.n, 1);
+	ck_assert_str_eq(d.elems_add.v[0], L3T_FROM4_LINE);
+	ck_assert_uint_eq(l3_live_delta_size(&d), 2);
+	ck_assert_int_eq(l3_live_elem_parse(d.elems_add.v[0], set, sizeof(set), &e), 0);
+	ck_assert_uint_eq(e.klen, 16);
+	ck_assert_uint_eq(e.klen_end, 16);
+	ck_assert_uint_eq(e.key_end[15], 0xff);
+	l3_live_elem_nft(&want, d.elems_add.v[0], nft, sizeof(nft));
+	ck_assert_str_eq(nft, "element expose_from4 { 0x00010000 . 6 . 22 . 198.51.100.0/24 }");
+	for (i = 0; i < want.nlines; i++)
+		if (!strncmp(want.lines[i], "rule expose ", 12) && strstr(want.lines[i], "expose_from4"))
+			break;
+	ck_assert_uint_lt(i, want.nlines);
+	ck_assert_msg(strstr(want.lines[i], "hton(reg 1, 4, 4)") != NULL, "%s", want.lines[i]);
+	ck_assert_int_eq(l3_live_elem_parse("elem expose_from4 0001-", set, sizeof(set), &e), -1);
+	l3_live_delta_free(&d);
+	l3_live_free(&have);
+	l3_live_free(&want);
+}
+END_TEST
+
 START_TEST(elem_line_parses_back)
 {
 	struct l3_nl_raw_elem e;
@@ -154,6 +196,7 @@ Suite *l3_suite_live(void)
 	tcase_add_test(tc, delta_id_change_refills_the_chain);
 	tcase_add_test(tc, delta_mark_mask_replaces);
 	tcase_add_test(tc, elem_line_parses_back);
+	tcase_add_test(tc, delta_expose_from_elements);
 	suite_add_tcase(s, tc);
 	return s;
 }
