@@ -20,6 +20,11 @@
 # against the inodes of the cgroups the script names. The small policies
 # are also listed the ordinary way, which must print the same cgroup
 # paths as the script (L3_NFT_LOAD_FULL_LIST=1 does that for all).
+#
+# The example policy (it has expose with from: concatenated range sets)
+# is also loaded by `l3nft apply` (netlink) into a second scratch
+# namespace with an eth0 of its own (a veth), and both listings must be the same
+# table: text == netlink.
 
 . "$(dirname "$0")/e2e/lib.sh"
 
@@ -270,8 +275,39 @@ flush_result()
 	desc=
 }
 
+# same_as_netlink LABEL POLICY.yaml: the table nft -f loaded from the
+# compiled text and the one `l3nft apply` sends are listed the same
+same_as_netlink()
+{
+	label=$1 policy=$2 tx="l3t-$$" nl="l3a-$$"
+	# counter values, and the queue statement that needs nft's native
+	# queue in text (the xt target in apply's table) are left out
+	norm() { sed -E 's/ (counter( packets [0-9]+ bytes [0-9]+)?|queue num [0-9]+( bypass)?)$//; /Warning: table/d; s/ +$//'; }
+	if ! l3_netns_add "$tx" || ! l3_netns_add "$nl" ||
+	   ! l3_in "$nl" ip link add eth0 type veth peer name eth1 ||
+	   ! l3_in "$nl" ip link set eth0 up; then
+		l3_fail "$label: scratch network namespaces for text and netlink"
+		return
+	fi
+	if l3_nft_file "$tx" "$L3_TMP/$label.nft" >/dev/null 2>&1 &&
+	   l3_in "$nl" timeout 120 "$L3NFT" apply "$policy" >"$L3_TMP/$label.apply" 2>&1; then
+		l3_is "$label: nft -f of compile's text and l3nft apply (netlink) list the same table" \
+			"$(l3_in "$tx" nft -s list table inet l3nft 2>/dev/null | norm)" \
+			"$(l3_in "$nl" nft -s list table inet l3nft 2>/dev/null | norm)"
+	else
+		l3_fail "$label: loads both by nft -f and by l3nft apply" \
+			"$(tr '\n' '|' <"$L3_TMP/$label.apply")"
+	fi
+	l3_in "$nl" "$L3NFT" delete "$policy" >/dev/null 2>&1
+	l3_netns_del "$tx"
+	l3_netns_del "$nl"
+}
+
 check_policy minimal "$srcdir/rules/minimal.yaml"
 check_policy example "$srcdir/rules/example.yaml"
+grep -q 'from:' "$srcdir/rules/example.yaml" ||
+	l3_fail "the example policy has an expose entry with from (what the next test is for)"
+same_as_netlink example "$srcdir/rules/example.yaml"
 if sh "$srcdir/rules/gen-large.sh" 1000 >"$L3_TMP/large-1000.yaml"; then
 	check_policy large-1000 "$L3_TMP/large-1000.yaml"
 else
