@@ -471,10 +471,12 @@ static json_t *l3_json_ns(const struct l3_chg_ns *ns)
 {
 	static const char *const states[] = { "changed", "added", "removed" };
 
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b}", "namespace", ns->name,
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "namespace", ns->name,
 			 "change", states[ns->state], "addresses_added",
 			 l3_json_strv(&ns->addr_add), "addresses_removed",
 			 l3_json_strv(&ns->addr_del), "listen_added", l3_json_strv(&ns->listen_add),
+			 "expose_added", l3_json_strv(&ns->expose_add),
+			 "expose_removed", l3_json_strv(&ns->expose_del),
 			 "cgroup_id", ns->cg ? json_pack("{s:o, s:o}", "old", l3_json_id(ns->cg_old),
 							 "new", l3_json_id(ns->cg_new))
 					     : json_null(),
@@ -484,7 +486,8 @@ static json_t *l3_json_ns(const struct l3_chg_ns *ns)
 static bool l3_chg_ns_changed(const struct l3_chg_ns *ns)
 {
 	return ns->state != L3_CHG_SAME || ns->addr_add.n || ns->addr_del.n ||
-	       ns->listen_add.n || ns->cg || ns->rules;
+	       ns->listen_add.n || ns->expose_add.n || ns->expose_del.n || ns->limited ||
+	       ns->cg || ns->rules;
 }
 
 static json_t *l3_json_aliases(const struct l3_alias *v, size_t n)

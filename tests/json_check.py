@@ -45,6 +45,7 @@ SCHEMAS = {
         "namespaces": ([{
             "namespace": (STR,), "change": (STR,), "addresses_added": ([STR],),
             "addresses_removed": ([STR],), "listen_added": ([STR],),
+            "expose_added": ([STR],), "expose_removed": ([STR],),
             "cgroup_id": ({"old": (INT, NULL), "new": (INT, NULL)}, NULL),
             "rules_changed": (BOOL,),
         }],),

@@ -272,6 +272,14 @@ l3_ok "diff says it in policy terms: '~ a expose +7511/tcp from 192.0.2.104/32'"
 out=$(l3_h "$L3NFT" diff -v "$L3_TMP/wider.yaml" 2>&1)
 l3_ok "diff -v shows the element in nft syntax" \
 	has_re "$out" '^+ element expose_from4 { 0x00010000 \. 6 \. 7511 \. 192\.0\.2\.104/32 }'
+out=$(l3_h "$L3NFT" diff --json "$L3_TMP/wider.yaml" 2>&1)
+l3_is "diff --json has the layout l3nft(8) documents" \
+	"$(printf '%s\n' "$out" | python3 "$srcdir/tests/json_check.py" diff 2>&1)" ok
+l3_is "  and says it as data (expose_added of a)" \
+	"$(printf '%s\n' "$out" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print([n["expose_added"] for n in d["namespaces"] if n["namespace"] == "a"])')" \
+	"[['7511/tcp from 192.0.2.104/32']]"
 acc=$(l3_counter "$L3_H" l3nft a_accepted)
 out=$(l3_h "$L3NFT" apply "$L3_TMP/wider.yaml" 2>&1)
 l3_ok "apply of the wider range: changes only, not the whole table" has_re "$out" '(changes only;'
