@@ -276,38 +276,77 @@ static int l3_live_note_mark(struct l3_live *lv, struct nftnl_rule *r, const cha
 	return 0;
 }
 
+char *l3_live_rule_exprs(struct nftnl_rule *r)
+{
+	struct l3_rule_text *t = calloc(1, sizeof(*t));
+	char *text;
+
+	if (!t)
+		return NULL;
+	nftnl_expr_foreach(r, l3_live_expr, t);
+	l3_live_unanon(t->buf);
+	text = strdup(t->buf);
+	free(t);
+	return text;
+}
+
 static int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r)
 {
 	struct l3_live_rule_index *idx = &lv->idx;
 	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-	struct l3_rule_text *t = calloc(1, sizeof(*t));
-	char *line;
+	char *exprs, *line;
 	int rc;
 
-	if (!t)
-		return -1;
 	if (strcmp(idx->chain, chain)) {
 		snprintf(idx->chain, sizeof(idx->chain), "%s", chain);
 		idx->n = 0;
 	}
 	/* the chain's first rule sets the packet mark (later ones, the ct
 	 * mark of a new connection) */
-	if (idx->n == 0 && l3_live_note_mark(lv, r, chain) < 0) {
-		free(t);
+	if (idx->n == 0 && l3_live_note_mark(lv, r, chain) < 0)
 		return -1;
-	}
-	nftnl_expr_foreach(r, l3_live_expr, t);
-	l3_live_unanon(t->buf);
-	line = malloc(t->len + 128);
+	exprs = l3_live_rule_exprs(r);
+	line = exprs ? malloc(strlen(exprs) + 128) : NULL;
 	if (!line) {
-		free(t);
+		free(exprs);
 		return -1;
 	}
-	sprintf(line, "rule %s %04u %s", chain, ++idx->n, t->buf);
+	sprintf(line, "rule %s %04u %s", chain, ++idx->n, exprs);
 	rc = l3_live_add(lv, line);
 	free(line);
-	free(t);
+	free(exprs);
 	return rc;
+}
+
+/* Keeps @r with the line just added for it (diff -v reads it again). */
+static int l3_live_keep_rule(struct l3_live *lv, struct nftnl_rule *r)
+{
+	void *p = l3_live_room(lv->robjs, lv->nrobjs, &lv->robjs_cap, sizeof(*lv->robjs));
+
+	if (!p)
+		return -1;
+	lv->robjs = p;
+	lv->robjs[lv->nrobjs].line = lv->lines[lv->nlines - 1];
+	lv->robjs[lv->nrobjs++].r = r;
+	return 0;
+}
+
+static int l3_live_robj_cmp(const void *a, const void *b)
+{
+	const char *x = ((const struct l3_live_robj *)a)->line;
+	const char *y = ((const struct l3_live_robj *)b)->line;
+
+	return x < y ? -1 : x > y;
+}
+
+struct nftnl_rule *l3_live_rule_obj(const struct l3_live *lv, const char *line)
+{
+	const struct l3_live_robj key = { .line = line }, *hit;
+
+	if (!lv->nrobjs)
+		return NULL;
+	hit = bsearch(&key, lv->robjs, lv->nrobjs, sizeof(*lv->robjs), l3_live_robj_cmp);
+	return hit ? hit->r : NULL;
 }
 
 static int l3_live_obj(struct l3_live *lv, struct nftnl_obj *o)
@@ -338,6 +377,7 @@ struct l3_live_ctx {
 	size_t nsets, sets_cap;
 	int err;
 	bool state;		/* l3_live_read_state(): marks and elements, no lines */
+	bool keep_rules;	/* l3_live_read_rules(): the rule objects too */
 };
 
 /* The sets whose elements l3_live_read_state() keeps: what l3nftd must
@@ -490,6 +530,10 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 		rc = !r || nftnl_rule_nlmsg_parse(nlh, r) < 0 ? -1
 		     : !l3_live_ours(c, nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) ? 0
 		     : c->state ? l3_live_rule_state(c->lv, r) : l3_live_rule(c->lv, r);
+		if (rc == 0 && c->keep_rules && l3_live_ours(c, nftnl_rule_get_str(r, NFTNL_RULE_TABLE))) {
+			rc = l3_live_keep_rule(c->lv, r);
+			r = rc == 0 ? NULL : r;
+		}
 		if (r)
 			nftnl_rule_free(r);
 		break;
@@ -566,6 +610,8 @@ out:
 }
 
 static void l3_live_sort(struct l3_live *lv);
+static int l3_live_read_any(struct mnl_socket *nl, const char *table, struct l3_live *lv,
+			    bool keep_rules);
 
 /* Sets, then rules chain by chain in order (they are numbered per chain). */
 static int l3_live_render_ir(struct l3_live *lv, const struct l3_ir *ir,
@@ -633,7 +679,22 @@ int l3_live_render(struct l3_live *lv, const struct l3_ir *ir, const struct l3_n
 
 int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv)
 {
-	struct l3_live_ctx c = { .lv = lv, .nl = nl, .table = table };
+	return l3_live_read_any(nl, table, lv, false);
+}
+
+int l3_live_read_rules(struct mnl_socket *nl, const char *table, struct l3_live *lv)
+{
+	if (l3_live_read_any(nl, table, lv, true) < 0)
+		return -1;
+	if (lv->nrobjs)
+		qsort(lv->robjs, lv->nrobjs, sizeof(*lv->robjs), l3_live_robj_cmp);
+	return 0;
+}
+
+static int l3_live_read_any(struct mnl_socket *nl, const char *table, struct l3_live *lv,
+			    bool keep_rules)
+{
+	struct l3_live_ctx c = { .lv = lv, .nl = nl, .table = table, .keep_rules = keep_rules };
 	size_t i;
 	int rc = -1;
 
@@ -736,6 +797,9 @@ void l3_live_free(struct l3_live *lv)
 	for (i = 0; i < lv->nlines; i++)
 		free(lv->lines[i]);
 	free(lv->lines);
+	for (i = 0; i < lv->nrobjs; i++)
+		nftnl_rule_free(lv->robjs[i].r);
+	free(lv->robjs);
 	free(lv->ctrs);
 	free(lv->marks);
 	free(lv->elems);
