@@ -505,6 +505,9 @@ static void l3_vt_line(const struct l3_live *side, const char *line, char sign, 
 		fprintf(out, "%c %s\n", sign, buf);
 	} else if (!strncmp(line, "chain ", 6)) {
 		l3_vt_chain_line(line, sign, out);
+	} else if (!strncmp(line, "set ", 4)) {
+		l3_live_set_nft(line, buf, sizeof(buf));
+		fprintf(out, "%c %s\n", sign, buf);
 	} else {
 		fprintf(out, "%c %s\n", sign, line);
 	}

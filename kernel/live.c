@@ -1366,6 +1366,66 @@ static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigne
 	return l3_live_set_line(lv, set, &key, flags, &data);
 }
 
+static const char *l3_ldt_name(unsigned t)
+{
+	switch (t) {
+	case L3_LDT_IPADDR:
+		return "ipv4_addr";
+	case L3_LDT_IP6ADDR:
+		return "ipv6_addr";
+	case L3_LDT_PROTO:
+		return "inet_proto";
+	case L3_LDT_SERVICE:
+		return "inet_service";
+	case L3_LDT_MARK:
+		return "mark";
+	case L3_LDT_CGROUPV2:
+		return "cgroupsv2";
+	default:
+		return NULL;
+	}
+}
+
+/* A "set" line's map value: verdict, counter or a data type. */
+static const char *l3_live_set_value(unsigned flags, unsigned data, unsigned obj)
+{
+	if (flags & NFT_SET_OBJECT)
+		return obj == NFT_OBJECT_COUNTER ? "counter" : NULL;
+	return data == (unsigned)NFT_DATA_VERDICT ? "verdict" : l3_ldt_name(data);
+}
+
+void l3_live_set_nft(const char *line, char *buf, size_t len)
+{
+	unsigned key, klen, flags, data, obj, t[8];
+	const char *name;
+	size_t nt = 0, o, i;
+	char set[64];
+
+	if (sscanf(line, "set %63s key %u/%u flags %x data %u obj %u", set, &key, &klen, &flags,
+		   &data, &obj) != 6)
+		goto raw;
+	for (; key && nt < L3_ARRAY_SIZE(t); key >>= 6)
+		t[nt++] = key & 63;
+	o = (size_t)snprintf(buf, len, "%s %s { type ",
+			     flags & (NFT_SET_MAP | NFT_SET_OBJECT) ? "map" : "set", set);
+	for (i = nt; i-- > 0;) {	/* the first field is in the high bits */
+		if (!(name = l3_ldt_name(t[i])) || o >= len)
+			goto raw;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", name, i ? " . " : "");
+	}
+	if (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) {
+		if (!(name = l3_live_set_value(flags, data, obj)) || o >= len)
+			goto raw;
+		o += (size_t)snprintf(buf + o, len - o, " : %s", name);
+	}
+	if (nt && o < len) {
+		snprintf(buf + o, len - o, "; }");
+		return;
+	}
+raw:
+	snprintf(buf, len, "%s", line);
+}
+
 void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, size_t len)
 {
 	unsigned key = 0, data = 0, t[8];

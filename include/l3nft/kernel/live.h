@@ -153,6 +153,11 @@ int l3_live_elem_parse(const char *line, char *set, size_t setlen, struct l3_nl_
  * @buf. */
 void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, size_t len);
 
+/* A "set" line in nft syntax ("map dst4 { type ipv4_addr : verdict; }", as
+ * `l3nft compile` declares it, flags left out), into @buf; the line itself
+ * for a type l3nft does not use. */
+void l3_live_set_nft(const char *line, char *buf, size_t len);
+
 /* Whether the table is l3nft's: absent, or carrying l3nft's comment (or
  * made by l3nft 0.1, which wrote none). A sysadmin's table of the same
  * name is not replaced or deleted without --force. */
