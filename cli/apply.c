@@ -527,7 +527,7 @@ static enum l3_status l3_plan_make(struct l3_plan *p, const struct l3_cfg *cfg,
 	}
 	p->nl = l3_nl_open();
 	if (!p->nl || l3_nl_probe(p->nl, &p->f) < 0 ||
-	    l3_live_read(p->nl, cfg->table, &p->have) < 0 ||
+	    (o->verbose ? l3_live_read_rules : l3_live_read)(p->nl, cfg->table, &p->have) < 0 ||
 	    l3_live_read_owned(p->nl, cfg->table, &p->others) < 0) {
 		l3_error(diag, L3_NOPOS, "nf_tables netlink: %s", l3_nl_strerror(errno));
 		return L3_REFUSED;

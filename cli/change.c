@@ -17,6 +17,8 @@
 #include "l3nft/cli/change.h"
 #include "l3nft/cli/status.h"
 #include "l3nft/compiler/emit_text.h"
+#include "l3nft/compiler/rule_parse.h"
+#include <libnftnl/rule.h>
 
 #define L3_CHG_STR 72
 
@@ -387,35 +389,251 @@ static void l3_change_print_alias(FILE *out, char sign, const struct l3_alias *a
 	fprintf(out, "%c address %s/%d dev %s%s\n", sign, a, al->plen, ifname, why);
 }
 
-/* The table's lines that differ, elements in nft syntax. */
-static void l3_change_print_table(const struct l3_change_in *in, FILE *out)
+/* ---- diff -v: the table's lines that differ, in nft syntax ---- */
+
+/* What rendering needs besides the input: the policy's rules found by
+ * their expressions, and its chains by name. */
+struct l3_vt {
+	const struct l3_change_in *in;
+	const char **want;		/* the policy table's rule lines, by expressions */
+	size_t nwant;
+	const struct l3_ir_chain **chains;	/* by name */
+};
+
+/* A rule line's expressions: after "rule CHAIN NNNN ". */
+static const char *l3_vt_exprs(const char *line)
+{
+	const char *p = strchr(line + 5, ' ');
+
+	p = p ? strchr(p + 1, ' ') : NULL;
+	return p ? p + 1 : "";
+}
+
+static int l3_vt_want_cmp(const void *a, const void *b)
+{
+	return strcmp(l3_vt_exprs(*(const char *const *)a), l3_vt_exprs(*(const char *const *)b));
+}
+
+static int l3_vt_chain_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct l3_ir_chain *const *)a)->name,
+		      (*(const struct l3_ir_chain *const *)b)->name);
+}
+
+static int l3_vt_init(struct l3_vt *vt, const struct l3_change_in *in)
+{
+	const struct l3_live *w = in->want;
+	const struct l3_ir *ir = in->ir;
+	size_t i;
+
+	memset(vt, 0, sizeof(*vt));
+	vt->in = in;
+	vt->want = calloc(w->nlines + 1, sizeof(*vt->want));
+	vt->chains = calloc(ir->chains.len + 1, sizeof(*vt->chains));
+	if (!vt->want || !vt->chains)
+		return -1;
+	for (i = 0; i < w->nlines; i++)
+		if (!strncmp(w->lines[i], "rule ", 5))
+			vt->want[vt->nwant++] = w->lines[i];
+	for (i = 0; i < ir->chains.len; i++)
+		vt->chains[i] = L3_IR_CHAIN(ir, i);
+	qsort(vt->want, vt->nwant, sizeof(*vt->want), l3_vt_want_cmp);
+	qsort(vt->chains, ir->chains.len, sizeof(*vt->chains), l3_vt_chain_cmp);
+	return 0;
+}
+
+static void l3_vt_fini(struct l3_vt *vt)
+{
+	free(vt->want);
+	free(vt->chains);
+}
+
+/* The policy's rule a line of the table it makes was rendered from. */
+static const struct l3_ir_rule *l3_vt_want_rule(const struct l3_vt *vt, const char *line)
+{
+	struct l3_ir_chain key_chain = { .name = NULL };
+	const struct l3_ir_chain *kc = &key_chain, *const *c;
+	char name[64];
+	unsigned idx;
+
+	if (sscanf(line, "rule %63s %u", name, &idx) != 2 || idx == 0)
+		return NULL;
+	key_chain.name = name;
+	c = vt->in->ir->chains.len ? bsearch(&kc, vt->chains, vt->in->ir->chains.len,
+					     sizeof(*vt->chains), l3_vt_chain_cmp) : NULL;
+	if (!c || idx > (*c)->rules.len)
+		return NULL;
+	return (const struct l3_ir_rule *)(*c)->rules.items + idx - 1;
+}
+
+static void l3_vt_print_rule(const struct l3_vt *vt, const struct l3_ir_rule *r,
+			     const char *chain, char sign, FILE *out)
+{
+	fprintf(out, "%c rule %s ", sign, chain);
+	l3_emit_rule(vt->in->ir, r, out);
+	fputc('\n', out);
+}
+
+/* A live rule the policy does not make, read back into an IR rule; true
+ * only when emitting that reading again gives the very same expressions
+ * (a rule edited by hand is never shown as something it is not). */
+static bool l3_vt_print_parsed(const struct l3_vt *vt, const char *line, const char *chain,
+			       FILE *out)
+{
+	struct nftnl_rule *live = l3_live_rule_obj(vt->in->have, line), *again;
+	struct l3_ir_chain c = { .name = chain };
+	struct l3_nl_features f;
+	struct l3_ir_rule r;
+	char *exprs;
+	bool same;
+
+	if (!live || l3_rule_parse(live, &r, &f) < 0 ||
+	    !(again = l3_nl_rule_obj(NULL, vt->in->ir, &c, &r, &f)))
+		return false;
+	exprs = l3_live_rule_exprs(again);
+	same = exprs && !strcmp(exprs, l3_vt_exprs(line));
+	if (same)
+		l3_vt_print_rule(vt, &r, chain, '-', out);
+	free(exprs);
+	nftnl_rule_free(again);
+	return same;
+}
+
+/* One rule line: as `l3nft compile` prints the rule when the policy makes
+ * it (here or elsewhere in the table), else read back, else (a rule l3nft
+ * does not write) libnftnl's expression list. */
+static void l3_vt_rule(const struct l3_vt *vt, const char *line, bool add, FILE *out)
+{
+	const char *key = line, *const *hit;
+	const struct l3_ir_rule *r;
+	char chain[64];
+
+	if (sscanf(line, "rule %63s", chain) != 1)
+		return;
+	hit = add ? &key : vt->nwant ? bsearch(&key, vt->want, vt->nwant, sizeof(*vt->want),
+					       l3_vt_want_cmp) : NULL;
+	if (hit && (r = l3_vt_want_rule(vt, *hit))) {
+		l3_vt_print_rule(vt, r, chain, add ? '+' : '-', out);
+		return;
+	}
+	if (!add && l3_vt_print_parsed(vt, line, chain, out))
+		return;
+	fprintf(out, "%c %s\n", add ? '+' : '-', line);
+}
+
+/* Lines [@i, end) of @lv that are rules of the chain of @lines[@i]. */
+static size_t l3_vt_chain_end(const struct l3_live *lv, size_t i, const char *chain)
+{
+	const size_t n = strlen(chain);
+
+	while (i < lv->nlines && !strncmp(lv->lines[i], "rule ", 5) &&
+	       !strncmp(lv->lines[i] + 5, chain, n) && lv->lines[i][5 + n] == ' ')
+		i++;
+	return i;
+}
+
+#define L3_VT_LCS_MAX 1000000u	/* cells; a bigger chain is shown whole */
+
+/*
+ * One chain's rules, old and new: a longest common subsequence of their
+ * expressions keeps the rules that stay out of the diff, so inserting one
+ * rule shows one "+" line, not every later rule moved.
+ */
+static void l3_vt_chain(const struct l3_vt *vt, const char *const *h, size_t nh,
+			const char *const *w, size_t nw, FILE *out)
+{
+	uint32_t *t = nh * nw <= L3_VT_LCS_MAX ? calloc((nh + 1) * (nw + 1), sizeof(*t)) : NULL;
+	size_t i, j;
+
+#define L3_T(a, b) t[(a) * (nw + 1) + (b)]
+	for (i = nh; t && i-- > 0;)
+		for (j = nw; j-- > 0;)
+			L3_T(i, j) = !strcmp(l3_vt_exprs(h[i]), l3_vt_exprs(w[j]))
+				     ? L3_T(i + 1, j + 1) + 1
+				     : L3_T(i + 1, j) > L3_T(i, j + 1) ? L3_T(i + 1, j) : L3_T(i, j + 1);
+	for (i = 0, j = 0; i < nh || j < nw;) {
+		if (t && i < nh && j < nw && !strcmp(l3_vt_exprs(h[i]), l3_vt_exprs(w[j]))) {
+			i++, j++;
+		} else if (i < nh && (j == nw || !t || L3_T(i + 1, j) >= L3_T(i, j + 1))) {
+			l3_vt_rule(vt, h[i++], false, out);
+		} else {
+			l3_vt_rule(vt, w[j++], true, out);
+		}
+	}
+#undef L3_T
+	free(t);
+}
+
+/* "chain input hook 1 prio 0 type filter policy 1" as nft writes it. */
+static void l3_vt_chain_line(const char *line, char sign, FILE *out)
+{
+	static const char *const hooks[] = { "prerouting", "input", "forward", "output",
+					     "postrouting" };
+	char name[64], type[16];
+	unsigned hook, policy;
+	int prio;
+
+	if (sscanf(line, "chain %63s hook %u prio %d type %15s policy %u", name, &hook, &prio,
+		   type, &policy) == 5 && hook < 5)
+		fprintf(out, "%c chain %s { type %s hook %s priority %d; policy %s; }\n", sign,
+			name, type, hooks[hook], prio, policy == 1 ? "accept" : "drop");
+	else
+		fprintf(out, "%c %s\n", sign, line);
+}
+
+static void l3_vt_line(const struct l3_live *side, const char *line, char sign, FILE *out)
+{
+	char buf[512];
+
+	if (!strncmp(line, "elem ", 5)) {
+		l3_live_elem_nft(side, line, buf, sizeof(buf));
+		fprintf(out, "%c %s\n", sign, buf);
+	} else if (!strncmp(line, "chain ", 6)) {
+		l3_vt_chain_line(line, sign, out);
+	} else if (!strncmp(line, "set ", 4)) {
+		l3_live_set_nft(line, buf, sizeof(buf));
+		fprintf(out, "%c %s\n", sign, buf);
+	} else {
+		fprintf(out, "%c %s\n", sign, line);
+	}
+}
+
+/* The table's lines that differ, in nft syntax, a chain's rules as a
+ * diff of the chain. */
+static int l3_change_print_table(const struct l3_change_in *in, FILE *out)
 {
 	const struct l3_live *h = in->have, *w = in->want;
-	char buf[512];
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, i2, j2;
+	char chain[64];
+	struct l3_vt vt;
 
 	fprintf(out, "--- table inet %s (live)\n+++ table inet %s (policy)\n", in->ir->table,
 		in->ir->table);
-	if (!h->exists) {
-		l3_emit_text(in->ir, out);
-		return;
+	if (!h->exists)
+		return l3_emit_text(in->ir, out);
+	if (l3_vt_init(&vt, in) < 0) {
+		l3_vt_fini(&vt);
+		return -1;
 	}
 	while (i < h->nlines || j < w->nlines) {
 		int r = i == h->nlines ? 1 : j == w->nlines ? -1 : strcmp(h->lines[i], w->lines[j]);
-		const struct l3_live *side = r < 0 ? h : w;
 		const char *line = r < 0 ? h->lines[i] : w->lines[j];
 
 		if (r == 0) {
 			i++, j++;
-			continue;
+		} else if (sscanf(line, "rule %63s", chain) == 1) {
+			i2 = l3_vt_chain_end(h, i, chain);
+			j2 = l3_vt_chain_end(w, j, chain);
+			l3_vt_chain(&vt, (const char *const *)h->lines + i, i2 - i,
+				    (const char *const *)w->lines + j, j2 - j, out);
+			i = i2, j = j2;
+		} else {
+			l3_vt_line(r < 0 ? h : w, line, r < 0 ? '-' : '+', out);
+			r < 0 ? i++ : j++;
 		}
-		if (!strncmp(line, "elem ", 5))
-			l3_live_elem_nft(side, line, buf, sizeof(buf));
-		else
-			snprintf(buf, sizeof(buf), "%s", line);
-		fprintf(out, "%c %s\n", r < 0 ? '-' : '+', buf);
-		r < 0 ? i++ : j++;
 	}
+	l3_vt_fini(&vt);
+	return 0;
 }
 
 size_t l3_change_print(const struct l3_change_in *in, bool verbose, FILE *out)
@@ -444,8 +662,10 @@ size_t l3_change_print(const struct l3_change_in *in, bool verbose, FILE *out)
 	for (i = 0; i < in->nstale; i++)
 		l3_change_print_alias(out, '-', &in->stale[i],
 				      " (added by l3nft, no longer in the policy)");
-	if (verbose && in->table_changes)
-		l3_change_print_table(in, out);
+	if (verbose && in->table_changes && l3_change_print_table(in, out) < 0) {
+		l3_chg_free(&c);
+		return SIZE_MAX;
+	}
 	l3_chg_free(&c);
 	return in->table_changes + in->nadd + in->nstale;
 }

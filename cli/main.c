@@ -125,23 +125,82 @@ static const char *l3_main_file_arg(int argc, char **argv, int first, const char
 	return given ? given : argc > first ? argv[first] : L3_CFG_DEFAULT_FILE;
 }
 
+#define L3_MAIN_OPTS_MAX 16
+
+/* A command's options: getopt's, without -c/--config, which every
+ * command takes the same way (l3_main_getopt()). */
+struct l3_main_args {
+	const char *opts;		/* short options; a leading '+' stops at operands */
+	const struct option *longopts;	/* may be NULL */
+	/* one of the command's own options (@c as getopt returns it, optarg
+	 * set); -1 refuses it */
+	int (*take)(int c, void *ctx);
+	void *ctx;
+	const char **name;		/* exec: NAME, before or after the options */
+};
+
+/* The command's options with "config" added, into @all. */
+static void l3_main_longopts(const struct l3_main_args *a, struct option *all)
+{
+	size_t n = 0;
+
+	while (a->longopts && a->longopts[n].name && n + 2 < L3_MAIN_OPTS_MAX) {
+		all[n] = a->longopts[n];
+		n++;
+	}
+	all[n++] = (struct option){ "config", required_argument, NULL, 'c' };
+	all[n] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+/*
+ * Runs getopt over @argv for every command: -c/--config FILE into
+ * *@given (the last one wins), anything else to @a->take. 0, or -1 for a
+ * usage error (getopt or @a->take said why).
+ */
+static int l3_main_getopt(int argc, char **argv, const struct l3_main_args *a,
+			  const char **given)
+{
+	struct option all[L3_MAIN_OPTS_MAX];
+	char opts[32];
+	int c;
+
+	l3_main_longopts(a, all);
+	snprintf(opts, sizeof(opts), "%sc:", a->opts);
+	*given = NULL;
+	for (;;) {
+		c = getopt_long(argc, argv, opts, all, NULL);
+		if (c == 'c')
+			*given = optarg;
+		else if (c == -1 && a->name && !*a->name && optind < argc &&
+			 strcmp(argv[optind - 1], "--"))
+			*a->name = argv[optind++];	/* then more options may follow */
+		else if (c == -1)
+			return 0;
+		else if (c == '?' || !a->take || a->take(c, a->ctx) < 0)
+			return -1;
+	}
+}
+
+/* The policy file of a command whose operands are @skip names, then
+ * [FILE]: -c/--config or the operand; NULL after a usage error. */
+static const char *l3_main_policy(int argc, char **argv, const struct l3_main_args *a,
+				  int skip)
+{
+	const char *given;
+
+	if (l3_main_getopt(argc, argv, a, &given) < 0)
+		return NULL;
+	return l3_main_file_arg(argc, argv, optind + skip, given);
+}
+
 static int l3_cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *file = NULL;
+	static const struct l3_main_args a = { .opts = "" };
+	const char *file = l3_main_policy(argc, argv, &a, 0);
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
-	int c, status;
+	int status;
 
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (c != 'c')
-			return L3_EXIT_INPUT;
-		file = optarg;
-	}
-	file = l3_main_file_arg(argc, argv, optind, file);
 	if (!file)
 		return L3_EXIT_INPUT;
 	cfg = l3_main_load(file, &diag, &status);
@@ -152,44 +211,53 @@ static int l3_cmd_check(int argc, char **argv)
 	return L3_EXIT_OK;
 }
 
+struct l3_compile_args {
+	struct l3_cgroup_mount mnt;
+	bool mount_given, defines;
+};
+
+static int l3_compile_take(int c, void *ctx)
+{
+	struct l3_compile_args *ca = ctx;
+
+	if (c == 'd') {
+		ca->defines = true;
+		return 0;
+	}
+	if (c != 'm')
+		return -1;
+	if (strlen(optarg) >= sizeof(ca->mnt.path)) {
+		fprintf(stderr, "l3nft compile: --cgroup-mount: path too long\n");
+		return -1;
+	}
+	strcpy(ca->mnt.path, optarg);
+	ca->mount_given = true;
+	return 0;
+}
+
 static int l3_cmd_compile(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cgroup-mount", required_argument, NULL, 'm' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "defines", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct l3_cgroup_mount mnt = { .path = "/sys/fs/cgroup" };
+	struct l3_compile_args ca = { .mnt = { .path = "/sys/fs/cgroup" } };
+	const struct l3_main_args a = { .opts = "", .longopts = opts, .take = l3_compile_take,
+					.ctx = &ca };
+	const char *file = l3_main_policy(argc, argv, &a, 0);
+	struct l3_cgroup_mount mnt;
 	struct l3_ir_opts iro = { 0 };
-	bool mount_given = false, defines = false;
-	const char *given = NULL;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
 	struct l3_ir *ir;
-	const char *file;
-	int c, status;
+	int status;
 
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (c == 'c' || c == 'd') {
-			given = c == 'c' ? optarg : given;
-			defines |= c == 'd';
-			continue;
-		}
-		if (c != 'm')
-			return L3_EXIT_INPUT;
-		if (strlen(optarg) >= sizeof(mnt.path)) {
-			fprintf(stderr, "l3nft compile: --cgroup-mount: path too long\n");
-			return L3_EXIT_INPUT;
-		}
-		strcpy(mnt.path, optarg);
-		mount_given = true;
-	}
-	file = l3_main_file_arg(argc, argv, optind, given);
 	if (!file)
 		return L3_EXIT_INPUT;
+	mnt = ca.mnt;
 	/* without a cgroup2 mount, print paths as if it were at the usual place */
-	if (!mount_given && l3_cgroup_find_mount(NULL, &mnt) < 0)
+	if (!ca.mount_given && l3_cgroup_find_mount(NULL, &mnt) < 0)
 		strcpy(mnt.path, "/sys/fs/cgroup");
 	iro.cgroup_mount = mnt.path;
 	iro.cgroup_root_level = mnt.root_level;
@@ -203,7 +271,7 @@ static int l3_cmd_compile(int argc, char **argv)
 		l3_cfg_free(cfg);
 		return errno == E2BIG ? L3_EXIT_INPUT : L3_EXIT_SYSTEM;
 	}
-	if (defines)
+	if (ca.defines)
 		status = l3_emit_defines(ir, stdout) < 0 ? L3_EXIT_SYSTEM : L3_EXIT_OK;
 	else
 		status = l3_emit_text(ir, stdout) < 0 || l3_sock_layer_print(ir, stdout) < 0
@@ -213,6 +281,29 @@ static int l3_cmd_compile(int argc, char **argv)
 	l3_ir_free(ir);
 	l3_cfg_free(cfg);
 	return status;
+}
+
+struct l3_live_args {
+	struct l3_apply_opts ao;
+	bool changes;		/* apply, delete: --dry-run, --force */
+	bool json_ok;		/* apply, diff: --json */
+};
+
+static int l3_live_take(int c, void *ctx)
+{
+	struct l3_live_args *la = ctx;
+
+	if (c == 'n' && la->changes)
+		la->ao.dry_run = true;
+	else if (c == 'f' && la->changes)
+		la->ao.force = true;
+	else if (c == 'v')
+		la->ao.verbose = true;
+	else if (c == 'j' && la->json_ok)
+		la->ao.json = true;
+	else
+		return -1;
+	return 0;
 }
 
 /* apply, diff and delete share their arguments: [FILE] [--dry-run] [-v]
@@ -226,40 +317,26 @@ static int l3_cmd_live(int argc, char **argv,
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "force", no_argument, NULL, 'f' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct l3_apply_opts ao = { .log = stdout };
-	const bool json_ok = op == l3_apply || op == l3_diff;
-	const char *given = NULL;
+	struct l3_live_args la = { .ao = { .log = stdout }, .changes = changes,
+				   .json_ok = op == l3_apply || op == l3_diff };
+	const struct l3_main_args a = { .opts = "nv", .longopts = opts, .take = l3_live_take,
+					.ctx = &la };
+	const char *file = l3_main_policy(argc, argv, &a, 0);
+	struct l3_apply_opts ao = la.ao;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
-	const char *file;
-	int c, status;
+	int status;
 
-	while ((c = getopt_long(argc, argv, "nvc:", opts, NULL)) != -1) {
-		if (c == 'c')
-			given = optarg;
-		else if (c == 'n' && changes)
-			ao.dry_run = true;
-		else if (c == 'f' && changes)
-			ao.force = true;
-		else if (c == 'v')
-			ao.verbose = true;
-		else if (c == 'j' && json_ok)
-			ao.json = true;
-		else
-			return invalid;	/* diff: 1 means "differs", never a bad option */
-	}
+	if (!file)
+		return invalid;	/* diff: 1 means "differs", never a bad option */
 	/* stdout is the JSON document alone; progress only for a person
 	 * watching a terminal, never into a pipe or a log */
 	if (ao.json)
 		ao.log = stderr;
 	ao.progress = !ao.json && isatty(STDERR_FILENO);
-	file = l3_main_file_arg(argc, argv, optind, given);
-	if (!file)
-		return invalid;
 	cfg = l3_main_load(file, &diag, &status);
 	if (cfg)
 		status = (int)op(cfg, &ao, &diag);
@@ -297,33 +374,35 @@ static int l3_status_format(const char *fmt, struct l3_status_opts *so)
 	return -1;
 }
 
+static int l3_status_take(int c, void *ctx)
+{
+	struct l3_status_opts *so = ctx;
+
+	if (c == 'j')
+		so->json = true;
+	else if (c == 'k')
+		so->check = true;
+	else if (c != 'F' || l3_status_format(optarg, so) < 0)
+		return -1;
+	return 0;
+}
+
 static int l3_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'k' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_status_opts so = { 0 };
-	const char *given = NULL;
+	const struct l3_main_args a = { .opts = "j", .longopts = opts, .take = l3_status_take,
+					.ctx = &so };
+	const char *file = l3_main_policy(argc, argv, &a, 0);
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
-	const char *file;
-	int c, status;
+	int status;
 
-	while ((c = getopt_long(argc, argv, "jc:", opts, NULL)) != -1) {
-		if (c == 'c')
-			given = optarg;
-		else if (c == 'j')
-			so.json = true;
-		else if (c == 'k')
-			so.check = true;
-		else if (c != 'F' || l3_status_format(optarg, &so) < 0)
-			return L3_EXIT_INPUT;
-	}
-	file = l3_main_file_arg(argc, argv, optind, given);
 	if (!file)
 		return L3_EXIT_INPUT;
 	cfg = l3_main_load(file, &diag, &status);
@@ -344,37 +423,40 @@ static void l3_exec_names(const struct l3_cfg *cfg)
 	fputc('\n', stderr);
 }
 
+static int l3_exec_take(int c, void *ctx)
+{
+	struct l3_exec_opts *eo = ctx;
+
+	if (c == 'u')
+		eo->user = optarg;
+	else if (c == 'r')
+		eo->keep_net_raw = true;
+	else
+		return -1;
+	return 0;
+}
+
 static int l3_cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
 		{ "keep-net-raw", no_argument, NULL, 'r' },
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct l3_exec_opts eo = { 0 };
-	const char *file = L3_CFG_DEFAULT_FILE, *name = NULL;
+	const char *file, *name = NULL;
+	/* NAME may stand before or after the options; "--" ends them */
+	const struct l3_main_args a = { .opts = "+u:", .longopts = opts, .take = l3_exec_take,
+					.ctx = &eo, .name = &name };
 	const struct l3_ns *ns;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
-	int c, status;
+	int status;
 
-	/* NAME may stand before or after the options; "--" ends them */
-	for (;;) {
-		c = getopt_long(argc, argv, "+c:u:", opts, NULL);
-		if (c == 'c')
-			file = optarg;
-		else if (c == 'u')
-			eo.user = optarg;
-		else if (c == 'r')
-			eo.keep_net_raw = true;
-		else if (c == -1 && !name && optind < argc && strcmp(argv[optind - 1], "--"))
-			name = argv[optind++];
-		else if (c == -1)
-			break;
-		else
-			return L3_EXIT_INPUT;
-	}
+	if (l3_main_getopt(argc, argv, &a, &file) < 0)
+		return L3_EXIT_INPUT;
+	if (!file)
+		file = L3_CFG_DEFAULT_FILE;
 	if (!name || optind >= argc || strcmp(argv[optind - 1], "--")) {
 		fprintf(stderr, "usage: l3nft exec NAME [-c FILE] [-u USER[:GROUP]] [--keep-net-raw]"
 			" -- CMD [ARG...]\n");
@@ -395,28 +477,19 @@ static int l3_cmd_exec(int argc, char **argv)
 
 static int l3_cmd_sync(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *file = NULL;
+	static const struct l3_main_args a = { .opts = "" };
+	const char *file = l3_main_policy(argc, argv, &a, 1);
 	const struct l3_ns *ns;
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
-	int c, status;
+	int status;
 
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (c != 'c')
-			return L3_EXIT_INPUT;
-		file = optarg;
-	}
+	if (!file)
+		return L3_EXIT_INPUT;
 	if (optind >= argc) {
 		fprintf(stderr, "usage: l3nft sync NAME [FILE]\n");
 		return L3_EXIT_INPUT;
 	}
-	file = l3_main_file_arg(argc, argv, optind + 1, file);
-	if (!file)
-		return L3_EXIT_INPUT;
 	cfg = l3_main_load(file, &diag, &status);
 	if (cfg && !(ns = l3_cfg_find_ns(cfg, argv[optind]))) {
 		fprintf(stderr, "l3nft sync: no namespace '%s' in %s\n", argv[optind], file);
@@ -433,22 +506,13 @@ static int l3_cmd_sync(int argc, char **argv)
  * names, one a line, as the real loader reads them (drop-ins too). */
 static int l3_cmd_names(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *file = NULL;
+	static const struct l3_main_args a = { .opts = "" };
+	const char *file = l3_main_policy(argc, argv, &a, 0);
 	struct l3_diag diag;
 	struct l3_cfg *cfg;
-	int c, status;
+	int status;
 	size_t i;
 
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (c != 'c')
-			return L3_EXIT_INPUT;
-		file = optarg;
-	}
-	file = l3_main_file_arg(argc, argv, optind, file);
 	if (!file)
 		return L3_EXIT_INPUT;
 	cfg = l3_main_load(file, &diag, &status);

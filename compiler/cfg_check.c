@@ -357,12 +357,13 @@ static void l3_check_quarantine_one(struct l3_cfg *cfg, size_t qi, struct l3_dia
 {
 	const struct l3_quarantine *q = &cfg->quarantine[qi];
 	bool parent = false;
+	char ref[300];
 	size_t i;
 
 	for (i = 0; i < qi; i++)
 		if (!strcmp(cfg->quarantine[i].cgroup, q->cgroup)) {
-			l3_error(diag, q->pos, "quarantine lists '%s' twice (line %d)", q->cgroup,
-				 cfg->quarantine[i].pos.line);
+			l3_error(diag, q->pos, "quarantine lists '%s' twice (%s)", q->cgroup,
+				 l3_diag_ref(diag, q->pos, cfg->quarantine[i].pos, ref, sizeof(ref)));
 			return;
 		}
 	for (i = 0; i < cfg->nns; i++) {
@@ -370,9 +371,10 @@ static void l3_check_quarantine_one(struct l3_cfg *cfg, size_t qi, struct l3_dia
 
 		if (l3_cgroup_below(ns->cgroup, q->cgroup, true)) {
 			l3_error(diag, q->pos, "quarantine parent '%s' is %s cgroup '%s' of "
-				 "namespace '%s' (line %d): a parent must hold namespaces, not be one",
+				 "namespace '%s' (%s): a parent must hold namespaces, not be one",
 				 q->cgroup, strcmp(ns->cgroup, q->cgroup) ? "inside" : "the",
-				 ns->cgroup, ns->name, ns->pos.line);
+				 ns->cgroup, ns->name,
+				 l3_diag_ref(diag, q->pos, ns->pos, ref, sizeof(ref)));
 			return;
 		}
 		if (l3_cgroup_below(q->cgroup, ns->cgroup, false))

@@ -318,9 +318,23 @@ static bool l3_rule_queues(const struct l3_ir_rule *r)
 	return false;
 }
 
-static void l3_text_rule(const struct l3_ir *ir, const struct l3_ir_rule *r, FILE *out)
+void l3_emit_rule(const struct l3_ir *ir, const struct l3_ir_rule *r, FILE *out)
 {
 	int i;
+
+	for (i = 0; i < r->nm; i++) {
+		l3_text_match(ir, &r->m[i], out);
+		fputc(' ', out);
+	}
+	for (i = 0; i < r->ns; i++) {
+		if (i)
+			fputc(' ', out);
+		l3_text_stmt(ir, &r->s[i], out);
+	}
+}
+
+static void l3_text_rule(const struct l3_ir *ir, const struct l3_ir_rule *r, FILE *out)
+{
 
 	if (r->comment)
 		fprintf(out, "\t\t# %s\n", r->comment);
@@ -332,15 +346,7 @@ static void l3_text_rule(const struct l3_ir *ir, const struct l3_ir_rule *r, FIL
 		      "\t\t# without their queue statement, and `nft -f` of this text fails.\n",
 		      out);
 	fputs("\t\t", out);
-	for (i = 0; i < r->nm; i++) {
-		l3_text_match(ir, &r->m[i], out);
-		fputc(' ', out);
-	}
-	for (i = 0; i < r->ns; i++) {
-		if (i)
-			fputc(' ', out);
-		l3_text_stmt(ir, &r->s[i], out);
-	}
+	l3_emit_rule(ir, r, out);
 	fputc('\n', out);
 }
 

@@ -281,38 +281,77 @@ static int l3_live_note_mark(struct l3_live *lv, struct nftnl_rule *r, const cha
 	return 0;
 }
 
+char *l3_live_rule_exprs(struct nftnl_rule *r)
+{
+	struct l3_rule_text *t = calloc(1, sizeof(*t));
+	char *text;
+
+	if (!t)
+		return NULL;
+	nftnl_expr_foreach(r, l3_live_expr, t);
+	l3_live_unanon(t->buf);
+	text = strdup(t->buf);
+	free(t);
+	return text;
+}
+
 static int l3_live_rule(struct l3_live *lv, struct nftnl_rule *r)
 {
 	struct l3_live_rule_index *idx = &lv->idx;
 	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-	struct l3_rule_text *t = calloc(1, sizeof(*t));
-	char *line;
+	char *exprs, *line;
 	int rc;
 
-	if (!t)
-		return -1;
 	if (strcmp(idx->chain, chain)) {
 		snprintf(idx->chain, sizeof(idx->chain), "%s", chain);
 		idx->n = 0;
 	}
 	/* the chain's first rule sets the packet mark (later ones, the ct
 	 * mark of a new connection) */
-	if (idx->n == 0 && l3_live_note_mark(lv, r, chain) < 0) {
-		free(t);
+	if (idx->n == 0 && l3_live_note_mark(lv, r, chain) < 0)
 		return -1;
-	}
-	nftnl_expr_foreach(r, l3_live_expr, t);
-	l3_live_unanon(t->buf);
-	line = malloc(t->len + 128);
+	exprs = l3_live_rule_exprs(r);
+	line = exprs ? malloc(strlen(exprs) + 128) : NULL;
 	if (!line) {
-		free(t);
+		free(exprs);
 		return -1;
 	}
-	sprintf(line, "rule %s %04u %s", chain, ++idx->n, t->buf);
+	sprintf(line, "rule %s %04u %s", chain, ++idx->n, exprs);
 	rc = l3_live_add(lv, line);
 	free(line);
-	free(t);
+	free(exprs);
 	return rc;
+}
+
+/* Keeps @r with the line just added for it (diff -v reads it again). */
+static int l3_live_keep_rule(struct l3_live *lv, struct nftnl_rule *r)
+{
+	void *p = l3_live_room(lv->robjs, lv->nrobjs, &lv->robjs_cap, sizeof(*lv->robjs));
+
+	if (!p)
+		return -1;
+	lv->robjs = p;
+	lv->robjs[lv->nrobjs].line = lv->lines[lv->nlines - 1];
+	lv->robjs[lv->nrobjs++].r = r;
+	return 0;
+}
+
+static int l3_live_robj_cmp(const void *a, const void *b)
+{
+	const char *x = ((const struct l3_live_robj *)a)->line;
+	const char *y = ((const struct l3_live_robj *)b)->line;
+
+	return x < y ? -1 : x > y;
+}
+
+struct nftnl_rule *l3_live_rule_obj(const struct l3_live *lv, const char *line)
+{
+	const struct l3_live_robj key = { .line = line }, *hit;
+
+	if (!lv->nrobjs)
+		return NULL;
+	hit = bsearch(&key, lv->robjs, lv->nrobjs, sizeof(*lv->robjs), l3_live_robj_cmp);
+	return hit ? hit->r : NULL;
 }
 
 static int l3_live_obj(struct l3_live *lv, struct nftnl_obj *o)
@@ -343,6 +382,7 @@ struct l3_live_ctx {
 	size_t nsets, sets_cap;
 	int err;
 	bool state;		/* l3_live_read_state(): marks and elements, no lines */
+	bool keep_rules;	/* l3_live_read_rules(): the rule objects too */
 };
 
 /* The sets whose elements l3_live_read_state() keeps: what l3nftd must
@@ -495,6 +535,10 @@ static int l3_live_msg(const struct nlmsghdr *nlh, void *data)
 		rc = !r || nftnl_rule_nlmsg_parse(nlh, r) < 0 ? -1
 		     : !l3_live_ours(c, nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) ? 0
 		     : c->state ? l3_live_rule_state(c->lv, r) : l3_live_rule(c->lv, r);
+		if (rc == 0 && c->keep_rules && l3_live_ours(c, nftnl_rule_get_str(r, NFTNL_RULE_TABLE))) {
+			rc = l3_live_keep_rule(c->lv, r);
+			r = rc == 0 ? NULL : r;
+		}
 		if (r)
 			nftnl_rule_free(r);
 		break;
@@ -571,6 +615,8 @@ out:
 }
 
 static void l3_live_sort(struct l3_live *lv);
+static int l3_live_read_any(struct mnl_socket *nl, const char *table, struct l3_live *lv,
+			    bool keep_rules);
 
 /* Sets, then rules chain by chain in order (they are numbered per chain). */
 static int l3_live_render_ir(struct l3_live *lv, const struct l3_ir *ir,
@@ -638,7 +684,22 @@ int l3_live_render(struct l3_live *lv, const struct l3_ir *ir, const struct l3_n
 
 int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv)
 {
-	struct l3_live_ctx c = { .lv = lv, .nl = nl, .table = table };
+	return l3_live_read_any(nl, table, lv, false);
+}
+
+int l3_live_read_rules(struct mnl_socket *nl, const char *table, struct l3_live *lv)
+{
+	if (l3_live_read_any(nl, table, lv, true) < 0)
+		return -1;
+	if (lv->nrobjs)
+		qsort(lv->robjs, lv->nrobjs, sizeof(*lv->robjs), l3_live_robj_cmp);
+	return 0;
+}
+
+static int l3_live_read_any(struct mnl_socket *nl, const char *table, struct l3_live *lv,
+			    bool keep_rules)
+{
+	struct l3_live_ctx c = { .lv = lv, .nl = nl, .table = table, .keep_rules = keep_rules };
 	size_t i;
 	int rc = -1;
 
@@ -741,6 +802,9 @@ void l3_live_free(struct l3_live *lv)
 	for (i = 0; i < lv->nlines; i++)
 		free(lv->lines[i]);
 	free(lv->lines);
+	for (i = 0; i < lv->nrobjs; i++)
+		nftnl_rule_free(lv->robjs[i].r);
+	free(lv->robjs);
 	free(lv->ctrs);
 	free(lv->marks);
 	free(lv->elems);
@@ -1344,6 +1408,66 @@ static bool l3_live_set_flags(const struct l3_live *lv, const char *set, unsigne
 	unsigned key, data;
 
 	return l3_live_set_line(lv, set, &key, flags, &data);
+}
+
+static const char *l3_ldt_name(unsigned t)
+{
+	switch (t) {
+	case L3_LDT_IPADDR:
+		return "ipv4_addr";
+	case L3_LDT_IP6ADDR:
+		return "ipv6_addr";
+	case L3_LDT_PROTO:
+		return "inet_proto";
+	case L3_LDT_SERVICE:
+		return "inet_service";
+	case L3_LDT_MARK:
+		return "mark";
+	case L3_LDT_CGROUPV2:
+		return "cgroupsv2";
+	default:
+		return NULL;
+	}
+}
+
+/* A "set" line's map value: verdict, counter or a data type. */
+static const char *l3_live_set_value(unsigned flags, unsigned data, unsigned obj)
+{
+	if (flags & NFT_SET_OBJECT)
+		return obj == NFT_OBJECT_COUNTER ? "counter" : NULL;
+	return data == (unsigned)NFT_DATA_VERDICT ? "verdict" : l3_ldt_name(data);
+}
+
+void l3_live_set_nft(const char *line, char *buf, size_t len)
+{
+	unsigned key, klen, flags, data, obj, t[8];
+	const char *name;
+	size_t nt = 0, o, i;
+	char set[64];
+
+	if (sscanf(line, "set %63s key %u/%u flags %x data %u obj %u", set, &key, &klen, &flags,
+		   &data, &obj) != 6)
+		goto raw;
+	for (; key && nt < L3_ARRAY_SIZE(t); key >>= 6)
+		t[nt++] = key & 63;
+	o = (size_t)snprintf(buf, len, "%s %s { type ",
+			     flags & (NFT_SET_MAP | NFT_SET_OBJECT) ? "map" : "set", set);
+	for (i = nt; i-- > 0;) {	/* the first field is in the high bits */
+		if (!(name = l3_ldt_name(t[i])) || o >= len)
+			goto raw;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", name, i ? " . " : "");
+	}
+	if (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) {
+		if (!(name = l3_live_set_value(flags, data, obj)) || o >= len)
+			goto raw;
+		o += (size_t)snprintf(buf + o, len - o, " : %s", name);
+	}
+	if (nt && o < len) {
+		snprintf(buf + o, len - o, "; }");
+		return;
+	}
+raw:
+	snprintf(buf, len, "%s", line);
 }
 
 void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, size_t len)

@@ -27,6 +27,23 @@ is "compile -c FILE prints the same as compile FILE" \
 is "diff with an unknown option exits 2, not 1 (differs)" "$(rc "$L3NFT" diff --nosuch "$pol")" 2
 is "diff -c FILE FILE exits 2" "$(rc "$L3NFT" diff -c "$pol" "$pol")" 2
 is "apply with an unknown option exits 1" "$(rc "$L3NFT" apply --nosuch "$pol")" 1
+# one parser of -c for every command: the same answers everywhere
+is "compile --defines -c FILE prints the same as with FILE" \
+	"$("$L3NFT" compile --defines -c "$pol" | cksum)" "$("$L3NFT" compile "$pol" --defines | cksum)"
+is "names -c FILE prints the same as names FILE" \
+	"$("$L3NFT" names -c "$pol")" "$("$L3NFT" names "$pol")"
+is "names --config=FILE too" "$("$L3NFT" names --config="$pol")" "$("$L3NFT" names "$pol")"
+is "names -c FILE FILE is a usage error (1)" "$(rc "$L3NFT" names -c "$pol" "$pol")" 1
+is "status -c FILE FILE is a usage error (1)" "$(rc "$L3NFT" status -c "$pol" "$pol")" 1
+is "sync NAME -c FILE FILE is a usage error (1)" "$(rc "$L3NFT" sync web -c "$pol" "$pol")" 1
+is "sync -c FILE without NAME is a usage error (1)" "$(rc "$L3NFT" sync -c "$pol")" 1
+is "exec NAME --config FILE looks NAME up in FILE" \
+	"$("$L3NFT" exec nosuch --config "$pol" -- true 2>&1 | head -n 1)" \
+	"l3nft exec: no namespace 'nosuch' in $pol"
+is "exec -c FILE NAME (options first) the same" \
+	"$("$L3NFT" exec -c "$pol" nosuch -- true 2>&1 | head -n 1)" \
+	"l3nft exec: no namespace 'nosuch' in $pol"
+is "an unknown option is refused by every command (compile)" "$(rc "$L3NFT" compile --nosuch "$pol")" 1
 
 # ---- messages: the policy file is named only when it is the cause ----
 # contains DESC TEXT PATTERN: grep -E on a string

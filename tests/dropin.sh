@@ -63,5 +63,27 @@ fi
 grep -q "namespaces in the policy: web mail db" "$tmp/exec.err" &&
 	ok "exec lists the drop-ins' namespaces among the known ones" ||
 	not_ok "exec lists the drop-ins' namespaces among the known ones"
+# messages after loading name the drop-in too: diff's interface
+# did-you-mean (in a network namespace of its own, which has only lo:
+# diff reads an empty table and changes nothing), and l3nftd's log of a
+# policy that does not load (it exits before touching anything; still in
+# namespaces of its own, as the e2e harness runs it)
+if [ "$(id -u)" = 0 ] && unshare -n -m true 2>/dev/null; then
+	mkdir -p "$tmp/run"
+	(cd "$dir/iface-typo" && L3NFT_RUNDIR="$tmp/run" exec timeout 10 unshare -n \
+		"$L3NFT" diff l3nft.yaml) >/dev/null 2>"$tmp/diff.err"
+	is "diff: a drop-in's interface typo is named at the drop-in's line" \
+		"$(grep "did you mean" "$tmp/diff.err")" \
+		"l3nft.d/10-db.yaml:4:16: warning: interface 'lo0' does not exist yet (did you mean 'lo'?): namespace 'db' has no addresses until it does (l3nftd adds them when it appears)"
+	l3nftd=$(dirname "$L3NFT")/l3nftd
+	(cd "$dir/address-twice" && L3NFT_RUNDIR="$tmp/run" exec timeout 10 unshare -n -m \
+		"$l3nftd" -f -c l3nft.yaml) >/dev/null 2>"$tmp/d.err"
+	is "l3nftd refuses a drop-in set with errors (exit 2)" "$?" 2
+	is "l3nftd's log names each drop-in, and the files the messages refer to" \
+		"$(grep -o 'l3nft\.d/[^ ]*: error: .*' "$tmp/d.err" | sed 's|/[^ ]*/tests/dropin/address-twice/||g')" \
+		"$(grep ': error: ' "$dir/address-twice/expect")"
+else
+	echo "# skip: diff and l3nftd with drop-ins need root and unshare"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

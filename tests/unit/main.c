@@ -10,6 +10,7 @@ int main(void)
 	srunner_add_suite(sr, l3_suite_ir());
 	srunner_add_suite(sr, l3_suite_text());
 	srunner_add_suite(sr, l3_suite_live());
+	srunner_add_suite(sr, l3_suite_rule_parse());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

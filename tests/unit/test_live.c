@@ -157,6 +157,57 @@ START_TEST(delta_expose_from_elements)
 }
 END_TEST
 
+/* diff -v declares a set as compile does: every set of the example's
+ * table, rendered from its "set" line, has the golden file's type line. */
+START_TEST(set_line_in_nft_syntax)
+{
+	static const struct l3_nl_features f = { .native_queue = true };
+	char path[4096], buf[512], want[600], *golden;
+	struct l3_live lv;
+	struct l3_diag d;
+	struct l3_cfg *cfg;
+	struct l3_ir *ir;
+	size_t i, n = 0, len;
+	FILE *g;
+
+	snprintf(path, sizeof(path), "%s/tests/golden/example.nft", L3_TEST_SRCDIR);
+	g = fopen(path, "r");
+	ck_assert_ptr_nonnull(g);
+	golden = calloc(1, 1 << 20);
+	ck_assert_ptr_nonnull(golden);
+	len = fread(golden, 1, (1 << 20) - 1, g);
+	fclose(g);
+	ck_assert_uint_gt(len, 0);
+	snprintf(path, sizeof(path), "%s/rules/example.yaml", L3_TEST_SRCDIR);
+	l3_diag_init(&d, path);
+	cfg = l3_cfg_load(path, &d);
+	ck_assert_ptr_nonnull(cfg);
+	ir = l3_ir_build(cfg, &l3t_live_opts);
+	ck_assert_ptr_nonnull(ir);
+	ck_assert_int_eq(l3_live_render(&lv, ir, &f), 0);
+	for (i = 0; i < lv.nlines; i++) {
+		char kind[8], name[64], type[256];
+
+		if (strncmp(lv.lines[i], "set ", 4))
+			continue;
+		l3_live_set_nft(lv.lines[i], buf, sizeof(buf));
+		ck_assert_msg(sscanf(buf, "%7s %63s { type %255[^;]; }", kind, name, type) == 3,
+			      "not in nft syntax: %s -> %s", lv.lines[i], buf);
+		snprintf(want, sizeof(want), "\t%s %s {\n\t\ttype %s\n", kind, name, type);
+		ck_assert_msg(strstr(golden, want), "not in example.nft: %s", buf);
+		n++;
+	}
+	ck_assert_uint_gt(n, 10);
+	ck_assert_str_eq((l3_live_set_nft("set x key 99/4 flags 0x0 data 0 obj 0", buf, sizeof(buf)),
+			  buf), "set x key 99/4 flags 0x0 data 0 obj 0");
+	l3_live_free(&lv);
+	l3_ir_free(ir);
+	l3_cfg_free(cfg);
+	l3_diag_fini(&d);
+	free(golden);
+}
+END_TEST
+
 START_TEST(elem_line_parses_back)
 {
 	struct l3_nl_raw_elem e;
@@ -197,6 +248,7 @@ Suite *l3_suite_live(void)
 	tcase_add_test(tc, delta_mark_mask_replaces);
 	tcase_add_test(tc, elem_line_parses_back);
 	tcase_add_test(tc, delta_expose_from_elements);
+	tcase_add_test(tc, set_line_in_nft_syntax);
 	suite_add_tcase(s, tc);
 	return s;
 }

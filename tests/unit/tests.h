@@ -17,6 +17,7 @@ Suite *l3_suite_cfg(void);
 Suite *l3_suite_ir(void);
 Suite *l3_suite_text(void);
 Suite *l3_suite_live(void);
+Suite *l3_suite_rule_parse(void);
 
 #define L3T_FILE "t.yaml"
 

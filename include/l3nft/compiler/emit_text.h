@@ -14,6 +14,10 @@ int l3_emit_text(const struct l3_ir *ir, FILE *out);
  * error. */
 int l3_emit_defines(const struct l3_ir *ir, FILE *out);
 
+/* Prints one rule as a chain of the script holds it, without the
+ * indentation, comment or newline: what `diff -v` shows of a rule. */
+void l3_emit_rule(const struct l3_ir *ir, const struct l3_ir_rule *r, FILE *out);
+
 /* Formats one value the way the text form writes it. */
 void l3_emit_value(const struct l3_ir *ir, const struct l3_ir_value *v,
 		   char *buf, size_t len);

@@ -16,6 +16,13 @@
 #include "l3nft/compiler/emit_nl.h"
 
 struct mnl_socket;
+struct nftnl_rule;
+
+/* A rule read back, kept for diff -v with its line. */
+struct l3_live_robj {
+	const char *line;		/* one of lines */
+	struct nftnl_rule *r;
+};
 
 /* A namespace chain's mark, read with libnftnl's getters. */
 struct l3_live_mark {
@@ -50,11 +57,22 @@ struct l3_live {
 	struct l3_live_elem *elems;	/* elements of the dynamic sets, sorted */
 	size_t nelems, elems_cap;
 	bool owned_known;		/* it has the set of the addresses it owns */
+	struct l3_live_robj *robjs;	/* l3_live_read_rules(): by line address */
+	size_t nrobjs, robjs_cap;
 };
 
 /* Reads table @table (family inet). A missing table is not an error:
  * lv->exists is false. 0, or -1 with errno. */
 int l3_live_read(struct mnl_socket *nl, const char *table, struct l3_live *lv);
+/* The same, keeping each rule's libnftnl object for l3_live_rule_obj()
+ * (diff -v renders the live rules from them). */
+int l3_live_read_rules(struct mnl_socket *nl, const char *table, struct l3_live *lv);
+/* The rule a line of a table read by l3_live_read_rules() is of, or NULL
+ * (another reading, or not a rule line). */
+struct nftnl_rule *l3_live_rule_obj(const struct l3_live *lv, const char *line);
+/* A rule's expressions as its line holds them (after "rule CHAIN NNNN "):
+ * malloc'd, NULL when memory runs out. */
+char *l3_live_rule_exprs(struct nftnl_rule *r);
 /* The part of the table l3nftd keeps to: the namespace chains' marks
  * (for l3_live_ids()) and the elements of the listen and member sets,
  * without the canonical lines (no diff with it). 0, or -1 with errno. */
@@ -134,6 +152,11 @@ int l3_live_elem_parse(const char *line, char *set, size_t setlen, struct l3_nl_
  * jump ns_a }"), its key and data formatted by the set's types, into
  * @buf. */
 void l3_live_elem_nft(const struct l3_live *lv, const char *line, char *buf, size_t len);
+
+/* A "set" line in nft syntax ("map dst4 { type ipv4_addr : verdict; }", as
+ * `l3nft compile` declares it, flags left out), into @buf; the line itself
+ * for a type l3nft does not use. */
+void l3_live_set_nft(const char *line, char *buf, size_t len);
 
 /* Whether the table is l3nft's: absent, or carrying l3nft's comment (or
  * made by l3nft 0.1, which wrote none). A sysadmin's table of the same
