@@ -73,6 +73,21 @@ static bool l3_rp_bitwise(const struct l3_rp *p, int k, uint32_t reg, uint32_t *
 	return xor || xv == 0;
 }
 
+/* The byteorder expression the emitter puts after a key field of an
+ * interval set's lookup (emit_nl.c l3_nl_key_range): nft compares range
+ * keys as big-endian numbers. Only that exact form is taken as such. */
+static bool l3_rp_range_hton(const struct l3_rp *p, int k, uint32_t reg, enum l3_ir_sel sel)
+{
+	const uint32_t size = sel == L3_SEL_MARK ? 4 : sel == L3_SEL_L4PROTO ? 2 : 0;
+
+	return size && l3_rp_is(p, k, "byteorder") &&
+	       l3_rp_u32(p, k, NFTNL_EXPR_BYTEORDER_SREG) == reg &&
+	       l3_rp_u32(p, k, NFTNL_EXPR_BYTEORDER_DREG) == reg &&
+	       l3_rp_u32(p, k, NFTNL_EXPR_BYTEORDER_OP) == NFT_BYTEORDER_HTON &&
+	       l3_rp_u32(p, k, NFTNL_EXPR_BYTEORDER_SIZE) == size &&
+	       l3_rp_u32(p, k, NFTNL_EXPR_BYTEORDER_LEN) == (sel == L3_SEL_MARK ? 4u : 1u);
+}
+
 /* ---- selectors (l3_nl_load) ---- */
 
 static uint32_t l3_rp_meta(struct l3_rp *p, struct l3_ir_expr *x)
@@ -198,6 +213,10 @@ static uint32_t l3_rp_load(struct l3_rp *p, uint32_t reg, struct l3_ir_expr *x, 
 		x->mask = mask;
 		p->i++;
 	}
+	/* re-emitted for the same set, the rule gets it back: the lookup's
+	 * set decides, so a byteorder before another set's lookup differs */
+	if (l3_rp_range_hton(p, p->i, reg, x->sel))
+		p->i++;
 	return len;
 }
 
@@ -525,11 +544,14 @@ static bool l3_rp_family_dep(struct l3_rp *p)
 	    d[0] == p->nfproto)
 		return false;
 	for (k = p->i + 2; k < p->n; k++) {
+		if (l3_rp_is(p, k, "payload") &&
+		    l3_rp_u32(p, k, NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_TRANSPORT_HEADER)
+			continue;	/* a port before the address (expose_from) */
 		if (l3_rp_is(p, k, "payload"))
 			return l3_rp_u32(p, k, NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_NETWORK_HEADER
 			       ? (p->nfproto = d[0], p->i += 2, true) : false;
 		if (!l3_rp_is(p, k, "meta") && !l3_rp_is(p, k, "ct") && !l3_rp_is(p, k, "socket") &&
-		    !l3_rp_is(p, k, "bitwise"))
+		    !l3_rp_is(p, k, "bitwise") && !l3_rp_is(p, k, "byteorder"))
 			return false;
 	}
 	return false;
