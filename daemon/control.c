@@ -577,6 +577,7 @@ static const char *l3d_resync(struct l3d *d, const struct l3d_client *c)
 	l3d_cgroups_mark_all(d, true);
 	if (l3d_cgroups_reconcile(d) < 0)
 		return "resync failed (see l3nftd's log); it is tried again within 5 s";
+	l3d_steer_check(d);	/* the socket layer may be attached anew */
 	l3d_logp(LOG_INFO, "resync", "resync asked by uid %u pid %d", (unsigned)c->uid,
 		 (int)c->pid);
 	return NULL;
