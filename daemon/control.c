@@ -451,6 +451,8 @@ int l3d_control_stats(const struct l3d *d, struct l3_ctl_stats *st, bool full)
 	st->refused_connections = d->st.refused_connections;
 	st->cgroup_updates = d->st.cgroup_updates;
 	st->addresses_restored = d->st.addrs_restored;
+	st->udp_bind_events = d->st.udp_binds;
+	st->udp_walks = d->st.udp_walks;
 	st->registrations = d->reg.n;
 	return full ? l3d_stats_ns(d, st) : 0;
 }

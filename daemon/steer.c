@@ -54,13 +54,18 @@ static void l3d_steer_close(struct l3d *d)
 
 /* Opens the ring when the socket layer is attached (again: a delete and a
  * new attach pin a new one) and walks once for the sockets bound while
- * nobody read it. At start, at every resync and at the periodic check. */
+ * nobody read it. At start, at every resync and at the periodic check,
+ * which also walks: a socket closed out of the sockhash may leave a
+ * sibling (SO_REUSEPORT, the same port bound twice) that no event names. */
 void l3d_steer_check(struct l3d *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
-	if (d->steer && d->sl_dir[0] && l3_sock_maps_udp_current(d->steer, d->sl_dir))
+	if (d->steer && d->sl_dir[0] && l3_sock_maps_udp_current(d->steer, d->sl_dir)) {
+		d->steer_due = true;
+		l3d_steer_run(d);
 		return;
+	}
 	l3d_steer_close(d);
 	if (!d->sl_dir[0] || !l3_sock_maps_attached(d->sl_dir))
 		return;

@@ -147,13 +147,14 @@ int l3_sock_maps_udp_walk(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, L3_SM_UDP_ITER);
 	/* opening a pinned iterator link starts a walk; it writes nothing,
-	 * so one read returns 0 at its end */
+	 * so a read returns 0 at its end, or EAGAIN after a million sockets
+	 * without output (the kernel's bound per read), and goes on */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	do
 		n = read(fd, buf, sizeof(buf));
-	while (n > 0 || (n < 0 && errno == EINTR));
+	while (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN)));
 	e = errno;
 	close(fd);
 	errno = e;

@@ -209,6 +209,43 @@ r=$(l3_send peer udp 192.0.2.20 9007 "conn-$$" --timeout 0.5)
 l3_is "a connected socket of a is not handed another source's datagrams ($r)" \
 	"$(l3_got a9007 "conn-$$")" "0"
 
+# a server that replies without IP_PKTINFO answers from the address its
+# wildcard was rewritten to (192.0.2.10), whichever address the peer used:
+# as on a multihomed host, a server must reply with IP_PKTINFO to answer
+# from the destination (l3nft(8), SOCKET LAYER, steer)
+l3_bg "$CG_a" python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9008))
+open(sys.argv[1] + ".tmp", "w").close()
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.settimeout(60)
+for i in range(50):
+    try:
+        data, peer = s.recvfrom(100)
+    except OSError:
+        break
+    s.sendto(data, peer)
+' "$L3_TMP/a9008.ready"
+_n=0
+while [ ! -e "$L3_TMP/a9008.ready" ] && [ $_n -lt 100 ]; do sleep 0.05; _n=$((_n + 1)); done
+# peer: unconnected, so a reply from any source is read; bounded retries
+# (the first datagrams may come before l3nftd's walk)
+src=$(l3_p python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.25)
+for i in range(40):
+    s.sendto(b"nopktinfo", ("192.0.2.20", 9008))
+    try:
+        print(s.recvfrom(100)[1][0])
+        break
+    except OSError:
+        pass
+')
+l3_is "without IP_PKTINFO, a's reply to a datagram for 192.0.2.20 leaves from 192.0.2.10" \
+	"$src" "192.0.2.10"
+
 # a tenant flooding binds (b: 2,000 wildcard binds and closes) neither
 # makes l3nftd steer a's addresses to b nor stops it
 l3_run "$CG_b" python3 -c '
@@ -220,6 +257,13 @@ for i in range(2000):
     s.close()
 '
 l3_ok "l3nftd is alive after b's flood of binds" kill -0 "$DAEMON"
+# bounded work: one walk per 20 ms at most, however many binds
+om=$(l3_h "$L3NFT" status --format=openmetrics "$POLICY" 2>/dev/null)
+ev=$(echo "$om" | awk '$1 == "l3nftd_udp_bind_events_total" { print $2 }')
+walks=$(echo "$om" | awk '$1 == "l3nftd_udp_walks_total" { print $2 }')
+l3_gt "l3nftd read the flood's events (l3nftd_udp_bind_events_total)" "${ev:-0}" 1000
+l3_gt "l3nftd walked at most a quarter as often as it read events ($walks walks)" \
+	"$((${ev:-0} - 4 * ${walks:-999999}))" 0
 l3_serve "$CG_a" a9006 udp:0.0.0.0:9006 || l3_fail "a's server on 9006 starts"
 SERVERS="$SERVERS a9006"
 l3_ok "after b's flood, a's new 0.0.0.0:9006 is steered for 192.0.2.20 (bounded poll)" \
