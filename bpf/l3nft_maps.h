@@ -20,6 +20,7 @@
 #define L3_BPF_MAX_ADDRS 131072
 #define L3_BPF_MAX_NS 65536
 #define L3_BPF_MAX_LISTEN 65536	/* wildcard listeners of all namespaces */
+#define L3_BPF_UDP_EV_BYTES (64 * 1024)	/* l3_udp_ev: 4,096 events of 16 bytes */
 #define L3_BPF_LEVELS 16	/* as L3_IR_LEVELS_MAX: cgroup depths looked at */
 
 /*
@@ -61,8 +62,9 @@ struct l3_bpf_ctr {
 	__u64 src_filled;	/* connect/sendmsg given the namespace's source */
 	__u64 send_refused;	/* sendmsg with a foreign explicit source (EPERM) */
 	__u64 ingress_dropped;	/* packet for another destination dropped at its socket */
-	__u64 steered;		/* connection to one of its addresses handed to its
-				 * wildcard-rewritten listener (sk_lookup) */
+	__u64 steered;		/* connection (TCP) or datagram (UDP) to one of its
+				 * addresses handed to its wildcard-rewritten socket
+				 * (sk_lookup) */
 };
 
 /*
@@ -77,17 +79,36 @@ struct l3_bpf_sk {
 };
 
 /*
- * l3_listen (sockhash, value: a listening socket): a namespace's
- * wildcard-rewritten TCP listeners, filled by sockops at listen(); the
- * kernel drops an entry when its socket closes. sk_lookup hands a new
- * connection to any of the namespace's addresses to the socket found here.
+ * l3_listen (sockhash, value: a socket): a namespace's wildcard-rewritten
+ * TCP listeners, filled by sockops at listen(), and its wildcard-rewritten
+ * UDP sockets, filled by the l3_udp_iter iterator (no program that runs at
+ * a UDP bind may update a sockhash); the kernel drops an entry when its
+ * socket closes. sk_lookup hands a new connection or a datagram to any of
+ * the namespace's addresses to the socket found here.
  */
+#define L3_BPF_KEY_DUAL 0	/* family of a UDP key: a dual-stack [::] socket
+				 * (bound v4-mapped), as a stand-in for IPv4 */
 struct l3_bpf_listen_key {
 	__u32 ns;		/* namespace id */
-	__u16 family;		/* the socket's: AF_INET, or AF_INET6 (maybe dual-stack) */
-	__u8 protocol;		/* IPPROTO_TCP */
+	__u16 family;		/* the socket's: AF_INET, or AF_INET6 (maybe dual-stack);
+				 * UDP also L3_BPF_KEY_DUAL */
+	__u8 protocol;		/* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 pad;
 	__u32 port;		/* host order */
+};
+
+/*
+ * l3_udp_ev (ring buffer): post_bind4/6 write one when a namespace's
+ * wildcard-rewritten UDP socket is bound. A doorbell: l3nftd drains it,
+ * then runs the l3_udp_iter iterator once, which walks every UDP socket
+ * of the network namespace; the content is for its log only. When the
+ * ring is full the event is lost, but the reader has unread events and
+ * will walk after this bind anyway.
+ */
+struct l3_bpf_udp_ev {
+	__u32 ns;		/* namespace id */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 port;		/* host order */
 };
 
 #ifdef __bpf__
@@ -152,6 +173,12 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } l3_listen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, L3_BPF_UDP_EV_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_udp_ev SEC(".maps");
 #endif
 
 #endif

@@ -19,7 +19,14 @@
  *               cgroup) a new connection to any address of a namespace is
  *               handed to that namespace's wildcard listener on the port,
  *               so the wildcard covers every address, not only the one it
- *               was rewritten to, and IPv4 reaches a dual-stack [::]
+ *               was rewritten to, and IPv4 reaches a dual-stack [::];
+ *               a datagram likewise to its wildcard-rewritten UDP socket
+ *   post_bind4/6  a namespace's wildcard-rewritten UDP socket is bound:
+ *               an event into the l3_udp_ev ring buffer for l3nftd
+ *   udp_iter    (iter/udp, run by l3nftd on those events and by apply)
+ *               enters this network namespace's wildcard-rewritten UDP
+ *               sockets into l3_listen: no program that runs at a UDP
+ *               bind may update a sockhash, an iterator may
  *
  * Scope: only sockets of the network namespace the loader ran in (its
  * cookie is fixed in .rodata before load, so the scope holds before
@@ -222,14 +229,17 @@ struct sock___l3 {
 	struct sock_common___l3 __sk_common;
 } __attribute__((preserve_access_index));
 
-/* Is the IPv6 socket being bound a TCP socket without IPV6_V6ONLY? */
-static __always_inline int l3_tcp_dual(struct bpf_sock_addr *ctx)
+/* Is the IPv6 socket being bound a TCP or UDP socket without IPV6_V6ONLY? */
+static __always_inline int l3_dual_stack(struct bpf_sock_addr *ctx)
 {
 	struct sock___l3 *sk;
 
-	if (ctx->protocol != IPPROTO_TCP)
+	if (ctx->protocol == IPPROTO_TCP)
+		sk = (struct sock___l3 *)bpf_skc_to_tcp6_sock(ctx->sk);
+	else if (ctx->protocol == IPPROTO_UDP)
+		sk = (struct sock___l3 *)bpf_skc_to_udp6_sock(ctx->sk);
+	else
 		return 0;
-	sk = (struct sock___l3 *)bpf_skc_to_tcp6_sock(ctx->sk);
 	if (!sk)
 		return 0;
 	return !BPF_CORE_READ_BITFIELD(&sk->__sk_common, skc_ipv6only);
@@ -272,10 +282,11 @@ int l3_bind6(struct bpf_sock_addr *ctx)
 	a[1] = ctx->user_ip6[1];
 	a[2] = ctx->user_ip6[2];
 	a[3] = ctx->user_ip6[3];
-	if (l3_any6(a) && (n->flags & L3_BPF_NS_HAS4) && l3_tcp_dual(ctx)) {
-		/* a dual-stack TCP [::]: bound to the IPv4 source, mapped,
-		 * it stays dual-stack (a plain IPv6 address would make it
-		 * v6only) and sk_lookup brings it the namespace's IPv6 */
+	if (l3_any6(a) && (n->flags & L3_BPF_NS_HAS4) && l3_dual_stack(ctx)) {
+		/* a dual-stack TCP or UDP [::]: bound to the IPv4 source,
+		 * mapped, it stays dual-stack (a plain IPv6 address would
+		 * make it v6only) and sk_lookup brings it the namespace's
+		 * IPv6 */
 		ctx->user_ip6[0] = 0;
 		ctx->user_ip6[1] = 0;
 		ctx->user_ip6[2] = bpf_htonl(0xffff);
@@ -504,49 +515,203 @@ static __always_inline __u32 l3_sk_owner(const struct bpf_sock *sk)
 	return l3_mapped6(a) ? l3_owner4(a[3]) : l3_owner6(a);
 }
 
+/* The namespace that owns destination address of @ctx; 0 if none. */
+static __always_inline __u32 l3_lookup_owner(const struct bpf_sk_lookup *ctx)
+{
+	__u32 d[4];
+
+	if (ctx->family == AF_INET)
+		return l3_owner4(ctx->local_ip4);
+	d[0] = ctx->local_ip6[0];
+	d[1] = ctx->local_ip6[1];
+	d[2] = ctx->local_ip6[2];
+	d[3] = ctx->local_ip6[3];
+	return l3_owner6(d);
+}
+
+/* Hands the lookup to @sk if it is bound to one of namespace @ns's
+ * addresses (an entry can never carry traffic across namespaces) and,
+ * for UDP, not connected (a connected socket takes only its peer's). */
+static __always_inline void l3_lookup_assign(struct bpf_sk_lookup *ctx, struct bpf_sock *sk,
+					     __u32 ns)
+{
+	if (ctx->protocol == IPPROTO_UDP && sk->dst_port)
+		return;
+	/* a v6only socket refuses IPv4 (ESOCKTNOSUPPORT): normal lookup then */
+	if (l3_sk_owner(sk) == ns && bpf_sk_assign(ctx, sk, 0) == 0)
+		l3_count(ns, L3_C_STEER);
+}
+
 /*
- * A new connection to address D, port P: if D is namespace N's, hand it
- * to N's wildcard listener on P (same family, else a dual-stack one for
- * IPv4). Everything else (the host's addresses, other ports, a miss) is
- * left to the kernel's own lookup. The listener must be bound to one of
- * N's addresses: an entry can never carry a connection across namespaces.
+ * UDP only for an address the kernel's own lookup would not take to the
+ * namespace's wildcard socket: IPv4 other than the one the wildcard was
+ * rewritten to (a socket bound there, or a dual-stack one bound to it
+ * mapped, is found without us). IPv6 always: a dual-stack [::] is bound to
+ * the IPv4 source, so even its primary IPv6 address needs the hand-over.
+ * The host's addresses cost one hash lookup, as for TCP.
+ */
+static __always_inline int l3_lookup_udp_wanted(const struct bpf_sk_lookup *ctx, __u32 ns)
+{
+	struct l3_bpf_ns *n;
+
+	if (!ns)
+		return 0;
+	if (ctx->family != AF_INET)
+		return 1;
+	n = bpf_map_lookup_elem(&l3_ns, &ns);
+	return n && !((n->flags & L3_BPF_NS_HAS4) && n->src4 == ctx->local_ip4);
+}
+
+/*
+ * A new connection or a datagram to address D, port P: if D is namespace
+ * N's, hand it to N's wildcard socket on P (same family, else a
+ * dual-stack one for IPv4). Everything else (the host's addresses, other
+ * ports and protocols, a miss) is left to the kernel's own lookup.
  */
 SEC("sk_lookup")
 int l3_lookup(struct bpf_sk_lookup *ctx)
 {
 	struct l3_bpf_listen_key k = { .protocol = (__u8)ctx->protocol, .port = ctx->local_port };
 	struct bpf_sock *sk;
-	__u32 ns, d[4];
+	__u32 ns;
 
-	/* only TCP listeners are ever in l3_listen (sockops): every UDP
-	 * datagram would pay an owner lookup and a sure miss */
-	if (ctx->protocol != IPPROTO_TCP)
+	/* anything but TCP and UDP is never in l3_listen */
+	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return SK_PASS;
-	if (ctx->family == AF_INET) {
-		ns = l3_owner4(ctx->local_ip4);
-	} else {
-		d[0] = ctx->local_ip6[0];
-		d[1] = ctx->local_ip6[1];
-		d[2] = ctx->local_ip6[2];
-		d[3] = ctx->local_ip6[3];
-		ns = l3_owner6(d);
-	}
-	if (!ns)
+	ns = l3_lookup_owner(ctx);
+	if (ctx->protocol == IPPROTO_UDP ? !l3_lookup_udp_wanted(ctx, ns) : !ns)
 		return SK_PASS;
 	k.ns = ns;
 	k.family = (__u16)ctx->family;
 	sk = bpf_map_lookup_elem(&l3_listen, &k);
 	if (!sk && ctx->family == AF_INET) {
-		k.family = AF_INET6;
+		/* UDP keeps its dual-stack sockets apart: an IPv6 key may
+		 * be a v6only socket there (TCP has one listener a port) */
+		k.family = ctx->protocol == IPPROTO_UDP ? L3_BPF_KEY_DUAL : AF_INET6;
 		sk = bpf_map_lookup_elem(&l3_listen, &k);
 	}
 	if (!sk)
 		return SK_PASS;
-	/* a v6only listener refuses IPv4 (EAFNOSUPPORT): normal lookup then */
-	if (l3_sk_owner(sk) == ns && bpf_sk_assign(ctx, sk, 0) == 0)
-		l3_count(ns, L3_C_STEER);
+	l3_lookup_assign(ctx, sk, ns);
 	bpf_sk_release(sk);
 	return SK_PASS;
+}
+
+/* ---- UDP: post_bind events and the iterator that fills l3_listen ---- */
+
+/* A namespace's wildcard-rewritten UDP socket was bound (post_bind runs
+ * after the port is taken: the socket is in the UDP table, where the
+ * iterator will find it). Rings l3nftd's doorbell. */
+static __always_inline int l3_post_bind(struct bpf_sock *sk)
+{
+	struct l3_bpf_udp_ev *ev;
+	struct l3_bpf_sk *s;
+
+	if (sk->protocol != IPPROTO_UDP || bpf_get_netns_cookie(sk) != l3_netns_cookie)
+		return 1;
+	s = bpf_sk_storage_get(&l3_sk, sk, 0, 0);
+	if (!s || !(s->flags & L3_BPF_SK_WILD))
+		return 1;
+	ev = bpf_ringbuf_reserve(&l3_udp_ev, sizeof(*ev), 0);
+	if (!ev)
+		return 1;	/* full: unread events, a walk is coming anyway */
+	ev->ns = s->ns;
+	ev->family = (__u16)sk->family;
+	ev->port = (__u16)sk->src_port;
+	bpf_ringbuf_submit(ev, 0);
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int l3_post_bind4(struct bpf_sock *sk)
+{
+	return l3_post_bind(sk);
+}
+
+SEC("cgroup/post_bind6")
+int l3_post_bind6(struct bpf_sock *sk)
+{
+	return l3_post_bind(sk);
+}
+
+/* The kernel's types as the iterator reads them (CO-RE: offsets from this
+ * kernel's BTF at load). */
+struct bpf_iter_meta;
+struct udp_sock;
+struct bpf_iter__udp {
+	struct bpf_iter_meta *meta;
+	struct udp_sock *udp_sk;
+} __attribute__((preserve_access_index));
+struct sock_common___it {
+	unsigned short skc_family;
+	__u32 skc_rcv_saddr;
+	__u16 skc_num;
+	__u16 skc_dport;
+	struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+struct sock___it {
+	struct sock_common___it __sk_common;
+	__u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+/* The namespace owning the address @sk is bound to (IPv4, IPv6, IPv4
+ * mapped on a dual-stack socket); *@dual set for the last. 0 if none. */
+static __always_inline __u32 l3_it_owner(struct sock___it *sk, __u16 family, int *dual)
+{
+	__u32 a[4];
+
+	*dual = 0;
+	if (family == AF_INET)
+		return l3_owner4(BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+	BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_rcv_saddr);
+	if (!l3_mapped6(a))
+		return l3_owner6(a);
+	*dual = 1;
+	return l3_owner4(a[3]);
+}
+
+/*
+ * Every UDP socket of the network namespace the iterator was opened in
+ * (the kernel scopes it so; l3nftd and apply run there): one that bind4/6
+ * marked as a namespace's rewritten wildcard and that is still bound to
+ * an address of that same namespace goes into l3_listen under (namespace,
+ * family, UDP, port); a dual-stack one also as L3_BPF_KEY_DUAL. The
+ * namespace is the mark's (the binding task's cgroup, never anything the
+ * tenant chooses) and must own the bound address: a host socket is never
+ * marked, and a namespace can bind only its own addresses. BPF_ANY: of
+ * several sockets of one namespace on a port (SO_REUSEPORT) any one is
+ * entered; the kernel then picks within its reuseport group.
+ */
+SEC("iter/udp")
+int l3_udp_iter(struct bpf_iter__udp *ctx)
+{
+	struct l3_bpf_listen_key k = { .protocol = IPPROTO_UDP };
+	struct sock___it *sk = (struct sock___it *)ctx->udp_sk;
+	struct l3_bpf_sk *s;
+	__u16 family;
+	int dual;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
+		return 0;
+	s = bpf_sk_storage_get(&l3_sk, sk, 0, 0);
+	if (!s || !(s->flags & L3_BPF_SK_WILD) || BPF_CORE_READ(sk, __sk_common.skc_dport))
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (l3_it_owner(sk, family, &dual) != s->ns)
+		return 0;
+	k.ns = s->ns;
+	k.family = family;
+	k.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!k.port)
+		return 0;
+	bpf_map_update_elem(&l3_listen, &k, sk, BPF_ANY);
+	if (dual) {
+		k.family = L3_BPF_KEY_DUAL;
+		bpf_map_update_elem(&l3_listen, &k, sk, BPF_ANY);
+	}
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -486,6 +486,10 @@ static void l3_st_om_daemon(struct l3_om *om, const struct l3_st *s)
 			"namespaces whose cgroup id in the table is not their cgroup's id now"),
 		L3_ST_F("l3nftd_addresses_restored", L3_OM_COUNTER, addresses_restored,
 			"policy addresses l3nftd put back after the host lost them"),
+		L3_ST_F("l3nftd_udp_bind_events", L3_OM_COUNTER, udp_bind_events,
+			"wildcard UDP binds of namespaces the socket layer told l3nftd of"),
+		L3_ST_F("l3nftd_udp_walks", L3_OM_COUNTER, udp_walks,
+			"walks of the UDP sockets that enter wildcard ones for steering"),
 #undef L3_ST_F
 	};
 	size_t k;

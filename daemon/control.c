@@ -451,6 +451,8 @@ int l3d_control_stats(const struct l3d *d, struct l3_ctl_stats *st, bool full)
 	st->refused_connections = d->st.refused_connections;
 	st->cgroup_updates = d->st.cgroup_updates;
 	st->addresses_restored = d->st.addrs_restored;
+	st->udp_bind_events = d->st.udp_binds;
+	st->udp_walks = d->st.udp_walks;
 	st->registrations = d->reg.n;
 	return full ? l3d_stats_ns(d, st) : 0;
 }
@@ -577,6 +579,7 @@ static const char *l3d_resync(struct l3d *d, const struct l3d_client *c)
 	l3d_cgroups_mark_all(d, true);
 	if (l3d_cgroups_reconcile(d) < 0)
 		return "resync failed (see l3nftd's log); it is tried again within 5 s";
+	l3d_steer_check(d);	/* the socket layer may be attached anew */
 	l3d_logp(LOG_INFO, "resync", "resync asked by uid %u pid %d", (unsigned)c->uid,
 		 (int)c->pid);
 	return NULL;

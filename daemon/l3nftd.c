@@ -313,6 +313,7 @@ static int l3d_setup(struct l3d *d)
 	l3d_cgroups_mark_all(d, true);
 	l3d_cgroups_reconcile(d);
 	l3d_addrs_sync(d);
+	l3d_steer_check(d);
 	l3d_trim();
 	return 0;
 }
@@ -398,6 +399,9 @@ static void l3d_loop(struct l3d *d)
 		wait = l3d_timeout(d, last);
 		if (tick >= 0 && tick < wait)
 			wait = tick;
+		tick = l3d_steer_run(d);
+		if (tick >= 0 && tick < wait)
+			wait = tick;
 		n = epoll_wait(d->epfd, evs, 32, wait);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -408,6 +412,7 @@ static void l3d_loop(struct l3d *d)
 			l3d_cgroups_mark_all(d, false);
 			l3d_control_sweep(d);
 			l3d_addrs_sync(d);	/* events can be lost (ENOBUFS) */
+			l3d_steer_check(d);
 			status.dirty = true;
 		}
 		if (n > 0)
@@ -425,6 +430,8 @@ static void l3d_loop(struct l3d *d)
 				l3d_control_accept(d);
 			else if (fd == d->ino_fd)
 				l3d_cgroups_event(d);
+			else if (l3d_steer_owns(d, fd))
+				l3d_steer_event(d);
 			else
 				l3d_control_client(d, fd);
 		}
@@ -438,6 +445,7 @@ static void l3d_free(struct l3d *d)
 	size_t i;
 
 	l3d_groups_free(d);
+	l3d_steer_free(d);
 	l3d_reg_free(&d->reg);
 	free(d->kset);
 	free(d->ids);

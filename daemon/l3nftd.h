@@ -16,6 +16,7 @@
 
 struct mnl_socket;
 struct l3_ctl_stats;
+struct l3_sock_udp_ev;
 
 /* One registration: namespace NAME listens to SPEC. */
 struct l3d_reg {
@@ -55,6 +56,7 @@ struct l3d_stats {
 	uint64_t refused_requests, refused_connections;	/* control.c */
 	uint64_t cgroup_updates;	/* cgroup ids moved in the table (cgroups.c) */
 	uint64_t addrs_restored;	/* policy addresses put back (addrs.c) */
+	uint64_t udp_binds, udp_walks;	/* steer.c: doorbell events, iterator walks */
 };
 
 struct l3d {
@@ -70,6 +72,9 @@ struct l3d {
 	bool cg_pending;		/* some namespace is dirty */
 	bool table_stale;		/* apply replaced the table: read ids and sets again */
 	char sl_dir[128];		/* the socket layer's pin directory (kernel/sock_maps.h) */
+	struct l3_sock_udp_ev *steer;	/* its UDP doorbell (steer.c), NULL: not attached */
+	bool steer_due;			/* a walk is owed */
+	int64_t steer_last_ms;		/* when the last walk ran (CLOCK_MONOTONIC) */
 	uint32_t *ids;			/* per namespace: its id in the table */
 	unsigned *ns_ifindex;		/* per namespace: its interface now (0: none) */
 	struct mnl_socket *nfq;
@@ -103,6 +108,15 @@ void l3d_logp(int prio, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Not rate-limited: for the daemon's own, bounded messages (start, stop). */
 void l3d_say(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* steer.c: UDP steering's doorbell and walks */
+void l3d_steer_check(struct l3d *d);
+bool l3d_steer_owns(const struct l3d *d, int fd);
+void l3d_steer_event(struct l3d *d);
+/* Runs an owed walk when its time has come: -1 when none is owed any
+ * more, else how many ms epoll may sleep before asking again. */
+int l3d_steer_run(struct l3d *d);
+void l3d_steer_free(struct l3d *d);
 
 /* registry.c */
 int l3d_reg_add(struct l3d *d, const char *name, const struct l3_listen *spec, bool dynamic,

@@ -206,7 +206,8 @@ static const struct {
 	L3_CTL_KEY(no_listener), L3_CTL_KEY(send_errors), L3_CTL_KEY(other_link),
 	L3_CTL_KEY(overflows), L3_CTL_KEY(bad_packets), L3_CTL_KEY(refused_requests),
 	L3_CTL_KEY(refused_connections), L3_CTL_KEY(cgroup_updates), L3_CTL_KEY(stale_ids),
-	L3_CTL_KEY(addresses_restored), L3_CTL_KEY(registrations),
+	L3_CTL_KEY(addresses_restored), L3_CTL_KEY(udp_bind_events), L3_CTL_KEY(udp_walks),
+	L3_CTL_KEY(registrations),
 #undef L3_CTL_KEY
 };
 #define L3_CTL_NKEYS (sizeof(l3_ctl_stats_keys) / sizeof(l3_ctl_stats_keys[0]))

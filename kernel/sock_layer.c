@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 #include "l3nft/kernel/cgroup.h"
 #include "l3nft/kernel/sock_layer.h"
+#include "l3nft/kernel/sock_maps.h"
 #include "l3nft_maps.h"
 #include "l3nft_sock.skel.h"
 
@@ -427,7 +428,7 @@ int l3_sock_layer_read(struct l3_sock_layer_state *st)
 		    info.type == BPF_LINK_TYPE_CGROUP) {
 			st->nlinks++;
 			st->cgroup_id = info.cgroup.cgroup_id;
-		} else if (info.type == BPF_LINK_TYPE_NETNS) {
+		} else if (info.type == BPF_LINK_TYPE_NETNS || info.type == BPF_LINK_TYPE_ITER) {
 			st->nlinks++;
 		}
 		close(fd);
@@ -435,6 +436,13 @@ int l3_sock_layer_read(struct l3_sock_layer_state *st)
 	closedir(d);
 	st->attached = st->nlinks == L3_SOCK_LAYER_NPROGS;
 	return 0;
+}
+
+/* The UDP iterator's link: nothing runs until someone reads it (its pin,
+ * opened in this network namespace, walks this namespace's sockets). */
+static struct bpf_link *l3_sl_attach_iter(struct bpf_program *p)
+{
+	return bpf_program__attach_iter(p, NULL);
 }
 
 static int l3_sl_link_path(char *buf, size_t len, const char *dir, const char *prefix,
@@ -454,18 +462,25 @@ static bool l3_sl_prog_early(const struct bpf_program *p)
 	return t == BPF_PROG_TYPE_SOCK_OPS || t == BPF_PROG_TYPE_SK_LOOKUP;
 }
 
-/* Attaches @p (sk_lookup at network namespace @nsfd, the rest at cgroup
- * @cgfd) and pins its link as new_<prog>. */
+/* The link of @p: sk_lookup at network namespace @nsfd, the UDP iterator
+ * (l3_sl_attach_iter), the rest at cgroup @cgfd. */
+static struct bpf_link *l3_sl_link(struct bpf_program *p, int cgfd, int nsfd)
+{
+	if (bpf_program__type(p) == BPF_PROG_TYPE_SK_LOOKUP)
+		return bpf_program__attach_netns(p, nsfd);
+	if (bpf_program__type(p) == BPF_PROG_TYPE_TRACING)
+		return l3_sl_attach_iter(p);
+	return bpf_program__attach_cgroup(p, cgfd);
+}
+
+/* Attaches @p (l3_sl_link) and pins its link as new_<prog>. */
 static int l3_sl_attach_one(struct bpf_program *p, const char *dir, int cgfd, int nsfd)
 {
 	struct bpf_link *l;
 	char path[PATH_MAX];
 	int r;
 
-	if (bpf_program__type(p) == BPF_PROG_TYPE_SK_LOOKUP)
-		l = bpf_program__attach_netns(p, nsfd);
-	else
-		l = bpf_program__attach_cgroup(p, cgfd);
+	l = l3_sl_link(p, cgfd, nsfd);
 	if (!l)
 		return -1;
 	if (l3_sl_link_path(path, sizeof(path), dir, L3_SL_NEW, p) < 0) {
@@ -593,7 +608,8 @@ static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct 
 		return -1;
 	/* filled before attaching: no moment with programs and empty maps */
 	if (l3_sl_maps_open(&m, st->dir) == 0 && l3_sl_fill(&m, ir, cgids) == 0 &&
-	    l3_sl_attach(skel, st->dir, cgfd) == 0 && l3_sl_swap_links(skel, st->dir) == 0)
+	    l3_sl_attach(skel, st->dir, cgfd) == 0 && l3_sl_swap_links(skel, st->dir) == 0 &&
+	    l3_sock_maps_udp_walk(st->dir) == 0)
 		r = 0;
 	e = errno;
 	if (r < 0)
@@ -615,6 +631,9 @@ static int l3_sl_update(const struct l3_sock_layer_state *st, const struct l3_ir
 	if (l3_sl_maps_open(&m, st->dir) < 0)
 		return -1;
 	r = l3_sl_fill(&m, ir, cgids);
+	/* sockets bound while l3nftd was not there to walk */
+	if (r == 0)
+		r = l3_sock_maps_udp_walk(st->dir);
 	e = errno;
 	l3_sl_maps_close(&m);
 	errno = e;

@@ -14,12 +14,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "l3nft/kernel/sock_layer.h"
 #include "l3nft/kernel/sock_maps.h"
 
 #define L3_SM_CGROUP_MAP "l3_cgroup"	/* as declared in bpf/l3nft_maps.h */
 #define L3_SM_INGRESS_LINK "link_ingress"	/* sock_layer.c: link_<program> */
+#define L3_SM_UDP_ITER "link_udp_iter"	/* the same for l3_udp_iter */
+#define L3_SM_UDP_EV "l3_udp_ev"	/* as declared in bpf/l3nft_maps.h */
 
 int l3_sock_maps_dir(char *buf, size_t len)
 {
@@ -131,4 +135,117 @@ int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, si
 	close(fd);
 	errno = e;
 	return r;
+}
+
+/* ---- UDP steering ---- */
+
+int l3_sock_maps_udp_walk(const char *dir)
+{
+	char path[PATH_MAX], buf[256];
+	ssize_t n;
+	int fd, e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, L3_SM_UDP_ITER);
+	/* opening a pinned iterator link starts a walk; it writes nothing,
+	 * so a read returns 0 at its end, or EAGAIN after a million sockets
+	 * without output (the kernel's bound per read), and goes on */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN)));
+	e = errno;
+	close(fd);
+	errno = e;
+	return n < 0 ? -1 : 0;
+}
+
+struct l3_sock_udp_ev {
+	struct ring_buffer *rb;
+	int map_fd;
+	uint32_t map_id;	/* to notice a ring pinned anew */
+	int count;		/* events of the running drain */
+};
+
+static int l3_sm_udp_one(void *ctx, void *data, size_t len)
+{
+	struct l3_sock_udp_ev *ev = ctx;
+
+	(void)data;
+	(void)len;
+	ev->count++;
+	return 0;
+}
+
+static uint32_t l3_sm_map_id(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
+struct l3_sock_udp_ev *l3_sock_maps_udp_open(const char *dir)
+{
+	struct l3_sock_udp_ev *ev;
+	char path[PATH_MAX];
+	int e;
+
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return NULL;
+	ev->map_fd = -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, L3_SM_UDP_EV);
+	ev->map_fd = bpf_obj_get(path);
+	if (ev->map_fd >= 0) {
+		ev->map_id = l3_sm_map_id(ev->map_fd);
+		ev->rb = ring_buffer__new(ev->map_fd, l3_sm_udp_one, ev, NULL);
+	}
+	if (!ev->rb) {
+		e = errno;
+		l3_sock_maps_udp_close(ev);
+		errno = e;
+		return NULL;
+	}
+	return ev;
+}
+
+int l3_sock_maps_udp_fd(const struct l3_sock_udp_ev *ev)
+{
+	return ring_buffer__epoll_fd(ev->rb);
+}
+
+int l3_sock_maps_udp_drain(struct l3_sock_udp_ev *ev)
+{
+	ev->count = 0;
+	if (ring_buffer__consume(ev->rb) < 0)
+		return -1;
+	return ev->count;
+}
+
+bool l3_sock_maps_udp_current(const struct l3_sock_udp_ev *ev, const char *dir)
+{
+	char path[PATH_MAX];
+	uint32_t id;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, L3_SM_UDP_EV);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	id = l3_sm_map_id(fd);
+	close(fd);
+	return id && id == ev->map_id;
+}
+
+void l3_sock_maps_udp_close(struct l3_sock_udp_ev *ev)
+{
+	if (!ev)
+		return;
+	ring_buffer__free(ev->rb);
+	if (ev->map_fd >= 0)
+		close(ev->map_fd);
+	free(ev);
 }

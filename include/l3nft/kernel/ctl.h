@@ -74,6 +74,8 @@ struct l3_ctl_stats {
 	uint64_t cgroup_updates;	/* cgroup ids moved in the table */
 	uint64_t stale_ids;		/* namespaces whose table id is not their cgroup's now */
 	uint64_t addresses_restored;	/* policy addresses put back */
+	uint64_t udp_bind_events;	/* the socket layer's UDP doorbell events read */
+	uint64_t udp_walks;		/* UDP iterator walks (steering) */
 	uint64_t registrations;		/* all namespaces' */
 	size_t nns;
 	struct l3_ctl_stats_ns *ns;	/* owned; l3_ctl_stats_free() */

@@ -18,9 +18,9 @@
 #include "l3nft/compiler/ir.h"
 
 #define L3_SOCK_LAYER_BPFFS "/sys/fs/bpf"
-/* bind4/6, connect4/6, sendmsg4/6, ingress, sockops on the cgroup;
- * sk_lookup on the network namespace */
-#define L3_SOCK_LAYER_NPROGS 9
+/* bind4/6, connect4/6, sendmsg4/6, ingress, sockops, post_bind4/6 on the
+ * cgroup; sk_lookup on the network namespace; the UDP iterator */
+#define L3_SOCK_LAYER_NPROGS 12
 
 /* One namespace's counters, summed over the CPUs. */
 struct l3_sock_layer_ctr {
@@ -29,7 +29,7 @@ struct l3_sock_layer_ctr {
 	uint64_t src_filled;		/* connects/datagrams given its source */
 	uint64_t send_refused;		/* datagrams with a foreign source (EPERM) */
 	uint64_t ingress_dropped;	/* packets for other addresses dropped at its sockets */
-	uint64_t steered;		/* connections handed to its wildcard listener */
+	uint64_t steered;		/* connections and datagrams handed to its wildcard socket */
 };
 
 /* What is attached in this network namespace. */

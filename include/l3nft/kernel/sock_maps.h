@@ -38,4 +38,30 @@ bool l3_sock_maps_attached(const char *dir);
 int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, size_t n,
 			     size_t *changes);
 
+/*
+ * UDP steering (bpf/l3nft_sock.bpf.c, l3_udp_iter): no program that runs
+ * at a UDP bind may put the socket into the sockhash, so post_bind4/6
+ * ring the l3_udp_ev doorbell and the reader walks the UDP sockets.
+ */
+
+/* Runs the UDP iterator pinned in @dir once, in the calling thread's
+ * network namespace: every wildcard-rewritten UDP socket bound by now is
+ * in l3_listen when it returns. 0; -1 with errno (ENOENT: not attached). */
+int l3_sock_maps_udp_walk(const char *dir);
+
+/* The reader of @dir's l3_udp_ev ring buffer. */
+struct l3_sock_udp_ev;
+
+/* Opens it; NULL with errno (ENOENT: not attached). */
+struct l3_sock_udp_ev *l3_sock_maps_udp_open(const char *dir);
+/* A descriptor that polls readable when events wait. */
+int l3_sock_maps_udp_fd(const struct l3_sock_udp_ev *ev);
+/* Reads every waiting event (a ring of fixed size: bounded work); how
+ * many, or -1 with errno. */
+int l3_sock_maps_udp_drain(struct l3_sock_udp_ev *ev);
+/* Is @ev still the ring pinned in @dir (not replaced by a delete and a
+ * new attach)? */
+bool l3_sock_maps_udp_current(const struct l3_sock_udp_ev *ev, const char *dir);
+void l3_sock_maps_udp_close(struct l3_sock_udp_ev *ev);
+
 #endif
