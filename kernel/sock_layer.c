@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 #include "l3nft/kernel/cgroup.h"
 #include "l3nft/kernel/sock_layer.h"
+#include "l3nft/kernel/sock_maps.h"
 #include "l3nft_maps.h"
 #include "l3nft_sock.skel.h"
 
@@ -46,7 +47,7 @@
 /* The maps, by the names they are pinned under, and how many entries an
  * update changed. */
 struct l3_sl_maps {
-	int cgroup, addr, ns, conf, ctr;
+	int cgroup, addr, ns, conf, ctr, gen;
 	size_t changes;
 };
 
@@ -272,6 +273,19 @@ static int l3_sl_fill_ns(struct l3_sl_maps *m, const struct l3_ir *ir,
 	return 0;
 }
 
+/* After the maps changed (or before any generation was set): sockets'
+ * cached answers of the generation before no longer hold. */
+static int l3_sl_gen_after(const struct l3_sl_maps *m)
+{
+	uint32_t k = 0, g = 0;
+
+	if (bpf_map_lookup_elem(m->gen, &k, &g) < 0)
+		return -1;
+	if (!m->changes && g)
+		return 0;
+	return l3_sock_maps_new_gen(m->gen);
+}
+
 /* The maps say what @ir says: new entries first, then the stale ones go. */
 static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64_t *cgids)
 {
@@ -289,7 +303,7 @@ static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64
 	    l3_sl_prune(m, m->ns, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0 ||
 	    l3_sl_prune(m, m->ctr, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0)
 		return -1;
-	return 0;
+	return l3_sl_gen_after(m);
 }
 
 static int l3_sl_pinned(const char *dir, const char *name)
@@ -302,7 +316,7 @@ static int l3_sl_pinned(const char *dir, const char *name)
 
 static void l3_sl_maps_close(struct l3_sl_maps *m)
 {
-	int *fds[] = { &m->cgroup, &m->addr, &m->ns, &m->conf, &m->ctr };
+	int *fds[] = { &m->cgroup, &m->addr, &m->ns, &m->conf, &m->ctr, &m->gen };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -319,7 +333,9 @@ static int l3_sl_maps_open(struct l3_sl_maps *m, const char *dir)
 	m->ns = l3_sl_pinned(dir, "l3_ns");
 	m->conf = l3_sl_pinned(dir, "l3_conf");
 	m->ctr = l3_sl_pinned(dir, "l3_ctr");
-	if (m->cgroup < 0 || m->addr < 0 || m->ns < 0 || m->conf < 0 || m->ctr < 0) {
+	m->gen = l3_sl_pinned(dir, "l3_gen");
+	if (m->cgroup < 0 || m->addr < 0 || m->ns < 0 || m->conf < 0 || m->ctr < 0 ||
+	    m->gen < 0) {
 		int e = errno;
 
 		l3_sl_maps_close(m);
@@ -585,7 +601,7 @@ int l3_sock_layer_probe(void)
 static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct l3_ir *ir,
 			     const uint64_t *cgids, int cgfd)
 {
-	struct l3_sl_maps m = { -1, -1, -1, -1, -1, 0 };
+	struct l3_sl_maps m = { -1, -1, -1, -1, -1, -1, 0 };
 	struct l3nft_sock *skel = l3_sl_open_load(st->dir);
 	int r = -1, e;
 
@@ -609,7 +625,7 @@ static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct 
 static int l3_sl_update(const struct l3_sock_layer_state *st, const struct l3_ir *ir,
 			const uint64_t *cgids)
 {
-	struct l3_sl_maps m = { -1, -1, -1, -1, -1, 0 };
+	struct l3_sl_maps m = { -1, -1, -1, -1, -1, -1, 0 };
 	int r, e;
 
 	if (l3_sl_maps_open(&m, st->dir) < 0)
@@ -619,6 +635,18 @@ static int l3_sl_update(const struct l3_sock_layer_state *st, const struct l3_ir
 	l3_sl_maps_close(&m);
 	errno = e;
 	return r < 0 ? -1 : (int)(m.changes > 0);
+}
+
+/* Has the layer in @dir the generation map (an older build's has not, and
+ * must be re-attached rather than updated)? */
+static bool l3_sl_has_gen(const char *dir)
+{
+	int fd = l3_sl_pinned(dir, "l3_gen");
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* Loads or updates; what it did into @what (NULL: nothing to do). 0, or -1
@@ -634,7 +662,7 @@ static int l3_sl_apply(const struct l3_ir *ir, const uint64_t *cgids, const char
 	cgfd = l3_sl_attach_dir(ir->cfg, &cgid);
 	if (cgfd < 0)
 		return -1;
-	if (st.attached && st.cgroup_id == cgid) {
+	if (st.attached && st.cgroup_id == cgid && l3_sl_has_gen(st.dir)) {
 		r = l3_sl_update(&st, ir, cgids);
 		*what = r > 0 ? "maps updated" : NULL;
 		r = r < 0 ? -1 : 0;
