@@ -109,7 +109,8 @@ struct l3_bpf_listen_key {
 struct l3_bpf_skns {
 	__u64 ns;		/* the namespace of the socket's own cgroup (0: none) */
 	__u64 ok4;		/* an IPv4 destination ingress found to be the namespace's */
-	__u64 tns;		/* the namespace of the sending task's cgroup tcg */
+	__u64 tns;		/* the namespace of the sending task's cgroup tcg
+				 * (tag: generation ^ low half of tcg) */
 	__u64 tcg;		/* that cgroup's id (plain; tns is cleared while it changes) */
 };
 

@@ -212,25 +212,27 @@ static __always_inline int l3_own4_cached(struct l3_bpf_skns *c, __u32 g, __u32 
 
 /* The namespace of the task sending on the socket (its cgroup, as bind
  * and connect judge), cached with that cgroup's id: a hit needs the same
- * cgroup and generation. A writer clears tns, sets tcg, then sets tns; a
- * reader reads tns on both sides of tcg, so a hit never pairs one
- * writer's cgroup with another's answer. */
+ * cgroup and generation. The word's tag is the generation xor the
+ * cgroup id's low half (the kernfs inode number, unique among live
+ * cgroups), so a word made for another cgroup never matches; besides, a
+ * writer clears tns, sets tcg, then sets tns, and a reader reads tns on
+ * both sides of tcg. */
 static __always_inline __u32 l3_send_ns(struct l3_bpf_skns *c, __u32 g)
 {
 	__u64 cg = bpf_get_current_cgroup_id(), w;
-	__u32 id;
+	__u32 id, tag = g ^ (__u32)cg;
 
-	if (c) {
+	if (c && g) {
 		w = L3_READ_ONCE(c->tns);
 		if (L3_READ_ONCE(c->tcg) == cg && L3_READ_ONCE(c->tns) == w &&
-		    l3_word_hit(w, g, &id))
-			return id;
+		    (__u32)(w >> 32) == tag)
+			return (__u32)w;
 	}
 	id = l3_task_ns();
 	if (c && g) {
 		L3_READ_ONCE(c->tns) = 0;
 		L3_READ_ONCE(c->tcg) = cg;
-		l3_word_put(&c->tns, g, id);
+		L3_READ_ONCE(c->tns) = (__u64)tag << 32 | id;
 	}
 	return id;
 }
