@@ -97,7 +97,11 @@ if errs:
     sys.stderr.write("%s errors: %s\n" % (kind, errs))
 EOF
 # a's server: accepts and closes on 0.0.0.0:8100, counts datagrams on
-# 0.0.0.0:8101 until the peer's end marker; prints the count
+# 0.0.0.0:8101 until the peer's end marker; prints the count. It runs at
+# the load's priority: below it, on a busy machine it got no CPU during
+# the flood and only drained its receive buffer afterwards (10,082
+# datagrams of 64 bytes in 4 MB, the same count in both modes: the row
+# measured the buffer, not the path)
 cat >"$L3_TMP/server.py" <<'EOF'
 import selectors, socket, sys, time
 t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -128,7 +132,7 @@ EOF
 ingress()
 {
 	rm -f "$L3_TMP/ready"
-	l3_bg "$PARENT/a" sh -c "exec python3 '$L3_TMP/server.py' '$L3_TMP/ready' >'$L3_TMP/srv.out'"
+	l3_bg "$PARENT/a" sh -c "exec nice -n -20 python3 '$L3_TMP/server.py' '$L3_TMP/ready' >'$L3_TMP/srv.out'"
 	n=0
 	until [ -e "$L3_TMP/ready" ] || [ $n -ge 100 ]; do sleep 0.05; n=$((n + 1)); done
 	l3_p nice -n -20 python3 "$L3_TMP/load.py" in_tcp_conn "$SECS" 2>>"$L3_TMP/errors.$1" |
