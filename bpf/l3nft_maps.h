@@ -111,6 +111,30 @@ struct l3_bpf_udp_ev {
 	__u16 port;		/* host order */
 };
 
+/*
+ * l3_gen (array, one entry, __u32): the maps' generation. Every writer of
+ * l3_cgroup, l3_ns, l3_addr or l3_conf (the loader, l3nftd through
+ * kernel/sock_maps.c) sets it after its writes to a fresh random value
+ * (never 0, never the one before): not an increment, so that two writers
+ * at once can never both write the same value and hide one's change
+ * behind the other's. 0: no writer yet, nothing may be cached.
+ */
+
+/*
+ * l3_skns (socket storage): what a socket's packets and datagrams keep
+ * asking, cached under the generation it was worked out in. A word is
+ * (generation << 32 | answer), written and read whole (one aligned 64-bit
+ * access), so it is never half of two answers; it holds only while l3_gen
+ * still has that generation.
+ */
+struct l3_bpf_skns {
+	__u64 ns;		/* the namespace of the socket's own cgroup (0: none) */
+	__u64 ok4;		/* an IPv4 destination ingress found to be the namespace's */
+	__u64 tns;		/* the namespace of the sending task's cgroup tcg
+				 * (tag: generation ^ low half of tcg) */
+	__u64 tcg;		/* that cgroup's id (plain; tns is cleared while it changes) */
+};
+
 #ifdef __bpf__
 #include <bpf/bpf_helpers.h>
 
@@ -179,6 +203,24 @@ struct {
 	__uint(max_entries, L3_BPF_UDP_EV_BYTES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } l3_udp_ev SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_gen SEC(".maps");
+
+/* BPF_F_CLONE: an accepted socket has its listener's cgroup, so its
+ * listener's answers hold for it too */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__type(key, int);
+	__type(value, struct l3_bpf_skns);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} l3_skns SEC(".maps");
 #endif
 
 #endif

@@ -28,6 +28,12 @@
  *               sockets into l3_listen: no program that runs at a UDP
  *               bind may update a sockhash, an iterator may
  *
+ * ingress and sendmsg4/6 run per packet or datagram: a socket's namespace
+ * (and the last destination found to be its own) is cached in the
+ * socket's storage (l3_skns) under the maps' generation (l3_gen), which
+ * every writer of the maps changes, so an answer never outlives the
+ * mapping it came from; bind and connect run once per socket and walk.
+ *
  * Scope: only sockets of the network namespace the loader ran in (its
  * cookie is fixed in .rodata before load, so the scope holds before
  * anything is attached), and only sockets whose cgroup is a namespace's
@@ -150,6 +156,109 @@ static __always_inline __u32 l3_owner6(const __u32 a[4])
 	__builtin_memcpy(k.addr, a, 16);
 	ns = bpf_map_lookup_elem(&l3_addr, &k);
 	return ns ? *ns : 0;
+}
+
+/* ---- a socket's cached answers (l3_skns, valid in one l3_gen) ---- */
+
+#define L3_READ_ONCE(x) (*(volatile __u64 *)&(x))
+
+/* The maps' generation now; read before any walk whose answer is cached
+ * under it, so a writer that changes a map afterwards also changes it. */
+static __always_inline __u32 l3_gen_now(void)
+{
+	__u32 k = 0, *g = bpf_map_lookup_elem(&l3_gen, &k);
+
+	return g ? *g : 0;
+}
+
+/* Does cache word @w hold an answer of generation @g? Into *@v if so. */
+static __always_inline int l3_word_hit(__u64 w, __u32 g, __u32 *v)
+{
+	if (!g || (__u32)(w >> 32) != g)
+		return 0;
+	*v = (__u32)w;
+	return 1;
+}
+
+static __always_inline void l3_word_put(__u64 *w, __u32 g, __u32 v)
+{
+	if (g)
+		L3_READ_ONCE(*w) = (__u64)g << 32 | v;
+}
+
+/* The namespace of the socket an skb is handed to. A socket's cgroup is
+ * fixed at its creation, so the answer holds for the socket until a map
+ * changes (the generation with it); without storage, the walk. */
+static __always_inline __u32 l3_skb_ns_cached(struct __sk_buff *skb, struct l3_bpf_skns *c,
+					      __u32 g)
+{
+	__u32 id;
+
+	if (c && l3_word_hit(L3_READ_ONCE(c->ns), g, &id))
+		return id;
+	id = l3_skb_ns(skb);
+	if (c)
+		l3_word_put(&c->ns, g, id);
+	return id;
+}
+
+/* Is IPv4 destination @a namespace @id's own? The socket's last such
+ * destination is cached (one socket, one address, as a rule). */
+static __always_inline int l3_own4_cached(struct l3_bpf_skns *c, __u32 g, __u32 id, __u32 a)
+{
+	__u32 v;
+
+	if (c && a && l3_word_hit(L3_READ_ONCE(c->ok4), g, &v) && v == a)
+		return 1;
+	if (l3_owner4(a) != id)
+		return 0;
+	if (c)
+		l3_word_put(&c->ok4, g, a);
+	return 1;
+}
+
+/* The namespace of the task sending on the socket (its cgroup, as bind
+ * and connect judge), cached with that cgroup's id: a hit needs the same
+ * cgroup and generation. The word's tag is the generation xor the
+ * cgroup id's low half (the kernfs inode number, unique among live
+ * cgroups), so a word made for another cgroup never matches; besides, a
+ * writer clears tns, sets tcg, then sets tns, and a reader reads tns on
+ * both sides of tcg. */
+static __always_inline __u32 l3_send_ns(struct l3_bpf_skns *c, __u32 g)
+{
+	__u64 cg = bpf_get_current_cgroup_id(), w;
+	__u32 id, tag = g ^ (__u32)cg;
+
+	if (c && g) {
+		w = L3_READ_ONCE(c->tns);
+		if (L3_READ_ONCE(c->tcg) == cg && L3_READ_ONCE(c->tns) == w &&
+		    (__u32)(w >> 32) == tag)
+			return (__u32)w;
+	}
+	id = l3_task_ns();
+	if (c && g) {
+		L3_READ_ONCE(c->tns) = 0;
+		L3_READ_ONCE(c->tcg) = cg;
+		L3_READ_ONCE(c->tns) = (__u64)tag << 32 | id;
+	}
+	return id;
+}
+
+/* The sending task's namespace and its data, or NULL when out of scope. */
+static __always_inline struct l3_bpf_ns *l3_send_ctx_ns(struct bpf_sock_addr *ctx, __u32 *id)
+{
+	struct l3_bpf_skns *c = 0;
+	__u32 g;
+
+	if (bpf_get_netns_cookie(ctx) != l3_netns_cookie)
+		return 0;
+	g = l3_gen_now();
+	if (ctx->sk)
+		c = bpf_sk_storage_get(&l3_skns, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	*id = l3_send_ns(c, g);
+	if (!*id)
+		return 0;
+	return bpf_map_lookup_elem(&l3_ns, id);
 }
 
 static __always_inline int l3_loopback4(__u32 a)
@@ -374,7 +483,7 @@ int l3_sendmsg4(struct bpf_sock_addr *ctx)
 	struct l3_bpf_ns *n;
 	__u32 id, s;
 
-	n = l3_addr_ctx_ns(ctx, &id);
+	n = l3_send_ctx_ns(ctx, &id);
 	if (!n)
 		return 1;
 	/* the source the kernel would use: IP_PKTINFO's, else the bound one */
@@ -398,7 +507,7 @@ int l3_sendmsg6(struct bpf_sock_addr *ctx)
 	struct l3_bpf_ns *n;
 	__u32 id, s[4], d[4];
 
-	n = l3_addr_ctx_ns(ctx, &id);
+	n = l3_send_ctx_ns(ctx, &id);
 	if (!n)
 		return 1;
 	s[0] = ctx->msg_src_ip6[0];
@@ -444,30 +553,40 @@ static __always_inline int l3_lo_ok(struct __sk_buff *skb, const struct l3_bpf_n
 SEC("cgroup_skb/ingress")
 int l3_ingress(struct __sk_buff *skb)
 {
+	struct l3_bpf_skns *c = 0;
+	struct bpf_sock *sk;
 	struct l3_bpf_ns *n;
-	__u32 id, d[4];
+	__u32 id, g, d[4];
+	int lo;
 
 	if (bpf_get_netns_cookie(skb) != l3_netns_cookie)
 		return 1;
-	id = l3_skb_ns(skb);
+	g = l3_gen_now();
+	sk = skb->sk;
+	if (sk)
+		c = bpf_sk_storage_get(&l3_skns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	id = l3_skb_ns_cached(skb, c, g);
 	if (!id)
-		return 1;
-	n = bpf_map_lookup_elem(&l3_ns, &id);
-	if (!n)
 		return 1;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		if (bpf_skb_load_bytes(skb, 16, &d[0], 4) < 0)
 			goto drop;
-		if (l3_owner4(d[0]) == id || (l3_loopback4(d[0]) && l3_lo_ok(skb, n)))
+		if (l3_own4_cached(c, g, id, d[0]))
 			return 1;
+		lo = l3_loopback4(d[0]);
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		if (bpf_skb_load_bytes(skb, 24, d, 16) < 0)
 			goto drop;
-		if (l3_owner6(d) == id || (l3_loopback6(d) && l3_lo_ok(skb, n)))
+		if (l3_owner6(d) == id)
 			return 1;
+		lo = l3_loopback6(d);
 	} else {
 		return 1;
 	}
+	/* the namespace's data only off the common path */
+	n = bpf_map_lookup_elem(&l3_ns, &id);
+	if (!n || (lo && l3_lo_ok(skb, n)))
+		return 1;
 drop:
 	l3_count(id, L3_C_DROP);
 	return 0;

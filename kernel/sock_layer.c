@@ -47,7 +47,7 @@
 /* The maps, by the names they are pinned under, and how many entries an
  * update changed. */
 struct l3_sl_maps {
-	int cgroup, addr, ns, conf, ctr;
+	int cgroup, addr, ns, conf, ctr, gen;
 	size_t changes;
 };
 
@@ -273,6 +273,19 @@ static int l3_sl_fill_ns(struct l3_sl_maps *m, const struct l3_ir *ir,
 	return 0;
 }
 
+/* After the maps changed (or before any generation was set): sockets'
+ * cached answers of the generation before no longer hold. */
+static int l3_sl_gen_after(const struct l3_sl_maps *m)
+{
+	uint32_t k = 0, g = 0;
+
+	if (bpf_map_lookup_elem(m->gen, &k, &g) < 0)
+		return -1;
+	if (!m->changes && g)
+		return 0;
+	return l3_sock_maps_new_gen(m->gen);
+}
+
 /* The maps say what @ir says: new entries first, then the stale ones go. */
 static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64_t *cgids)
 {
@@ -290,7 +303,7 @@ static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64
 	    l3_sl_prune(m, m->ns, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0 ||
 	    l3_sl_prune(m, m->ctr, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0)
 		return -1;
-	return 0;
+	return l3_sl_gen_after(m);
 }
 
 static int l3_sl_pinned(const char *dir, const char *name)
@@ -303,7 +316,7 @@ static int l3_sl_pinned(const char *dir, const char *name)
 
 static void l3_sl_maps_close(struct l3_sl_maps *m)
 {
-	int *fds[] = { &m->cgroup, &m->addr, &m->ns, &m->conf, &m->ctr };
+	int *fds[] = { &m->cgroup, &m->addr, &m->ns, &m->conf, &m->ctr, &m->gen };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -320,7 +333,9 @@ static int l3_sl_maps_open(struct l3_sl_maps *m, const char *dir)
 	m->ns = l3_sl_pinned(dir, "l3_ns");
 	m->conf = l3_sl_pinned(dir, "l3_conf");
 	m->ctr = l3_sl_pinned(dir, "l3_ctr");
-	if (m->cgroup < 0 || m->addr < 0 || m->ns < 0 || m->conf < 0 || m->ctr < 0) {
+	m->gen = l3_sl_pinned(dir, "l3_gen");
+	if (m->cgroup < 0 || m->addr < 0 || m->ns < 0 || m->conf < 0 || m->ctr < 0 ||
+	    m->gen < 0) {
 		int e = errno;
 
 		l3_sl_maps_close(m);
@@ -547,9 +562,189 @@ static void l3_sl_unpin_new(struct l3nft_sock *skel, const char *dir)
 			unlink(path);
 }
 
+/* ---- pins of another build ----
+ *
+ * libbpf reuses a pinned map only when it fits the object's definition
+ * (type, key and value size, entries, flags); a build whose map changed
+ * (l3_ctr grew a counter) would fail to load on the old pins. Such pins
+ * are replaced, but only ours: a BPF map, pinned in our directory under
+ * the name of one of our maps. The new maps are loaded unpinned, pinned
+ * under a temporary name and renamed over the old pins (bpffs renames
+ * atomically: the name never points at nothing), before any program is
+ * attached; the old links keep the old maps until the swap. */
+
+#define L3_SL_MAX_MAPS 16	/* the object's maps, with room to grow */
+#define L3_SL_TMP "tmp_"	/* a map pin about to replace an old one */
+
+/* The pins of @dir that do not fit the skeleton's maps. */
+struct l3_sl_stale {
+	struct bpf_map *map[L3_SL_MAX_MAPS];	/* the skeleton's map */
+	int old[L3_SL_MAX_MAPS];		/* the pinned one it replaces */
+	size_t n;
+};
+
+/* Is @fd a BPF map (not a program or a link pinned under a map's name)? */
+static bool l3_sl_fd_is_map(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:bpf-map");
+}
+
+/* Does pinned map @info fit @m as libbpf's reuse checks it? */
+static bool l3_sl_pin_fits(const struct bpf_map *m, const struct bpf_map_info *info)
+{
+	return info->type == (__u32)bpf_map__type(m) &&
+	       info->key_size == bpf_map__key_size(m) &&
+	       info->value_size == bpf_map__value_size(m) &&
+	       info->max_entries == bpf_map__max_entries(m) &&
+	       info->map_flags == bpf_map__map_flags(m);
+}
+
+/* Opens @m's pin in @dir: its fd, with *@fits set; -1 with errno ENOENT
+ * when there is none, EEXIST when the pin is not our map. */
+static int l3_sl_pin_check(const struct bpf_map *m, const char *dir, bool *fits)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	const char *name = bpf_map__name(m);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	if (!l3_sl_fd_is_map(fd) || bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
+	    strncmp(info.name, name, sizeof(info.name) - 1)) {
+		close(fd);
+		errno = EEXIST;
+		return -1;
+	}
+	*fits = l3_sl_pin_fits(m, &info);
+	return fd;
+}
+
+static void l3_sl_stale_close(struct l3_sl_stale *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		close(st->old[i]);
+	st->n = 0;
+}
+
+/* Finds the pins of @dir that do not fit @obj's maps and has those maps
+ * created unpinned at load. 0, or -1 with errno (EEXIST: a pin under one
+ * of our names is not our map: left alone, nothing loaded). */
+static int l3_sl_stale_find(struct bpf_object *obj, const char *dir, struct l3_sl_stale *st)
+{
+	struct bpf_map *m;
+	bool fits;
+	int fd;
+
+	st->n = 0;
+	bpf_object__for_each_map(m, obj) {
+		if (!bpf_map__pin_path(m))
+			continue;	/* .rodata and the like */
+		fd = l3_sl_pin_check(m, dir, &fits);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0 || (!fits && st->n == L3_SL_MAX_MAPS)) {
+			int e = fd < 0 ? errno : E2BIG;
+
+			if (fd >= 0)
+				close(fd);
+			l3_sl_stale_close(st);
+			errno = e;
+			return -1;
+		}
+		if (fits) {
+			close(fd);
+			continue;
+		}
+		st->map[st->n] = m;
+		st->old[st->n++] = fd;
+		if (bpf_map__set_pin_path(m, NULL) < 0) {
+			l3_sl_stale_close(st);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Pins @fd as @dir/@name through a temporary name (atomic replacement). */
+static int l3_sl_pin_over(int fd, const char *dir, const char *name)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s/%s%s", dir, L3_SL_TMP, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) < 0)
+		return -1;
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* The loaded maps of @st take their old pins' names; @undo: the old maps
+ * take them back (after a failed attach). */
+static int l3_sl_stale_swap(struct l3_sl_stale *st, const char *dir, bool undo)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < st->n; i++) {
+		int fd = undo ? st->old[i] : bpf_map__fd(st->map[i]);
+
+		if (l3_sl_pin_over(fd, dir, bpf_map__name(st->map[i])) < 0)
+			r = -1;
+	}
+	return r;
+}
+
+/* Do the pins of @dir fit this build's maps, every one there? (Else
+ * apply loads and re-attaches, replacing them, instead of updating.) */
+static bool l3_sl_pins_fit(const char *dir)
+{
+	struct l3nft_sock *skel;
+	struct bpf_map *m;
+	bool ok = true, fits;
+	int fd;
+
+	l3_sl_quiet();
+	skel = l3nft_sock__open();
+	if (!skel)
+		return false;
+	bpf_object__for_each_map(m, skel->obj) {
+		if (!bpf_map__is_internal(m)) {
+			fd = l3_sl_pin_check(m, dir, &fits);
+			if (fd >= 0)
+				close(fd);
+			ok = ok && fd >= 0 && fits;
+		}
+	}
+	l3nft_sock__destroy(skel);
+	return ok;
+}
+
 /* Opens the skeleton with the scope set and loads it, its maps pinned in
- * @dir (reused when there); @dir NULL: nothing pinned (the probe). */
-static struct l3nft_sock *l3_sl_open_load(const char *dir)
+ * @dir (reused when they fit; those that do not are loaded unpinned and
+ * listed in @stale); @dir NULL: nothing pinned (the probe). */
+static struct l3nft_sock *l3_sl_open_load(const char *dir, struct l3_sl_stale *stale)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = dir);
 	struct l3nft_sock *skel;
@@ -571,9 +766,16 @@ static struct l3nft_sock *l3_sl_open_load(const char *dir)
 
 		bpf_object__for_each_map(m, skel->obj)
 			bpf_map__set_pin_path(m, NULL);
+	} else if (l3_sl_stale_find(skel->obj, dir, stale) < 0) {
+		e = errno;
+		l3nft_sock__destroy(skel);
+		errno = e;
+		return NULL;
 	}
 	if (l3nft_sock__load(skel) < 0) {
 		e = errno;
+		if (dir)
+			l3_sl_stale_close(stale);
 		l3nft_sock__destroy(skel);
 		errno = e ? e : EINVAL;
 		return NULL;
@@ -583,7 +785,7 @@ static struct l3nft_sock *l3_sl_open_load(const char *dir)
 
 int l3_sock_layer_probe(void)
 {
-	struct l3nft_sock *skel = l3_sl_open_load(NULL);
+	struct l3nft_sock *skel = l3_sl_open_load(NULL, NULL);
 	struct bpf_program *p;
 	int n = 0;
 
@@ -596,24 +798,31 @@ int l3_sock_layer_probe(void)
 	return n;
 }
 
-/* Loads, fills and attaches at @cgfd; the old links (if any) go after. */
+/* Loads, fills and attaches at @cgfd; the old links (if any) go after.
+ * Pins of another build that do not fit are replaced first (*@replaced:
+ * how many); after a failure they are put back. */
 static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct l3_ir *ir,
-			     const uint64_t *cgids, int cgfd)
+			     const uint64_t *cgids, int cgfd, size_t *replaced)
 {
-	struct l3_sl_maps m = { -1, -1, -1, -1, -1, 0 };
-	struct l3nft_sock *skel = l3_sl_open_load(st->dir);
+	struct l3_sl_maps m = { -1, -1, -1, -1, -1, -1, 0 };
+	struct l3_sl_stale stale = { .n = 0 };
+	struct l3nft_sock *skel = l3_sl_open_load(st->dir, &stale);
 	int r = -1, e;
 
 	if (!skel)
 		return -1;
+	*replaced = stale.n;
 	/* filled before attaching: no moment with programs and empty maps */
-	if (l3_sl_maps_open(&m, st->dir) == 0 && l3_sl_fill(&m, ir, cgids) == 0 &&
-	    l3_sl_attach(skel, st->dir, cgfd) == 0 && l3_sl_swap_links(skel, st->dir) == 0 &&
-	    l3_sock_maps_udp_walk(st->dir) == 0)
+	if (l3_sl_stale_swap(&stale, st->dir, false) == 0 && l3_sl_maps_open(&m, st->dir) == 0 &&
+	    l3_sl_fill(&m, ir, cgids) == 0 && l3_sl_attach(skel, st->dir, cgfd) == 0 &&
+	    l3_sl_swap_links(skel, st->dir) == 0 && l3_sock_maps_udp_walk(st->dir) == 0)
 		r = 0;
 	e = errno;
-	if (r < 0)
+	if (r < 0) {
 		l3_sl_unpin_new(skel, st->dir);
+		l3_sl_stale_swap(&stale, st->dir, true);
+	}
+	l3_sl_stale_close(&stale);
 	l3_sl_maps_close(&m);
 	l3nft_sock__destroy(skel);
 	errno = e;
@@ -625,7 +834,7 @@ static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct 
 static int l3_sl_update(const struct l3_sock_layer_state *st, const struct l3_ir *ir,
 			const uint64_t *cgids)
 {
-	struct l3_sl_maps m = { -1, -1, -1, -1, -1, 0 };
+	struct l3_sl_maps m = { -1, -1, -1, -1, -1, -1, 0 };
 	int r, e;
 
 	if (l3_sl_maps_open(&m, st->dir) < 0)
@@ -653,18 +862,23 @@ static int l3_sl_apply(const struct l3_ir *ir, const uint64_t *cgids, const char
 	cgfd = l3_sl_attach_dir(ir->cfg, &cgid);
 	if (cgfd < 0)
 		return -1;
-	if (st.attached && st.cgroup_id == cgid) {
+	if (st.attached && st.cgroup_id == cgid && l3_sl_pins_fit(st.dir)) {
 		r = l3_sl_update(&st, ir, cgids);
 		*what = r > 0 ? "maps updated" : NULL;
 		r = r < 0 ? -1 : 0;
 	} else {
-		/* same cgroup but not every link: an older l3nft's set */
+		size_t replaced = 0;
+
+		/* same cgroup but not every link or map: an older l3nft's set */
 		*what = !st.nlinks ? "attached" :
 			st.cgroup_id == cgid ? "re-attached (its programs changed)" :
 			"moved to the namespaces' common cgroup";
 		r = l3_sl_mkdirs(st.dir);
 		if (r == 0)
-			r = l3_sl_load_attach(&st, ir, cgids, cgfd);
+			r = l3_sl_load_attach(&st, ir, cgids, cgfd, &replaced);
+		if (r == 0 && replaced)
+			*what = st.nlinks ? "re-attached (maps of another build replaced)" :
+				"attached (maps of another build replaced)";
 	}
 	close(cgfd);
 	return r;

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <bpf/bpf.h>
@@ -21,6 +23,7 @@
 #include "l3nft/kernel/sock_maps.h"
 
 #define L3_SM_CGROUP_MAP "l3_cgroup"	/* as declared in bpf/l3nft_maps.h */
+#define L3_SM_GEN_MAP "l3_gen"		/* the same */
 #define L3_SM_INGRESS_LINK "link_ingress"	/* sock_layer.c: link_<program> */
 #define L3_SM_UDP_ITER "link_udp_iter"	/* the same for l3_udp_iter */
 #define L3_SM_UDP_EV "l3_udp_ev"	/* as declared in bpf/l3nft_maps.h */
@@ -47,6 +50,46 @@ bool l3_sock_maps_attached(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, L3_SM_INGRESS_LINK);
 	return stat(path, &sb) == 0;
+}
+
+/* A generation that is neither 0 nor @old: random, so that two writers
+ * at once (apply, l3nftd) practically never pick the same one. */
+static uint32_t l3_sm_fresh_gen(uint32_t old)
+{
+	uint32_t g = 0;
+
+	while (!g || g == old) {
+		if (getrandom(&g, sizeof(g), GRND_NONBLOCK) != (ssize_t)sizeof(g))
+			g = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^ (old * 2654435761u);
+	}
+	return g;
+}
+
+int l3_sock_maps_new_gen(int fd)
+{
+	uint32_t k = 0, old = 0, g;
+
+	if (bpf_map_lookup_elem(fd, &k, &old) < 0)
+		return -1;
+	g = l3_sm_fresh_gen(old);
+	return bpf_map_update_elem(fd, &k, &g, BPF_ANY);
+}
+
+/* The generation of the maps in @dir moves on (after l3_cgroup changed). */
+static int l3_sm_gen_bump(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd, r, e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, L3_SM_GEN_MAP);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	r = l3_sock_maps_new_gen(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
 }
 
 static int l3_sm_cmp(const void *a, const void *b)
@@ -129,6 +172,11 @@ int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, si
 		qsort(sorted, n, sizeof(*sorted), l3_sm_cmp);
 		if (l3_sm_put(fd, v, n, changes) == 0 && l3_sm_prune(fd, sorted, n, changes) == 0)
 			r = 0;
+		/* even after a partial failure: what was written must not be
+		 * hidden by a socket's cached answer (an older build's
+		 * layer has no l3_gen, and caches nothing) */
+		if (*changes && l3_sm_gen_bump(dir) < 0 && errno != ENOENT)
+			r = -1;
 	}
 	e = errno;
 	free(sorted);

@@ -93,7 +93,7 @@ NSINO=$(l3_h stat -L -c %i /proc/self/ns/net)
 PINS=/sys/fs/bpf/l3nft/$NSINO
 l3_is "links and maps pinned in this netns's directory" \
 	"$(ls "$PINS" 2>/dev/null | tr '\n' ' ')" \
-	"l3_addr l3_cgroup l3_conf l3_ctr l3_listen l3_ns l3_sk l3_udp_ev link_bind4 link_bind6 link_connect4 link_connect6 link_ingress link_lookup link_post_bind4 link_post_bind6 link_sendmsg4 link_sendmsg6 link_sockops link_udp_iter "
+	"l3_addr l3_cgroup l3_conf l3_ctr l3_gen l3_listen l3_ns l3_sk l3_skns l3_udp_ev link_bind4 link_bind6 link_connect4 link_connect6 link_ingress link_lookup link_post_bind4 link_post_bind6 link_sendmsg4 link_sendmsg6 link_sockops link_udp_iter "
 st=$(l3_h "$L3NFT" status "$POLICY" 2>&1)
 case $st in
 *"socket layer (auto): attached, 12 programs"*) l3_pass "status: attached" ;;

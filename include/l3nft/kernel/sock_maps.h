@@ -32,8 +32,9 @@ bool l3_sock_maps_attached(const char *dir);
  * uncovered), then every other key that maps to one of these namespaces
  * is deleted (an old cgroup's id, or one an apply raced in). Keys of
  * namespaces not in @v are left alone. Sets *@changes (when not NULL) to
- * how many entries were written or deleted. 0; -1 with errno (ENOENT:
- * the socket layer is not attached).
+ * how many entries were written or deleted; when any was, the maps'
+ * generation (l3_gen) moves on. 0; -1 with errno (ENOENT: the socket
+ * layer is not attached).
  */
 int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, size_t n,
 			     size_t *changes);
@@ -63,5 +64,9 @@ int l3_sock_maps_udp_drain(struct l3_sock_udp_ev *ev);
  * new attach)? */
 bool l3_sock_maps_udp_current(const struct l3_sock_udp_ev *ev, const char *dir);
 void l3_sock_maps_udp_close(struct l3_sock_udp_ev *ev);
+/* Moves the generation in l3_gen map @fd on (after writing the maps it
+ * covers: sockets' cached answers of the old one no longer hold). 0, or
+ * -1 with errno. */
+int l3_sock_maps_new_gen(int fd);
 
 #endif
