@@ -13,6 +13,12 @@
 #   sh bench/run.sh --scale    section 6 only, at N=65,535 (L3_SCALE_N):
 #                              long (the kernel adds 131,070 addresses);
 #                              prints its markdown (or to --out FILE)
+#   sh bench/run.sh --apply    section 1 at N=10,000 (L3_APPLY_N) and
+#                              l3nftd's start-up to ready there, RUNS
+#                              (L3_APPLY_RUNS, 5) interleaved rounds, with
+#                              each round's ratios; with L3NFT_BASE and
+#                              L3NFTD_BASE (older binaries) timed in the
+#                              same rounds as "before"; prints its markdown
 #
 # What is measured (see docs/benchmarks.md for the method and the results):
 #   1. `l3nft apply` at N = 10, 1,000, 10,000 namespaces against `nft -f` of
@@ -57,27 +63,32 @@ L3NFTD=${L3NFTD:-$top/l3nftd}
 smoke=0
 own=0
 scale=0
+apply_only=0
 out=$top/docs/benchmarks.md
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1 ;;
 	--ownership) own=1 ;;
 	--scale) scale=1 ;;
+	--apply) apply_only=1 ;;
 	--out) shift; out=${1:?--out needs a file} ;;
 	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
-	*) echo "usage: sh bench/run.sh [--smoke|--ownership|--scale] [--out FILE]" >&2; exit 1 ;;
+	*) echo "usage: sh bench/run.sh [--smoke|--ownership|--scale|--apply] [--out FILE]" >&2; exit 1 ;;
 	esac
 	shift
 done
-if [ $smoke = 1 ] || [ $own = 1 ] || [ $scale = 1 ]; then
+if [ $smoke = 1 ] || [ $own = 1 ] || [ $scale = 1 ] || [ $apply_only = 1 ]; then
 	[ "$out" = "$top/docs/benchmarks.md" ] && out=
 fi
-[ $((smoke + own + scale)) -gt 1 ] && { echo "--smoke, --ownership and --scale go alone" >&2; exit 1; }
+[ $((smoke + own + scale + apply_only)) -gt 1 ] && { echo "--smoke, --ownership, --scale and --apply go alone" >&2; exit 1; }
 
 if [ $smoke = 1 ]; then
 	RUNS=1 PP_RUNS=1 PP_SECS=0.1 SIZES=10 PP_BIG=10
 	LAT_RATE=500 LAT_SECS=0.1 LADDER="" STEP_SECS=0.1 IDLE_MS=100 PAUSE=0.05 CG_PAUSE=0.05
 	REG_SECS=5 REG_COUNT=20 FAN_KS="1" SINK_IDLE_MS=100 ADDR_RUNS=2 SCALE_N=20
+elif [ $apply_only = 1 ]; then
+	# section 1 at one N, and l3nftd's start-up there
+	RUNS=${L3_APPLY_RUNS:-5} SIZES=${L3_APPLY_N:-10000} PP_BIG= SCALE_N= IDLE_MS=500 PAUSE=0.2
 elif [ $scale = 1 ]; then
 	# section 6 alone: only the policies it needs
 	RUNS=3 PP_RUNS=5 PP_SECS=1 SIZES= PP_BIG=1 SINK_IDLE_MS=300 IDLE_MS=500 PAUSE=0.2
@@ -224,6 +235,13 @@ L=$T/bin/l3load
 # the binaries under test are copied first: a rebuild of the tree while this
 # runs must not change what is measured half-way
 cp "$L3NFT" "$T/bin/l3nft" && cp "$L3NFTD" "$T/bin/l3nftd" || { not_ok "copying the binaries"; summary; exit 1; }
+# --apply: older binaries timed in the same rounds ("before")
+BASE_ID=
+if [ $apply_only = 1 ] && [ -n "${L3NFT_BASE:-}" ] && [ -n "${L3NFTD_BASE:-}" ]; then
+	cp "$L3NFT_BASE" "$T/bin/l3nft.base" && cp "$L3NFTD_BASE" "$T/bin/l3nftd.base" ||
+		{ not_ok "copying the base binaries"; summary; exit 1; }
+	BASE_ID="l3nft $(sha256sum "$L3NFT_BASE" | cut -c1-12), l3nftd $(sha256sum "$L3NFTD_BASE" | cut -c1-12)"
+fi
 GIT_AT_START="$(git -C "$top" rev-parse --short HEAD 2>/dev/null)$(git -C "$top" diff --quiet HEAD -- compiler kernel cli daemon include 2>/dev/null || echo " with uncommitted changes in compiler/, kernel/, cli/, daemon/ or include/")"
 BIN_ID="l3nft $(sha256sum "$L3NFT" | cut -c1-12), l3nftd $(sha256sum "$L3NFTD" | cut -c1-12), built $(date -u -r "$L3NFT" '+%Y-%m-%d %H:%M UTC')"
 L3NFT=$T/bin/l3nft
@@ -318,16 +336,73 @@ bench_apply() {
 	while [ $r -le $RUNS ]; do
 		inns "$h" nft delete table inet l3nft 2>/dev/null
 		timed "nft_$n" "$h" nft -f "$txt" || return 1
-		inns "$h" nft delete table inet l3nft 2>/dev/null
-		timed "apply_first_$n" "$h" "$L3NFT" apply "$pol" || return 1
-		timed "apply_same_$n" "$h" "$L3NFT" apply "$pol" || return 1
-		grep -q "nothing changed" "$T/cmd.out" || not_ok "re-apply unchanged at N=$n changes nothing" "$(cat "$T/cmd.out")"
-		timed "apply_one_$n" "$h" "$L3NFT" apply "$chg" || return 1
-		grep -q "(changes only;" "$T/cmd.out" || not_ok "one namespace changed at N=$n is sent as changes only" "$(cat "$T/cmd.out")"
-		timed "apply_one_$n" "$h" "$L3NFT" apply "$pol" || return 1
+		# with a base binary (--apply): it and this one take turns first
+		if [ -n "$BASE_ID" ] && [ $((r % 2)) = 1 ]; then
+			apply_round "$n" "$h" "$T/bin/l3nft.base" _base || return 1
+		fi
+		apply_round "$n" "$h" "$L3NFT" "" || return 1
+		if [ -n "$BASE_ID" ] && [ $((r % 2)) = 0 ]; then
+			apply_round "$n" "$h" "$T/bin/l3nft.base" _base || return 1
+		fi
 		r=$((r + 1))
 	done
 	ok "apply at N=$n: $(med "apply_first_$n.ms") ms first load, nft -f $(med "nft_$n.ms") ms"
+}
+
+# last METRIC: the sample recorded last
+last() { tail -n 1 "$S/$1"; }
+# rec_ratio METRIC A B: records A / B (3 decimals) when both are numbers
+rec_ratio() {
+	num "$2" && num "$3" && awk -v a="$2" -v b="$3" 'BEGIN { exit !(b != 0) }' &&
+		rec "$1" "$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.3f", a / b }')"
+	return 0
+}
+# apply_round N NETNS BINARY TAG: a first load into an empty table, an
+# unchanged re-apply, one namespace changed and back; TAG "" for the
+# binary under test, "_base" for the older one. Each round's ratios (to
+# this round's nft -f and first load) are kept too: on a shared machine
+# they move less than the times do.
+apply_round() {
+	_an=$1 _h=$2 _b=$3 _t=$4
+	inns "$_h" nft delete table inet l3nft 2>/dev/null
+	timed "apply${_t}_first_$_an" "$_h" "$_b" apply "$T/p$_an.yaml" || return 1
+	timed "apply${_t}_same_$_an" "$_h" "$_b" apply "$T/p$_an.yaml" || return 1
+	grep -q "nothing changed" "$T/cmd.out" || not_ok "re-apply unchanged at N=$_an changes nothing ($_b)" "$(cat "$T/cmd.out")"
+	timed "apply${_t}_one_$_an" "$_h" "$_b" apply "$T/p$_an-changed.yaml" || return 1
+	grep -q "(changes only;" "$T/cmd.out" || not_ok "one namespace changed at N=$_an is sent as changes only ($_b)" "$(cat "$T/cmd.out")"
+	rec_ratio "rr${_t}_one_$_an" "$(last "apply${_t}_one_$_an.ms")" "$(last "apply${_t}_first_$_an.ms")"
+	timed "apply${_t}_one_$_an" "$_h" "$_b" apply "$T/p$_an.yaml" || return 1
+	rec_ratio "rr${_t}_one_$_an" "$(last "apply${_t}_one_$_an.ms")" "$(last "apply${_t}_first_$_an.ms")"
+	rec_ratio "rr${_t}_first_$_an" "$(last "apply${_t}_first_$_an.ms")" "$(last "nft_$_an.ms")"
+	rec_ratio "rr${_t}_same_$_an" "$(last "apply${_t}_same_$_an.ms")" "$(last "apply${_t}_first_$_an.ms")"
+}
+
+# bench_dstart N TOPO: l3nftd's start-up to ready on the applied policy of
+# N namespaces (no registrations), RUNS times: wall ms until its "ready"
+# line, and its CPU (user + system) when that line is seen; with a base
+# binary (--apply), it and this one take turns
+bench_dstart() {
+	_dn=$1
+	inns "$2-h" "$L3NFT" apply "$T/p$_dn.yaml" >/dev/null 2>&1
+	_rd=$T/run-dstart
+	mkdir -p "$_rd"
+	_keep=$L3NFTD
+	r=1
+	while [ $r -le $RUNS ]; do
+		for _t in "" _base; do
+			[ "$_t" = _base ] && [ -z "$BASE_ID" ] && continue
+			L3NFTD=$_keep
+			[ "$_t" = _base ] && L3NFTD=$T/bin/l3nftd.base
+			_t0=$(date +%s%N)
+			start_daemon "$2" "$T/p$_dn.yaml" "$_rd" DX || { L3NFTD=$_keep; return 1; }
+			rec "dstart${_t}_$_dn" "$(( ($(date +%s%N) - _t0) / 1000000 ))"
+			rec "dstart${_t}_cpu_$_dn" "$(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$DX/stat")"
+			stop "$DX"
+		done
+		r=$((r + 1))
+	done
+	L3NFTD=$_keep
+	ok "l3nftd at N=$_dn ready in $(med "dstart_$_dn") ms ($(med "dstart_cpu_$_dn") ms CPU)"
 }
 
 # =========================================================================
@@ -619,7 +694,12 @@ if [ $scale = 1 ]; then
 	topo "$SC" || { not_ok "scratch topology"; summary; exit 1; }
 	bench_scale "$SCALE_N" "$SC"
 fi
-if [ $scale = 0 ]; then
+if [ $apply_only = 1 ]; then
+	topo "$LG" || { not_ok "scratch topology"; summary; exit 1; }
+	bench_apply "$SIZES" "$LG" || { summary; exit 1; }
+	bench_dstart "$SIZES" "$LG"
+fi
+if [ $scale = 0 ] && [ $apply_only = 0 ]; then
 # ---- small topology: N=10; fan-out; daemon at N=10 ----
 topo "$SM" || { not_ok "scratch topology"; summary; exit 1; }
 bench_apply 10 "$SM" || { summary; exit 1; }
@@ -692,6 +772,7 @@ else
 	bench_apply 10000 "$LG" || { summary; exit 1; }
 	wait_link "$LG" 192.0.2.1 || not_ok "peer reaches 192.0.2.1 (N=10,000)"
 	bench_pp "$LG" 10000
+	bench_dstart 10000 "$LG"
 	note "4/5. l3nftd at N=10,000"
 	inns "$LG"-h "$L3NFT" apply "$T/p10000.yaml" >/dev/null 2>&1
 	RD_B=$T/run-big
@@ -738,6 +819,7 @@ else
 	stop "$DB"
 fi
 if [ $smoke = 1 ]; then
+	bench_dstart 10 "$SM"
 	topo "$SC" || { not_ok "scratch topology"; summary; exit 1; }
 	bench_scale "$SCALE_N" "$SC"
 fi
@@ -823,6 +905,95 @@ EOF
 	echo "$(rr_extra tcp "$PP_BIG") us at N=$PP_BIG; UDP $(rr_extra udp 1) us at N=1 and $(rr_extra udp "$PP_BIG") us at N=$PP_BIG."
 }
 
+# rratio_row LABEL METRIC TARGET COND: a row of per-round ratios (median,
+# min, max of the rounds' own ratios), with the verdict on the median
+rratio_row() {
+	read -r m lo hi cnt <<EOF
+$(stats "$2")
+EOF
+	if [ "$cnt" = 0 ]; then
+		echo "| $1 | - | - | - | - | per round | $3 | - |"
+		return
+	fi
+	v=-
+	[ -n "$4" ] && v=$(verdict "$m $4")
+	echo "| $1 | $m | $lo | $hi | $cnt | per round | $3 | $v |"
+}
+
+# The apply rows of section 1 for every N of SIZES: times against the same
+# run's baselines, then each round's own ratios (the targets' verdicts at
+# N=10,000 are on those), and the base binary's ("before") when timed
+report_apply_rows() {
+	for n in $SIZES; do
+		nn=$(printf '%s' "$n" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
+		tf=$(ratio "$(med "apply_first_$n.ms")" "$(med "nft_$n.ms")")
+		to=$(ratio "$(med "apply_one_$n.ms")" "$(med "apply_first_$n.ms")")
+		ts=$(ratio "$(med "apply_same_$n.ms")" "$(med "apply_first_$n.ms")")
+		# the targets are judged on the rounds' own ratios when there are any
+		[ -s "$S/rr_first_$n" ] && tf=$(med "rr_first_$n")
+		[ -s "$S/rr_one_$n" ] && to=$(med "rr_one_$n")
+		[ -s "$S/rr_same_$n" ] && ts=$(med "rr_same_$n")
+		if [ "$n" = 10000 ]; then
+			row "N=$nn: \`nft -f\` (baseline), ms" "nft_$n.ms" "nft_$n.ms" "nft -f"
+			row "N=$nn: \`l3nft apply\` first load, ms" "apply_first_$n.ms" "nft_$n.ms" "nft -f" 1 "<= 0.5 x nft -f" "$(num "$tf" && verdict "$tf <= 0.5" || echo -)"
+			row "N=$nn: re-apply unchanged, ms" "apply_same_$n.ms" "apply_first_$n.ms" "first load" 1 "<= 0.25 x first load" "$(num "$ts" && verdict "$ts <= 0.25" || echo -)"
+			row "N=$nn: re-apply, one namespace changed (changes only), ms" "apply_one_$n.ms" "apply_first_$n.ms" "first load" 1 "<= 0.05 x first load" "$(num "$to" && verdict "$to <= 0.05" || echo -)"
+		else
+			row "N=$nn: \`nft -f\` (baseline), ms" "nft_$n.ms" "nft_$n.ms" "nft -f"
+			row "N=$nn: \`l3nft apply\` first load, ms" "apply_first_$n.ms" "nft_$n.ms" "nft -f"
+			row "N=$nn: re-apply unchanged, ms" "apply_same_$n.ms" "apply_first_$n.ms" "first load"
+			row "N=$nn: re-apply, one namespace changed (changes only), ms" "apply_one_$n.ms" "apply_first_$n.ms" "first load"
+		fi
+		row "N=$nn: first apply with the aliases (adds $((2 * n)) addresses), ms" "apply_alias_$n.ms" "nft_$n.ms" "nft -f"
+		row "N=$nn: \`nft -f\` peak RSS, MB" "nft_$n.rss" "nft_$n.rss" "nft -f" 1024
+		row "N=$nn: \`l3nft apply\` first load peak RSS, MB" "apply_first_$n.rss" "nft_$n.rss" "nft -f" 1024
+		row "N=$nn: re-apply unchanged peak RSS, MB" "apply_same_$n.rss" "nft_$n.rss" "nft -f" 1024
+		row "N=$nn: re-apply one changed peak RSS, MB" "apply_one_$n.rss" "nft_$n.rss" "nft -f" 1024
+		rratio_row "N=$nn: first load / nft -f, each round" "rr_first_$n" "<= 0.5" "$( [ "$n" = 10000 ] && echo "<= 0.5")"
+		rratio_row "N=$nn: re-apply unchanged / first load, each round" "rr_same_$n" "<= 0.25" "$( [ "$n" = 10000 ] && echo "<= 0.25")"
+		rratio_row "N=$nn: one namespace changed / first load, each round (both directions)" "rr_one_$n" "<= 0.05" "$( [ "$n" = 10000 ] && echo "<= 0.05")"
+		[ -s "$S/apply_base_first_$n.ms" ] || continue
+		row "N=$nn: before: \`l3nft apply\` first load, ms" "apply_base_first_$n.ms" "apply_first_$n.ms" "after"
+		row "N=$nn: before: re-apply unchanged, ms" "apply_base_same_$n.ms" "apply_same_$n.ms" "after"
+		row "N=$nn: before: one namespace changed, ms" "apply_base_one_$n.ms" "apply_one_$n.ms" "after"
+		rratio_row "N=$nn: before: first load / nft -f, each round" "rr_base_first_$n" "" ""
+		rratio_row "N=$nn: before: re-apply unchanged / first load, each round" "rr_base_same_$n" "" ""
+		rratio_row "N=$nn: before: one namespace changed / first load, each round" "rr_base_one_$n" "" ""
+	done
+}
+
+# l3nftd's start-up rows (bench_dstart), for every N it ran at
+report_dstart_rows() {
+	for f in "$S"/dstart_cpu_*; do
+		[ -s "$f" ] || continue
+		n=${f##*_}
+		nn=$(printf '%s' "$n" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
+		w=$(med "dstart_$n")
+		row "N=$nn: l3nftd start-up to ready (wall), ms" "dstart_$n" "dstart_$n" "itself" 1 "<= 200 ms" "$(num "$w" && [ "$n" = 10000 ] && verdict "$w <= 200" || echo -)"
+		row "N=$nn: l3nftd CPU (user + system) at ready, ms" "dstart_cpu_$n" "dstart_$n" "wall" 1 "" ""
+		[ -s "$S/dstart_base_$n" ] || continue
+		row "N=$nn: before: l3nftd start-up to ready (wall), ms" "dstart_base_$n" "dstart_$n" "after"
+		row "N=$nn: before: l3nftd CPU at ready, ms" "dstart_base_cpu_$n" "dstart_cpu_$n" "after"
+	done
+}
+
+# the start-up subsection of section 1
+report_dstart() {
+	echo
+	echo "### l3nftd start-up"
+	echo
+	cat <<EOF
+\`l3nftd -f\` started $RUNS times on the applied policy (no registrations,
+the socket layer attached): wall time from the start until its "ready"
+line (polled every 10 ms), and its CPU time (user + system, /proc/PID/stat)
+when that line is seen.
+
+| measurement | median | min | max | n | ratio to baseline | target | verdict |
+| --- | ---: | ---: | ---: | ---: | --- | --- | --- |
+EOF
+	report_dstart_rows
+}
+
 report() {
 	if [ $own = 1 ]; then
 		echo "Written by \`sh bench/run.sh --ownership\` on $(date -u '+%Y-%m-%d %H:%M UTC') at git \`$GIT_AT_START\` ($BIN_ID); machine: $HOSTINFO; load average $LOAD_START at the start and $LOAD_END at the end."
@@ -882,28 +1053,7 @@ therefore the read-back and the comparison, not the transaction.
 | measurement | median | min | max | n | ratio to baseline | target | verdict |
 | --- | ---: | ---: | ---: | ---: | --- | --- | --- |
 EOF
-	for n in $SIZES; do
-		nn=$(printf '%s' "$n" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
-		tf=$(ratio "$(med "apply_first_$n.ms")" "$(med "nft_$n.ms")")
-		to=$(ratio "$(med "apply_one_$n.ms")" "$(med "apply_first_$n.ms")")
-		ts=$(ratio "$(med "apply_same_$n.ms")" "$(med "apply_first_$n.ms")")
-		if [ "$n" = 10000 ]; then
-			row "N=$nn: \`nft -f\` (baseline), ms" "nft_$n.ms" "nft_$n.ms" "nft -f"
-			row "N=$nn: \`l3nft apply\` first load, ms" "apply_first_$n.ms" "nft_$n.ms" "nft -f" 1 "<= 0.5 x nft -f" "$(num "$tf" && verdict "$tf <= 0.5" || echo -)"
-			row "N=$nn: re-apply unchanged, ms" "apply_same_$n.ms" "apply_first_$n.ms" "first load" 1 "<= 0.25 x first load" "$(num "$ts" && verdict "$ts <= 0.25" || echo -)"
-			row "N=$nn: re-apply, one namespace changed (changes only), ms" "apply_one_$n.ms" "apply_first_$n.ms" "first load" 1 "<= 0.05 x first load" "$(num "$to" && verdict "$to <= 0.05" || echo -)"
-		else
-			row "N=$nn: \`nft -f\` (baseline), ms" "nft_$n.ms" "nft_$n.ms" "nft -f"
-			row "N=$nn: \`l3nft apply\` first load, ms" "apply_first_$n.ms" "nft_$n.ms" "nft -f"
-			row "N=$nn: re-apply unchanged, ms" "apply_same_$n.ms" "apply_first_$n.ms" "first load"
-			row "N=$nn: re-apply, one namespace changed (changes only), ms" "apply_one_$n.ms" "apply_first_$n.ms" "first load"
-		fi
-		row "N=$nn: first apply with the aliases (adds $((2 * n)) addresses), ms" "apply_alias_$n.ms" "nft_$n.ms" "nft -f"
-		row "N=$nn: \`nft -f\` peak RSS, MB" "nft_$n.rss" "nft_$n.rss" "nft -f" 1024
-		row "N=$nn: \`l3nft apply\` first load peak RSS, MB" "apply_first_$n.rss" "nft_$n.rss" "nft -f" 1024
-		row "N=$nn: re-apply unchanged peak RSS, MB" "apply_same_$n.rss" "nft_$n.rss" "nft -f" 1024
-		row "N=$nn: re-apply one changed peak RSS, MB" "apply_one_$n.rss" "nft_$n.rss" "nft -f" 1024
-	done
+	report_apply_rows
 	echo
 	echo "CPU time of the same runs (user / system, median, ms):"
 	echo
@@ -916,6 +1066,7 @@ EOF
 		done
 		echo "$line"
 	done
+	report_dstart
 	echo
 	echo "## 2. per-packet cost"
 	echo
@@ -1118,7 +1269,17 @@ EOF
 	row "l3nftd start-up to ready, ms" "scale_start_$n" "scale_start_$n" "itself"
 	row "l3nftd RSS idle, MB" "scale_rss_$n" "scale_rss_$n" "itself" 1024
 }
-if [ $scale = 1 ]; then
+if [ $apply_only = 1 ]; then
+	report() {
+		echo "Written by \`sh bench/run.sh --apply\` on $(date -u '+%Y-%m-%d %H:%M UTC') at git \`$GIT_AT_START\` ($BIN_ID${BASE_ID:+; before: $BASE_ID}); machine: $HOSTINFO; load average $LOAD_START at the start and $LOAD_END at the end. $RUNS rounds; in each, \`nft -f\`, then the binaries under test and (when given) the older ones in turn, each: a first load into an empty table, an unchanged re-apply, one namespace changed and back."
+		echo
+		echo "| measurement | median | min | max | n | ratio to baseline | target | verdict |"
+		echo "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"
+		report_apply_rows
+		report_dstart
+	}
+	report_all() { report; }
+elif [ $scale = 1 ]; then
 	report() {
 		echo "# l3nft scale benchmark"
 		echo

@@ -103,8 +103,16 @@ static void l3d_addrs_ifindex(struct l3d *d)
 	if (!v)
 		return;
 	d->ns_ifindex = v;
-	for (i = 0; i < d->cfg->nns; i++)
-		v[i] = d->cfg->ns[i].ifname ? if_nametoindex(d->cfg->ns[i].ifname) : 0;
+	/* if_nametoindex() is a socket and an ioctl: asked once per run of
+	 * namespaces on the same interface (10,000 on eth0 is the usual) */
+	for (i = 0; i < d->cfg->nns; i++) {
+		const char *ifn = d->cfg->ns[i].ifname;
+
+		if (i && ifn && d->cfg->ns[i - 1].ifname && !strcmp(ifn, d->cfg->ns[i - 1].ifname))
+			v[i] = v[i - 1];
+		else
+			v[i] = ifn ? if_nametoindex(ifn) : 0;
+	}
 }
 
 size_t l3d_addrs_sync(struct l3d *d)

@@ -69,54 +69,99 @@ static void l3d_watch_forget(struct l3d *d, int wd)
 	d->nwatches--;
 }
 
-/* Watches @path; false when it was watched already. */
-static bool l3d_watch_add(struct l3d *d, const char *path)
+/* The inotify watch limit of this user (fs.inotify.max_user_watches), 0
+ * when it cannot be read. */
+static unsigned long l3d_watch_limit(void)
+{
+	FILE *f = fopen("/proc/sys/fs/inotify/max_user_watches", "re");
+	unsigned long n = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
+/* A watch refused at the limit is said once per rearm: what goes unwatched
+ * is still looked at by the periodic re-check, only later. */
+static void l3d_watch_full(struct l3d *d, const char *path)
+{
+	if (d->ino_full)
+		return;
+	d->ino_full = true;
+	l3d_logp(LOG_WARNING, "inotify",
+		 "cgroup watches: the inotify limit is reached at %zu watches "
+		 "(fs.inotify.max_user_watches = %lu, shared by every process of this "
+		 "user) at %s: cgroups made or removed there are noticed by the "
+		 "re-check every %d s instead of at once; raise the limit to watch them all",
+		 d->nwatches, l3d_watch_limit(), path, L3D_RESYNC_MS / 1000);
+}
+
+/* Watches @path: 1 when newly, 0 when it was watched already, -1 with
+ * errno (ENOENT: it is not there). */
+static int l3d_watch_add(struct l3d *d, const char *path)
 {
 	int wd = inotify_add_watch(d->ino_fd, path, L3D_INO_MASK);
 	size_t at;
 	char *copy;
 
+	if (wd < 0 && errno == ENOSPC)
+		l3d_watch_full(d, path);
 	if (wd < 0)
-		return true;
+		return -1;
 	at = l3d_watch_at(d, wd);
 	if (at < d->nwatches && d->watches[at].wd == wd)
-		return false;
+		return 0;
 	if (d->nwatches == d->cap_watches) {
 		size_t cap = d->cap_watches ? d->cap_watches * 2 : 64;
 		void *p = realloc(d->watches, cap * sizeof(*d->watches));
 
 		if (!p)
-			return true;
+			return 1;
 		d->watches = p;
 		d->cap_watches = cap;
 	}
 	if (!(copy = strdup(path)))
-		return true;
+		return 1;
 	memmove(&d->watches[at + 1], &d->watches[at], (d->nwatches - at) * sizeof(*d->watches));
 	d->watches[at].wd = wd;
 	d->watches[at].path = copy;
 	d->nwatches++;
-	return true;
+	return 1;
 }
 
-/* Watches the cgroup and every existing ancestor up to the mount: a
- * change at any of them can make the cgroup appear or go. An ancestor
- * watched already had its own ancestors watched then: the walk stops. */
-static void l3d_watch_ns(struct l3d *d, const struct l3_ns *ns)
+/*
+ * Watches every existing ancestor of the namespace's cgroup up to the
+ * mount: its parent's IN_CREATE/IN_DELETE/IN_MOVED_* say when the cgroup
+ * is made, made anew or removed, and a higher one's when a whole subtree
+ * comes or goes. The cgroup itself is not watched (nothing in it tells
+ * more), so 10,000 cgroups below one parent take one watch, not 10,001,
+ * and a start-up one system call per parent. An ancestor watched already
+ * had its own ancestors watched then: the walk stops. @last (NULL: none)
+ * is the parent the previous walk began at: the same parent, nothing to do.
+ */
+static void l3d_watch_ns(struct l3d *d, const struct l3_ns *ns, char *last, size_t lastlen)
 {
 	char path[4096 + L3_CGROUP_PATH_MAX + 2];
+	size_t mlen = strlen(d->mnt.path);
 	char *slash;
 
 	snprintf(path, sizeof(path), "%s/%s", d->mnt.path, ns->cgroup);
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) < mlen)
+		return;
+	*slash = '\0';		/* from the parent up */
+	if (last && !strcmp(path, last))
+		return;
+	if (last && strlen(path) < lastlen)
+		strcpy(last, path);
 	for (;;) {
-		if (access(path, F_OK) == 0 && !l3d_watch_add(d, path))
+		if (l3d_watch_add(d, path) == 0 || strlen(path) <= mlen)
 			break;
-		if (access(path, F_OK) == 0 || errno != ENOENT) {
-			if (strlen(path) <= strlen(d->mnt.path))
-				break;
-		}
 		slash = strrchr(path, '/');
-		if (!slash || (size_t)(slash - path) < strlen(d->mnt.path))
+		if (!slash || (size_t)(slash - path) < mlen)
 			break;
 		*slash = '\0';
 	}
@@ -127,6 +172,7 @@ static void l3d_watch_ns(struct l3d *d, const struct l3_ns *ns)
 static void l3d_rearm(struct l3d *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	char last[4096 + L3_CGROUP_PATH_MAX + 2] = "";
 	size_t i;
 
 	if (d->ino_fd >= 0) {
@@ -135,11 +181,12 @@ static void l3d_rearm(struct l3d *d)
 	}
 	while (d->nwatches)
 		free(d->watches[--d->nwatches].path);
+	d->ino_full = false;
 	d->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d->ino_fd < 0)
 		return;
 	for (i = 0; i < d->cfg->nns; i++)
-		l3d_watch_ns(d, &d->cfg->ns[i]);
+		l3d_watch_ns(d, &d->cfg->ns[i], last, sizeof(last));
 	ev.data.fd = d->ino_fd;
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ino_fd, &ev);
 }
@@ -369,7 +416,7 @@ static void l3d_cg_changed(struct l3d *d, const char *path)
 
 		if (rlen && (strncmp(cg, rel, rlen) || (cg[rlen] != '\0' && cg[rlen] != '/')))
 			continue;
-		l3d_watch_ns(d, &d->cfg->ns[i]);
+		l3d_watch_ns(d, &d->cfg->ns[i], NULL, 0);
 		d->cg_dirty[i] = true;
 		d->cg_pending = true;
 	}

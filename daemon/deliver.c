@@ -15,6 +15,7 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -24,10 +25,14 @@
 #define L3D_MAX_PKT 65535
 #define L3D_BATCH 64		/* copies per sendmmsg() */
 
+static int l3d_batch_alloc(struct l3d *d);
+
 int l3d_deliver_open(struct l3d *d)
 {
 	int on = 1;
 
+	if (l3d_batch_alloc(d) < 0)
+		return -1;
 	d->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (d->raw4 < 0)
 		return -1;
@@ -117,14 +122,22 @@ struct l3d_copy {
 	const struct l3_ns *ns;
 };
 
-static struct {
+/* The copies being gathered: the daemon's (d->batch), not the file's, so
+ * that nothing of one daemon's state outlives it or is shared. */
+struct l3d_batch {
 	struct l3d_copy c[L3D_BATCH];
 	struct mmsghdr m[L3D_BATCH];
 	size_t n;
 	int fd;			/* the raw socket the batch goes to */
 	const uint8_t *pkt;	/* the datagram the batch copies */
 	uint32_t sum;		/* its UDP header and payload, unfolded */
-} l3d_batch;
+};
+
+static int l3d_batch_alloc(struct l3d *d)
+{
+	d->batch = calloc(1, sizeof(*d->batch));
+	return d->batch ? 0 : -1;
+}
 
 /* The datagram's part of the UDP checksum: source, length, protocol and
  * the UDP header (checksum zeroed) with the payload. */
@@ -149,24 +162,26 @@ static uint16_t l3d_copy_csum(uint32_t sum, const void *dst, size_t alen)
 static void l3d_batch_begin(struct l3d *d, int fd, const uint8_t *pkt, const void *src,
 			    size_t alen, const uint8_t *udp, size_t ulen)
 {
-	if (l3d_batch.n && l3d_batch.pkt != pkt)
+	struct l3d_batch *b = d->batch;
+
+	if (b->n && b->pkt != pkt)
 		l3d_deliver_flush(d);
-	if (l3d_batch.n == L3D_BATCH)
+	if (b->n == L3D_BATCH)
 		l3d_deliver_flush(d);
-	if (l3d_batch.n == 0) {
-		l3d_batch.fd = fd;
-		l3d_batch.pkt = pkt;
-		l3d_batch.sum = l3d_copy_sum(src, alen, udp, ulen);
+	if (b->n == 0) {
+		b->fd = fd;
+		b->pkt = pkt;
+		b->sum = l3d_copy_sum(src, alen, udp, ulen);
 	}
 }
 
 /* The next copy's slot, its message pointing at its header, @to and the
  * payload. */
-static struct l3d_copy *l3d_batch_slot(const struct l3_ns *ns, size_t hlen, socklen_t tolen,
-				       const uint8_t *payload, size_t plen)
+static struct l3d_copy *l3d_batch_slot(struct l3d_batch *b, const struct l3_ns *ns, size_t hlen,
+				       socklen_t tolen, const uint8_t *payload, size_t plen)
 {
-	struct l3d_copy *c = &l3d_batch.c[l3d_batch.n];
-	struct mmsghdr *m = &l3d_batch.m[l3d_batch.n++];
+	struct l3d_copy *c = &b->c[b->n];
+	struct mmsghdr *m = &b->m[b->n++];
 
 	memset(&c->h, 0, sizeof(c->h));
 	c->ns = ns;
@@ -195,7 +210,7 @@ static int l3d_send4(struct l3d *d, const struct l3_ns *ns, const struct in_addr
 		return -1;
 	}
 	l3d_batch_begin(d, d->raw4, pkt, &in->saddr, 4, pkt + ihl, ulen);
-	c = l3d_batch_slot(ns, sizeof(c->h.v4), sizeof(c->to.sin), pkt + ihl + sizeof(*uin),
+	c = l3d_batch_slot(d->batch, ns, sizeof(c->h.v4), sizeof(c->to.sin), pkt + ihl + sizeof(*uin),
 			   ulen - sizeof(*uin));
 	c->to.sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = *to };
 	c->h.v4.ip.version = 4;
@@ -207,7 +222,7 @@ static int l3d_send4(struct l3d *d, const struct l3_ns *ns, const struct in_addr
 	c->h.v4.ip.daddr = to->s_addr;
 	c->h.v4.ip.check = htons(l3d_fold(l3d_sum(&c->h.v4.ip, sizeof(c->h.v4.ip), 0)));
 	c->h.v4.udp = *uin;
-	c->h.v4.udp.uh_sum = htons(l3d_copy_csum(l3d_batch.sum, &to->s_addr, 4));
+	c->h.v4.udp.uh_sum = htons(l3d_copy_csum(d->batch->sum, &to->s_addr, 4));
 	return 0;
 }
 
@@ -224,7 +239,7 @@ static int l3d_send6(struct l3d *d, const struct l3_ns *ns, const struct in6_add
 		return -1;
 	}
 	l3d_batch_begin(d, d->raw6, pkt, &in->ip6_src, 16, pkt + l4off, ulen);
-	c = l3d_batch_slot(ns, sizeof(c->h.v6), sizeof(c->to.sin6), pkt + l4off + sizeof(*uin),
+	c = l3d_batch_slot(d->batch, ns, sizeof(c->h.v6), sizeof(c->to.sin6), pkt + l4off + sizeof(*uin),
 			   ulen - sizeof(*uin));
 	c->to.sin6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_addr = *to,
 					    .sin6_scope_id = scope };
@@ -235,16 +250,17 @@ static int l3d_send6(struct l3d *d, const struct l3_ns *ns, const struct in6_add
 	c->h.v6.ip6.ip6_src = in->ip6_src;
 	c->h.v6.ip6.ip6_dst = *to;
 	c->h.v6.udp = *uin;
-	c->h.v6.udp.uh_sum = htons(l3d_copy_csum(l3d_batch.sum, to, 16));
+	c->h.v6.udp.uh_sum = htons(l3d_copy_csum(d->batch->sum, to, 16));
 	return 0;
 }
 
 void l3d_deliver_flush(struct l3d *d)
 {
+	struct l3d_batch *b = d->batch;
 	size_t i = 0;
 
-	while (i < l3d_batch.n) {
-		int n = sendmmsg(l3d_batch.fd, &l3d_batch.m[i], (unsigned)(l3d_batch.n - i), 0);
+	while (b && i < b->n) {
+		int n = sendmmsg(b->fd, &b->m[i], (unsigned)(b->n - i), 0);
 
 		if (n > 0) {
 			d->st.delivered += (uint64_t)n;
@@ -255,12 +271,20 @@ void l3d_deliver_flush(struct l3d *d)
 			continue;
 		/* the copy at @i failed: count it, go on with the next */
 		d->st.send_errors++;
-		l3d_log("send", "delivering to namespace %s: %s", l3d_batch.c[i].ns->name,
+		l3d_log("send", "delivering to namespace %s: %s", b->c[i].ns->name,
 			strerror(n < 0 ? errno : EIO));
 		i++;
 	}
-	l3d_batch.n = 0;
-	l3d_batch.pkt = NULL;
+	if (b) {
+		b->n = 0;
+		b->pkt = NULL;
+	}
+}
+
+void l3d_deliver_close(struct l3d *d)
+{
+	free(d->batch);
+	d->batch = NULL;
 }
 
 int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_t len,

@@ -34,7 +34,6 @@
 #include "l3nft/kernel/rundir.h"
 #include "l3nftd.h"
 
-#define L3D_RESYNC_MS 5000	/* cgroups and addresses re-checked even without events */
 #define L3D_RETRY_MS 20		/* a cgroup fix put off by an apply holding the lock */
 
 /* systemd's notify protocol, without libsystemd: one datagram. */
@@ -272,10 +271,11 @@ static void l3d_signal(struct l3d *d)
 	}
 }
 
+static int l3d_setup_locked(struct l3d *d);
+static int l3d_setup_table(struct l3d *d);
+
 static int l3d_setup(struct l3d *d)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
 	if (l3_cgroup_find_mount(NULL, &d->mnt) < 0) {
 		l3d_say(LOG_ERR, "no cgroup2 mount");
 		return -1;
@@ -288,6 +288,40 @@ static int l3d_setup(struct l3d *d)
 		l3d_say(LOG_ERR, "setup: %s", strerror(errno));
 		return -1;
 	}
+	return l3d_setup_locked(d);
+}
+
+/*
+ * The part of the setup that reads the table and writes its listen sets,
+ * under the apply lock until the control socket is open: an apply that
+ * ran before it cannot change the table between this read and the
+ * reconcile, and one that runs after finds the socket and tells us
+ * (resync). So the table is read once at start-up, not twice.
+ */
+static int l3d_setup_locked(struct l3d *d)
+{
+	int lock = l3_rundir_lock(), rc;
+
+	if (lock < 0)
+		l3d_log("lock", "the apply lock in %s: %s; starting without it", l3_rundir(),
+			strerror(errno));
+	rc = l3d_setup_table(d);
+	if (lock >= 0)
+		close(lock);
+	if (rc < 0)
+		return -1;
+	/* the cgroup ids against the member elements, under the lock again */
+	l3d_cgroups_mark_all(d, lock < 0);
+	l3d_cgroups_reconcile(d);
+	l3d_steer_check(d);
+	l3d_trim();
+	return 0;
+}
+
+static int l3d_setup_table(struct l3d *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
 	if (l3d_table_read(d) < 0) {
 		l3d_say(LOG_ERR, "table inet %s: %s (run `l3nft apply` first)", d->cfg->table,
 			strerror(errno));
@@ -310,11 +344,6 @@ static int l3d_setup(struct l3d *d)
 	if (l3d_reg_sync(d) < 0)
 		l3d_log("sync", "updating the listener sets failed");
 	l3d_reg_save(d);
-	l3d_cgroups_mark_all(d, true);
-	l3d_cgroups_reconcile(d);
-	l3d_addrs_sync(d);
-	l3d_steer_check(d);
-	l3d_trim();
 	return 0;
 }
 
@@ -452,6 +481,7 @@ static void l3d_free(struct l3d *d)
 	l3d_cgroups_free(d);
 	l3d_addrs_close(d);
 	l3d_control_free(d);
+	l3d_deliver_close(d);
 	l3_ir_free(d->ir);
 	l3_cfg_free(d->cfg);
 	if (d->nfq)
@@ -620,6 +650,11 @@ int main(int argc, char **argv)
 	l3d_notify("READY=1");
 	l3d_say(LOG_NOTICE, "ready on queue %u, %zu registrations, pid %d", d.cfg->queue, d.reg.n,
 		(int)getpid());
+	/* the policy's addresses are apply's to add: l3nftd puts back what
+	 * went missing, which need not hold up READY (a dump of 20,000
+	 * addresses was a quarter of the start-up) */
+	l3d_addrs_sync(&d);
+	l3d_trim();
 	l3d_loop(&d);
 	l3d_notify("STOPPING=1");
 	{

@@ -42,6 +42,8 @@ struct l3d_route {
 	const struct l3_ns *ns;
 };
 
+#define L3D_RESYNC_MS 5000	/* cgroups and addresses re-checked even without events */
+
 struct l3d_registry {
 	struct l3d_reg *v;
 	size_t n, cap;
@@ -85,6 +87,7 @@ struct l3d {
 	int ino_fd;
 	struct l3d_watch *watches;	/* inotify watch descriptor -> directory */
 	size_t nwatches, cap_watches;	/* sorted by wd */
+	bool ino_full;			/* a watch was refused at the limit (said once) */
 	int epfd;
 	struct l3_rt rt;		/* rtnetlink requests (address dump, add) */
 	struct mnl_socket *rt_ev;	/* rtnetlink events: addresses, links */
@@ -97,6 +100,7 @@ struct l3d {
 	bool stop;
 	struct l3d_group *groups;	/* multicast memberships */
 	size_t ngroups;
+	struct l3d_batch *batch;	/* fan-out copies not sent yet (deliver.c) */
 };
 
 /* log.c: stderr, the journal (with <N> prefixes) or syslog; the keyed
@@ -154,6 +158,7 @@ int l3d_deliver(struct l3d *d, const struct l3_ns *ns, const uint8_t *pkt, size_
 /* Sends the queued copies (one sendmmsg() per datagram); counts them
  * delivered or failed in d->st. */
 void l3d_deliver_flush(struct l3d *d);
+void l3d_deliver_close(struct l3d *d);
 
 /* queue.c */
 int l3d_queue_open(struct l3d *d);

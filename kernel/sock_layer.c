@@ -44,20 +44,40 @@
 #define L3_SL_LINK "link_"	/* pinned link: link_<program without l3_> */
 #define L3_SL_NEW "new_"	/* a link being replaced by a re-attach */
 
-/* The maps, by the names they are pinned under, and how many entries an
- * update changed. */
+/* One map's entries as the kernel holds them, read in one pass (a few
+ * batched lookups) when an update starts, under the apply lock, so an
+ * unchanged entry costs no system call: records of key then value, sorted
+ * by key. */
+struct l3_sl_snap {
+	uint8_t *rec;
+	size_t n, klen, vlen;
+};
+
+/* The maps, by the names they are pinned under, what they held when the
+ * update began, and how many entries it changed. */
 struct l3_sl_maps {
 	int cgroup, addr, ns, conf, ctr, gen;
 	size_t changes;
+	struct l3_sl_snap s_cgroup, s_addr, s_ns, s_ctr;
 };
 
-/* Writes @key -> @val unless the map has exactly that already. */
-static int l3_sl_put(struct l3_sl_maps *m, int fd, const void *key, const void *val,
-		     size_t vlen)
+/* no map open, nothing read back */
+#define L3_SL_MAPS_INIT { .cgroup = -1, .addr = -1, .ns = -1, .conf = -1, .ctr = -1, .gen = -1 }
+
+static const uint8_t *l3_sl_snap_find(const struct l3_sl_snap *sn, const void *key);
+
+/* Writes @key -> @val unless the map had exactly that when the update
+ * began (@sn; NULL: asks the kernel). */
+static int l3_sl_put(struct l3_sl_maps *m, int fd, const struct l3_sl_snap *sn,
+		     const void *key, const void *val, size_t vlen)
 {
 	unsigned char old[sizeof(struct l3_bpf_ns)];
+	const uint8_t *have;
 
-	if (vlen <= sizeof(old) && bpf_map_lookup_elem(fd, key, old) == 0 &&
+	if (sn && (have = l3_sl_snap_find(sn, key)) && sn->vlen == vlen &&
+	    !memcmp(have + sn->klen, val, vlen))
+		return 0;
+	if (!sn && vlen <= sizeof(old) && bpf_map_lookup_elem(fd, key, old) == 0 &&
 	    !memcmp(old, val, vlen))
 		return 0;
 	m->changes++;
@@ -189,64 +209,242 @@ static bool l3_sl_ns_has_addr(const struct l3_ns *ns, const void *key)
 	return false;
 }
 
-/* Is @key one of the keys the policy wants in a map keyed by @which? An
- * address is looked for only in the namespace the map gives it (@owner),
- * which keeps pruning linear in the policy's size per key. */
-static bool l3_sl_wanted(const struct l3_ir *ir, const uint64_t *cgids, enum l3_sl_keys which,
-			 const void *key, uint32_t owner)
-{
-	size_t i;
+/* ---- the maps as the kernel holds them ---- */
 
-	for (i = 0; i < ir->cfg->nns; i++) {
-		if (which == L3_SL_KEY_CGROUP && cgids[i] && cgids[i] == *(const uint64_t *)key)
-			return true;
-		if (which == L3_SL_KEY_NS && ir->ids[i] == *(const uint32_t *)key)
-			return true;
-		if (which == L3_SL_KEY_ADDR && ir->ids[i] == owner)
-			return l3_sl_ns_has_addr(&ir->cfg->ns[i], key);
-	}
-	return false;
+static int l3_sl_rec_cmp(const void *a, const void *b, void *klen)
+{
+	return memcmp(a, b, *(const size_t *)klen);
 }
 
-/* Deletes the keys of @fd the policy no longer has (after the new ones are
- * in, so no namespace that stays ever misses an entry). */
-static int l3_sl_prune(struct l3_sl_maps *m, int fd, size_t klen, const struct l3_ir *ir,
-		       const uint64_t *cgids, enum l3_sl_keys which)
+static const uint8_t *l3_sl_snap_find(const struct l3_sl_snap *sn, const void *key)
 {
-	unsigned char key[sizeof(struct l3_bpf_addr_key)], next[sizeof(key)];
-	void *prev = NULL;
+	size_t lo = 0, hi = sn->n, rl = sn->klen + sn->vlen;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(sn->rec + mid * rl, key, sn->klen);
+
+		if (r == 0)
+			return sn->rec + mid * rl;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void l3_sl_snap_free(struct l3_sl_snap *sn)
+{
+	free(sn->rec);
+	memset(sn, 0, sizeof(*sn));
+}
+
+#define L3_SL_BATCH 4096	/* entries per batched lookup */
+
+/* Appends up to L3_SL_BATCH entries from @keys/@vals (as the kernel packs
+ * them) to @sn's records. */
+static void l3_sl_snap_add(struct l3_sl_snap *sn, const uint8_t *keys, const uint8_t *vals,
+			   size_t count)
+{
+	size_t i, rl = sn->klen + sn->vlen;
+
+	for (i = 0; i < count; i++) {
+		memcpy(sn->rec + (sn->n + i) * rl, keys + i * sn->klen, sn->klen);
+		memcpy(sn->rec + (sn->n + i) * rl + sn->klen, vals + i * sn->vlen, sn->vlen);
+	}
+	sn->n += count;
+}
+
+/* Reads every entry of hash map @fd into @sn: a batched lookup of up to
+ * L3_SL_BATCH entries per system call (one per entry before; 40,000 of
+ * them at 10,000 namespaces). 0, or -1 with errno. */
+static int l3_sl_snap_read(int fd, size_t klen, size_t vlen, struct l3_sl_snap *sn)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t ilen = sizeof(info), batch = 0;
+	uint8_t *keys = NULL, *vals = NULL;
+	bool first = true;
+	int r = -1;
+
+	memset(sn, 0, sizeof(*sn));
+	sn->klen = klen;
+	sn->vlen = vlen;
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) < 0)
+		return -1;
+	sn->rec = malloc(((size_t)info.max_entries + L3_SL_BATCH) * (klen + vlen));
+	keys = malloc(L3_SL_BATCH * klen);
+	vals = malloc(L3_SL_BATCH * vlen);
+	while (sn->rec && keys && vals) {
+		uint32_t count = L3_SL_BATCH;
+		int rc = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
+					      NULL);
+
+		if (rc < 0 && errno != ENOENT)
+			break;
+		if (sn->n + count > info.max_entries + L3_SL_BATCH) {
+			errno = EOVERFLOW;
+			break;
+		}
+		l3_sl_snap_add(sn, keys, vals, count);
+		first = false;
+		if (rc < 0) {	/* ENOENT: that was the last of them */
+			r = 0;
+			break;
+		}
+	}
+	free(keys);
+	free(vals);
+	if (r < 0) {
+		int e = errno ? errno : ENOMEM;
+
+		l3_sl_snap_free(sn);
+		errno = e;
+		return -1;
+	}
+	if (sn->n)
+		qsort_r(sn->rec, sn->n, klen + vlen, l3_sl_rec_cmp, &sn->klen);
+	return 0;
+}
+
+/* The per-CPU counters' value size as the kernel hands them out. */
+static size_t l3_sl_ctr_vlen(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	return ncpu > 0 ? (size_t)ncpu * ((sizeof(struct l3_bpf_ctr) + 7) / 8 * 8) : 0;
+}
+
+static int l3_sl_snap_all(struct l3_sl_maps *m)
+{
+	size_t cl = l3_sl_ctr_vlen();
+
+	if (!cl) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (l3_sl_snap_read(m->cgroup, sizeof(uint64_t), sizeof(uint32_t), &m->s_cgroup) < 0 ||
+	    l3_sl_snap_read(m->addr, sizeof(struct l3_bpf_addr_key), sizeof(uint32_t),
+			    &m->s_addr) < 0 ||
+	    l3_sl_snap_read(m->ns, sizeof(uint32_t), sizeof(struct l3_bpf_ns), &m->s_ns) < 0 ||
+	    l3_sl_snap_read(m->ctr, sizeof(uint32_t), cl, &m->s_ctr) < 0)
+		return -1;
+	return 0;
+}
+
+static void l3_sl_snap_free_all(struct l3_sl_maps *m)
+{
+	l3_sl_snap_free(&m->s_cgroup);
+	l3_sl_snap_free(&m->s_addr);
+	l3_sl_snap_free(&m->s_ns);
+	l3_sl_snap_free(&m->s_ctr);
+}
+
+/* ---- what the policy wants there ---- */
+
+/* The policy's keys, sorted: a stale entry is found in log time (a scan
+ * of the namespaces per entry made pruning quadratic: 10^8 steps at
+ * 10,000 namespaces). */
+struct l3_sl_want {
+	uint64_t *cgroups;	/* the namespaces' cgroup ids (0s left out) */
+	size_t ncgroups;
+	struct l3_sl_owner { uint32_t id; size_t ns; } *ids;	/* namespace id -> index */
+	size_t nids;
+};
+
+static int l3_sl_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int l3_sl_owner_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct l3_sl_owner *)a)->id, y = ((const struct l3_sl_owner *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static int l3_sl_want_build(struct l3_sl_want *w, const struct l3_ir *ir, const uint64_t *cgids)
+{
+	size_t i, n = ir->cfg->nns;
+
+	memset(w, 0, sizeof(*w));
+	w->cgroups = calloc(n + 1, sizeof(*w->cgroups));
+	w->ids = calloc(n + 1, sizeof(*w->ids));
+	if (!w->cgroups || !w->ids)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (cgids[i])
+			w->cgroups[w->ncgroups++] = cgids[i];
+		w->ids[w->nids].id = ir->ids[i];
+		w->ids[w->nids++].ns = i;
+	}
+	qsort(w->cgroups, w->ncgroups, sizeof(*w->cgroups), l3_sl_u64_cmp);
+	qsort(w->ids, w->nids, sizeof(*w->ids), l3_sl_owner_cmp);
+	return 0;
+}
+
+static void l3_sl_want_free(struct l3_sl_want *w)
+{
+	free(w->cgroups);
+	free(w->ids);
+}
+
+/* Is @key one of the keys the policy wants in a map keyed by @which? An
+ * address is looked for only in the namespace the map gives it (@owner). */
+static bool l3_sl_wanted(const struct l3_ir *ir, const struct l3_sl_want *w,
+			 enum l3_sl_keys which, const void *key, uint32_t owner)
+{
+	struct l3_sl_owner probe = { 0 };
+	const struct l3_sl_owner *hit;
+
+	if (which == L3_SL_KEY_CGROUP)
+		return bsearch(key, w->cgroups, w->ncgroups, sizeof(*w->cgroups), l3_sl_u64_cmp);
+	memcpy(&probe.id, which == L3_SL_KEY_NS ? key : &owner, sizeof(probe.id));
+	hit = bsearch(&probe, w->ids, w->nids, sizeof(*w->ids), l3_sl_owner_cmp);
+	if (!hit || which == L3_SL_KEY_NS)
+		return hit != NULL;
+	return l3_sl_ns_has_addr(&ir->cfg->ns[hit->ns], key);
+}
+
+/* Deletes the entries of @fd (as @sn read them) the policy no longer has
+ * (after the new ones are in, so no namespace that stays ever misses an
+ * entry). */
+static int l3_sl_prune(struct l3_sl_maps *m, int fd, const struct l3_sl_snap *sn,
+		       const struct l3_ir *ir, const struct l3_sl_want *w, enum l3_sl_keys which)
+{
+	size_t i, rl = sn->klen + sn->vlen;
+
+	for (i = 0; i < sn->n; i++) {
+		const uint8_t *key = sn->rec + i * rl;
 		uint32_t owner = 0;
 
-		memcpy(key, next, klen);
-		if (which == L3_SL_KEY_ADDR && bpf_map_lookup_elem(fd, key, &owner) < 0)
-			owner = 0;
-		if (!l3_sl_wanted(ir, cgids, which, key, owner)) {
-			if (bpf_map_delete_elem(fd, key) < 0)
-				return -1;
-			m->changes++;
-			prev = NULL;	/* start again: the order may change */
+		if (which == L3_SL_KEY_ADDR)
+			memcpy(&owner, key + sn->klen, sizeof(owner));
+		if (l3_sl_wanted(ir, w, which, key, owner))
 			continue;
-		}
-		prev = key;
+		if (bpf_map_delete_elem(fd, key) < 0 && errno != ENOENT)
+			return -1;
+		m->changes++;
 	}
-	return errno == ENOENT ? 0 : -1;
+	return 0;
 }
 
 /* A zeroed counter for namespace @id unless it has one (kept across applies). */
-static int l3_sl_ctr_init(int fd, uint32_t id)
+static int l3_sl_ctr_init(struct l3_sl_maps *m, uint32_t id)
 {
-	int ncpu = libbpf_num_possible_cpus();
 	struct l3_bpf_ctr *zero;
+	size_t vlen = l3_sl_ctr_vlen();
 	int r;
 
-	if (ncpu <= 0)
-		return -1;
-	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (l3_sl_snap_find(&m->s_ctr, &id))
+		return 0;
+	zero = vlen ? calloc(1, vlen) : NULL;
 	if (!zero)
 		return -1;
-	r = bpf_map_update_elem(fd, &id, zero, BPF_NOEXIST);
+	r = bpf_map_update_elem(m->ctr, &id, zero, BPF_NOEXIST);
 	free(zero);
 	return r < 0 && errno != EEXIST ? -1 : 0;
 }
@@ -261,14 +459,14 @@ static int l3_sl_fill_ns(struct l3_sl_maps *m, const struct l3_ir *ir,
 	size_t j;
 
 	l3_sl_ns_value(&v, ir, ns);
-	if (l3_sl_put(m, m->ns, &id, &v, sizeof(v)) < 0 || l3_sl_ctr_init(m->ctr, id) < 0)
+	if (l3_sl_put(m, m->ns, &m->s_ns, &id, &v, sizeof(v)) < 0 || l3_sl_ctr_init(m, id) < 0)
 		return -1;
 	for (j = 0; j < ns->naddrs; j++) {
 		l3_sl_addr_key(&k, &ns->addrs[j]);
-		if (l3_sl_put(m, m->addr, &k, &id, sizeof(id)) < 0)
+		if (l3_sl_put(m, m->addr, &m->s_addr, &k, &id, sizeof(id)) < 0)
 			return -1;
 	}
-	if (cgids[i] && l3_sl_put(m, m->cgroup, &cgids[i], &id, sizeof(id)) < 0)
+	if (cgids[i] && l3_sl_put(m, m->cgroup, &m->s_cgroup, &cgids[i], &id, sizeof(id)) < 0)
 		return -1;
 	return 0;
 }
@@ -286,8 +484,8 @@ static int l3_sl_gen_after(const struct l3_sl_maps *m)
 	return l3_sock_maps_new_gen(m->gen);
 }
 
-/* The maps say what @ir says: new entries first, then the stale ones go. */
-static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64_t *cgids)
+static int l3_sl_fill_all(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64_t *cgids,
+			  const struct l3_sl_want *w)
 {
 	struct l3_bpf_conf conf = { .mark_mask = ir->cfg->mark_mask, .levels = l3_sl_levels(ir) };
 	uint32_t zero = 0;
@@ -296,14 +494,30 @@ static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64
 	for (i = 0; i < ir->cfg->nns; i++)
 		if (l3_sl_fill_ns(m, ir, cgids, i) < 0)
 			return -1;
-	if (l3_sl_put(m, m->conf, &zero, &conf, sizeof(conf)) < 0)
+	if (l3_sl_put(m, m->conf, NULL, &zero, &conf, sizeof(conf)) < 0)
 		return -1;
-	if (l3_sl_prune(m, m->cgroup, sizeof(uint64_t), ir, cgids, L3_SL_KEY_CGROUP) < 0 ||
-	    l3_sl_prune(m, m->addr, sizeof(struct l3_bpf_addr_key), ir, cgids, L3_SL_KEY_ADDR) < 0 ||
-	    l3_sl_prune(m, m->ns, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0 ||
-	    l3_sl_prune(m, m->ctr, sizeof(uint32_t), ir, cgids, L3_SL_KEY_NS) < 0)
+	if (l3_sl_prune(m, m->cgroup, &m->s_cgroup, ir, w, L3_SL_KEY_CGROUP) < 0 ||
+	    l3_sl_prune(m, m->addr, &m->s_addr, ir, w, L3_SL_KEY_ADDR) < 0 ||
+	    l3_sl_prune(m, m->ns, &m->s_ns, ir, w, L3_SL_KEY_NS) < 0 ||
+	    l3_sl_prune(m, m->ctr, &m->s_ctr, ir, w, L3_SL_KEY_NS) < 0)
 		return -1;
 	return l3_sl_gen_after(m);
+}
+
+/* The maps say what @ir says: new entries first, then the stale ones go;
+ * both against the maps read back as the update begins. */
+static int l3_sl_fill(struct l3_sl_maps *m, const struct l3_ir *ir, const uint64_t *cgids)
+{
+	struct l3_sl_want w;
+	int r = -1, e;
+
+	if (l3_sl_want_build(&w, ir, cgids) == 0 && l3_sl_snap_all(m) == 0)
+		r = l3_sl_fill_all(m, ir, cgids, &w);
+	e = errno;
+	l3_sl_want_free(&w);
+	l3_sl_snap_free_all(m);
+	errno = e;
+	return r;
 }
 
 static int l3_sl_pinned(const char *dir, const char *name)
@@ -804,7 +1018,7 @@ int l3_sock_layer_probe(void)
 static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct l3_ir *ir,
 			     const uint64_t *cgids, int cgfd, size_t *replaced)
 {
-	struct l3_sl_maps m = { -1, -1, -1, -1, -1, -1, 0 };
+	struct l3_sl_maps m = L3_SL_MAPS_INIT;
 	struct l3_sl_stale stale = { .n = 0 };
 	struct l3nft_sock *skel = l3_sl_open_load(st->dir, &stale);
 	int r = -1, e;
@@ -834,7 +1048,7 @@ static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct 
 static int l3_sl_update(const struct l3_sock_layer_state *st, const struct l3_ir *ir,
 			const uint64_t *cgids)
 {
-	struct l3_sl_maps m = { -1, -1, -1, -1, -1, -1, 0 };
+	struct l3_sl_maps m = L3_SL_MAPS_INIT;
 	int r, e;
 
 	if (l3_sl_maps_open(&m, st->dir) < 0)

@@ -99,16 +99,81 @@ static int l3_sm_cmp(const void *a, const void *b)
 	return x->ns < y->ns ? -1 : x->ns > y->ns;
 }
 
-/* Writes @v's entries that the map does not hold yet. */
-static int l3_sm_put(int fd, const struct l3_sock_cgroup *v, size_t n, size_t *changes)
+/* The map's entries (cgroup id -> namespace id) as the kernel holds
+ * them, read with batched lookups and sorted by cgroup id: one system
+ * call per few thousand entries instead of two per entry. */
+struct l3_sm_entry {
+	uint64_t cgroup;
+	uint32_t ns;
+};
+
+static int l3_sm_entry_cmp(const void *a, const void *b)
 {
-	uint32_t have;
+	uint64_t x = ((const struct l3_sm_entry *)a)->cgroup;
+	uint64_t y = ((const struct l3_sm_entry *)b)->cgroup;
+
+	return x < y ? -1 : x > y;
+}
+
+#define L3_SM_BATCH 4096
+
+static int l3_sm_read(int fd, struct l3_sm_entry **out, size_t *n)
+{
+	uint64_t *keys = malloc(L3_SM_BATCH * sizeof(*keys));
+	uint32_t *vals = malloc(L3_SM_BATCH * sizeof(*vals)), batch = 0, count, i;
+	struct l3_sm_entry *v = NULL;
+	size_t cap = 0;
+	bool first = true;
+	int rc = 0;
+
+	*n = 0;
+	while (keys && vals && rc == 0) {
+		void *p;
+
+		count = L3_SM_BATCH;
+		rc = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count, NULL);
+		if (rc < 0 && errno != ENOENT)
+			break;
+		first = false;
+		if (*n + count > cap) {
+			cap = (*n + count) * 2;
+			if (!(p = realloc(v, cap * sizeof(*v))))
+				break;
+			v = p;
+		}
+		for (i = 0; i < count; i++)
+			v[(*n)++] = (struct l3_sm_entry){ .cgroup = keys[i], .ns = vals[i] };
+		if (rc < 0) {	/* ENOENT: the last of them */
+			free(keys);
+			free(vals);
+			if (*n)
+				qsort(v, *n, sizeof(*v), l3_sm_entry_cmp);
+			*out = v;
+			return 0;
+		}
+	}
+	rc = errno ? errno : ENOMEM;
+	free(keys);
+	free(vals);
+	free(v);
+	errno = rc;
+	return -1;
+}
+
+/* Writes @v's entries that the map (@have, as read) does not hold yet. */
+static int l3_sm_put(int fd, const struct l3_sm_entry *have, size_t nhave,
+		     const struct l3_sock_cgroup *v, size_t n, size_t *changes)
+{
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		struct l3_sm_entry key = { .cgroup = v[i].cgroup };
+		const struct l3_sm_entry *hit;
+
 		if (!v[i].cgroup)
 			continue;
-		if (bpf_map_lookup_elem(fd, &v[i].cgroup, &have) == 0 && have == v[i].ns)
+		hit = nhave ? bsearch(&key, have, nhave, sizeof(*have), l3_sm_entry_cmp) : NULL;
+		if (hit && hit->ns == v[i].ns)
 			continue;
 		if (bpf_map_update_elem(fd, &v[i].cgroup, &v[i].ns, BPF_ANY) < 0)
 			return -1;
@@ -118,39 +183,31 @@ static int l3_sm_put(int fd, const struct l3_sock_cgroup *v, size_t n, size_t *c
 }
 
 /* Deletes the keys that map to a namespace of @sorted under another id. */
-static int l3_sm_prune(int fd, const struct l3_sock_cgroup *sorted, size_t n, size_t *changes)
+static int l3_sm_prune(int fd, const struct l3_sm_entry *have, size_t nhave,
+		       const struct l3_sock_cgroup *sorted, size_t n, size_t *changes)
 {
-	uint64_t key, next;
-	void *prev = NULL;
-	uint32_t ns;
+	size_t i;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct l3_sock_cgroup probe = { 0 };
+	for (i = 0; i < nhave; i++) {
+		struct l3_sock_cgroup probe = { .ns = have[i].ns };
 		const struct l3_sock_cgroup *hit;
 
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &ns) < 0) {
-			prev = &key;
+		hit = n ? bsearch(&probe, sorted, n, sizeof(*sorted), l3_sm_cmp) : NULL;
+		if (!hit || hit->cgroup == have[i].cgroup)
 			continue;
-		}
-		probe.ns = ns;
-		hit = bsearch(&probe, sorted, n, sizeof(*sorted), l3_sm_cmp);
-		if (hit && hit->cgroup != key) {
-			if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT)
-				return -1;
-			(*changes)++;
-			prev = NULL;	/* the walk starts again: deletion reorders */
-			continue;
-		}
-		prev = &key;
+		if (bpf_map_delete_elem(fd, &have[i].cgroup) < 0 && errno != ENOENT)
+			return -1;
+		(*changes)++;
 	}
-	return errno == ENOENT ? 0 : -1;
+	return 0;
 }
 
 int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, size_t n,
 			     size_t *changes)
 {
 	struct l3_sock_cgroup *sorted = NULL;
+	struct l3_sm_entry *have = NULL;
+	size_t nhave = 0;
 	char path[PATH_MAX];
 	size_t dummy = 0;
 	int fd, r = -1, e;
@@ -167,10 +224,12 @@ int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, si
 	if (fd < 0)
 		return -1;
 	sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	if (sorted) {
+	if (sorted && l3_sm_read(fd, &have, &nhave) == 0) {
 		memcpy(sorted, v, n * sizeof(*v));
-		qsort(sorted, n, sizeof(*sorted), l3_sm_cmp);
-		if (l3_sm_put(fd, v, n, changes) == 0 && l3_sm_prune(fd, sorted, n, changes) == 0)
+		if (n)
+			qsort(sorted, n, sizeof(*sorted), l3_sm_cmp);
+		if (l3_sm_put(fd, have, nhave, v, n, changes) == 0 &&
+		    l3_sm_prune(fd, have, nhave, sorted, n, changes) == 0)
 			r = 0;
 		/* even after a partial failure: what was written must not be
 		 * hidden by a socket's cached answer (an older build's
@@ -179,6 +238,7 @@ int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, si
 			r = -1;
 	}
 	e = errno;
+	free(have);
 	free(sorted);
 	close(fd);
 	errno = e;
