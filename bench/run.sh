@@ -148,21 +148,21 @@ HN=l3b$$hn HLT=l3b$$hl HD=l3b$$hd HC=l3b$$hc HCL=l3b$$hx
 CG_MADE=0
 cleanup() {
 	rc=$?
-	trap - EXIT INT TERM
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for ns in $NETNS; do
-		# shellcheck disable=SC2046
-		kill $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
-	done
+	# a second signal (a second ^C, timeout's) must not cut this short
+	trap - EXIT
+	trap '' INT TERM HUP
+	nspids=
+	for ns in $NETNS; do nspids="$nspids $(ip netns pids "$ns" 2>/dev/null)"; done
+	for p in $PIDS $nspids; do kill "$p" 2>/dev/null; done
 	n=0
 	while [ $n -lt 50 ]; do
 		alive=
-		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+		for p in $PIDS $nspids; do kill -0 "$p" 2>/dev/null && alive=1; done
 		[ -z "$alive" ] && break
 		sleep 0.1
 		n=$((n + 1))
 	done
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $PIDS $nspids; do kill -9 "$p" 2>/dev/null; done
 	for ns in $NETNS; do ip netns del "$ns" 2>/dev/null; done
 	if [ $CG_MADE = 1 ] && [ -d "$CGM/$CGP" ]; then
 		# in one go: a fork per cgroup takes minutes at N=65,535

@@ -105,7 +105,8 @@ kill_at() {
 	[ -z "$l" ] && ok "SIG$sig: no netns, cgroup or process of the run is left" ||
 		not_ok "SIG$sig: the run left" "$l"
 	n=0
-	while [ -n "$(in_mntns "$mntns")" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	# (killed processes may take a while to go on a loaded machine)
+	while [ -n "$(in_mntns "$mntns")" ] && [ $n -lt 30 ]; do sleep 1; n=$((n + 1)); done
 	l=$(in_mntns "$mntns" | tr '\n' ' ')
 	[ -z "$l" ] && ok "SIG$sig: no process is left in the run's mount namespace (its bpffs and pins are gone)" ||
 		not_ok "SIG$sig: processes left in the run's mount namespace" "$l"
