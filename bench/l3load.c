@@ -4,22 +4,29 @@
  *
  *   tcp-server ADDR PORT MAXSEC READY [CGDIR]
  *       accept and close at once, until MAXSEC; prints "accepted N"
- *   tcp-client ADDR PORT SECONDS
+ *   tcp-client ADDR PORT SECONDS [CGDIR]
  *       connect, wait for the server's close, reset; prints
  *       "conns N fails F secs T rate R"
  *   udp-sink ADDR PORT MAXSEC IDLEMS READY [CGDIR]
  *       counts datagrams from the first until IDLEMS of silence; prints
  *       "recv N secs T rate R"
- *   udp-send ADDR PORT SECONDS
+ *   udp-send ADDR PORT SECONDS [CGDIR]
  *       sends 64-byte datagrams as fast as it can; prints "sent N"
  *   rr-server tcp|udp ADDR PORT MAXSEC READY [CGDIR]
  *       echoes 64-byte requests (TCP: on the connections it accepts),
  *       until MAXSEC; prints "echoed N"
- *   rr-client tcp|udp ADDR PORT SECONDS
+ *   rr-client tcp|udp ADDR PORT SECONDS [CGDIR]
  *       one connection (TCP) or one connected socket (UDP): a 64-byte
  *       request, wait for its echo, again, for SECONDS: every packet after
  *       the first belongs to an established flow; prints
- *       "trans N secs T rate R us U" (U: microseconds per round trip)
+ *       "trans N secs T rate R us U p50us P p99us Q" (U: mean
+ *       microseconds per round trip; P, Q: its percentiles)
+ *   bulk-server ADDR PORT MAXSEC READY [CGDIR]
+ *       accepts one connection, reads until EOF, closes; prints "bytes N"
+ *   bulk-client ADDR PORT SECONDS [CGDIR]
+ *       one TCP connection, writes 64 KiB blocks for SECONDS, shuts down
+ *       its side and waits for the server's close (so every byte was
+ *       read); prints "bytes N secs T gbps G"
  *   mc-send GROUP PORT SRCADDR SECONDS RATE...
  *       a paced multicast sender, one step per RATE (each SECONDS long,
  *       0.2 s apart, so a backlog can drain); payload step, seq, send time; prints per step
@@ -185,6 +192,8 @@ static int tcp_client(int argc, char **argv)
 		return 1;
 	s = sin_of(argv[0], atoi(argv[1]));
 	secs = atof(argv[2]);
+	if (argc > 3)
+		join_cgroup(argv[3]);
 	t0 = now_s();
 	do {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -298,13 +307,31 @@ static int rr_server(int argc, char **argv)
 	return 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The @q quantile of @n samples (sorts them). */
+static double quantile_us(uint32_t *v, unsigned long n, double q)
+{
+	if (!n)
+		return 0.0;
+	qsort(v, n, sizeof(*v), cmp_u32);
+	return v[(unsigned long)(q * (double)(n - 1))] / 1e3;
+}
+
 static int rr_client(int argc, char **argv)
 {
+	static uint32_t lat[MAXLAT];	/* ns per round trip, the first MAXLAT */
 	struct sockaddr_in s;
 	struct timeval tv = { .tv_sec = 1 };
 	char b[RR_SIZE], r[RR_SIZE];
 	unsigned long n = 0;
 	double t0, t = 0, secs;
+	uint64_t t1;
 	int type, fd, one = 1;
 
 	if (argc < 4)
@@ -312,6 +339,8 @@ static int rr_client(int argc, char **argv)
 	type = rr_type(argv[0]);
 	s = sin_of(argv[1], atoi(argv[2]));
 	secs = atof(argv[3]);
+	if (argc > 4)
+		join_cgroup(argv[4]);
 	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket");
@@ -324,19 +353,24 @@ static int rr_client(int argc, char **argv)
 	memset(b, 'r', sizeof(b));
 	t0 = now_s();
 	while (t < secs) {
+		t1 = now_ns();
 		if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
 			break;
 		if (type == SOCK_STREAM ? !read_full(fd, r, sizeof(r))
 					: read(fd, r, sizeof(r)) != (ssize_t)sizeof(r))
 			break;
+		if (n < MAXLAT)
+			lat[n] = (uint32_t)(now_ns() - t1);
 		n++;
 		t = now_s() - t0;
 	}
 	close(fd);
 	if (t <= 0)
 		t = now_s() - t0;
-	printf("trans %lu secs %.3f rate %.0f us %.2f\n", n, t, (double)n / t,
+	printf("trans %lu secs %.3f rate %.0f us %.2f", n, t, (double)n / t,
 	       n ? t * 1e6 / (double)n : 0.0);
+	n = n < MAXLAT ? n : MAXLAT;
+	printf(" p50us %.2f p99us %.2f\n", quantile_us(lat, n, 0.5), quantile_us(lat, n, 0.99));
 	return t < secs ? 3 : 0;
 }
 
@@ -401,6 +435,8 @@ static int udp_send(int argc, char **argv)
 	if (argc < 3)
 		return 1;
 	s = sin_of(argv[0], atoi(argv[1]));
+	if (argc > 3)
+		join_cgroup(argv[3]);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&s, sizeof(s)) < 0)
 		die("udp socket");
@@ -410,6 +446,91 @@ static int udp_send(int argc, char **argv)
 			if (send(fd, payload, sizeof(payload), 0) == (ssize_t)sizeof(payload))
 				n++;
 	printf("sent %lu\n", n);
+	return 0;
+}
+
+/* ---- bulk TCP throughput ---- */
+
+#define BULK_BLOCK (64 * 1024)
+
+static int bulk_server(int argc, char **argv)
+{
+	static char b[BULK_BLOCK];
+	unsigned long long n = 0;
+	struct pollfd p;
+	double end;
+	ssize_t r;
+	int fd, c;
+
+	if (argc < 4)
+		return 1;
+	end = now_s() + atof(argv[2]);
+	if (argc > 4)
+		join_cgroup(argv[4]);
+	fd = bound_socket(SOCK_STREAM, argv[0], atoi(argv[1]));
+	if (listen(fd, 4) < 0)
+		die("listen");
+	ready(argv[3]);
+	p.fd = fd;
+	p.events = POLLIN;
+	while (now_s() < end && poll(&p, 1, 100) <= 0)
+		;
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		die("accept");
+	p.fd = c;
+	/* bounded by MAXSEC: a client that never closes cannot hold it */
+	while (now_s() < end) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		r = read(c, b, sizeof(b));
+		if (r <= 0)
+			break;
+		n += (unsigned long long)r;
+	}
+	close(c);
+	printf("bytes %llu\n", n);
+	return 0;
+}
+
+static int bulk_client(int argc, char **argv)
+{
+	static char b[BULK_BLOCK];
+	struct timeval tv = { .tv_sec = 2 };
+	unsigned long long n = 0;
+	struct sockaddr_in s;
+	double t0, t, secs;
+	int fd;
+
+	if (argc < 3)
+		return 1;
+	s = sin_of(argv[0], atoi(argv[1]));
+	secs = atof(argv[2]);
+	if (argc > 3)
+		join_cgroup(argv[3]);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&s, sizeof(s)) < 0)
+		die("connect");
+	memset(b, 'b', sizeof(b));
+	t0 = now_s();
+	do {
+		ssize_t w = write(fd, b, sizeof(b));
+
+		if (w <= 0)
+			die("write");
+		n += (unsigned long long)w;
+	} while (now_s() - t0 < secs);
+	/* the server closes after EOF: then every byte has been read */
+	shutdown(fd, SHUT_WR);
+	if (read(fd, b, sizeof(b)) != 0)
+		die("waiting for the server's close");
+	t = now_s() - t0;
+	close(fd);
+	printf("bytes %llu secs %.3f gbps %.3f\n", n, t, (double)n * 8 / t / 1e9);
 	return 0;
 }
 
@@ -480,13 +601,6 @@ static int mc_send(int argc, char **argv)
 		}
 	}
 	return 0;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static int fan_recv(int argc, char **argv)
@@ -755,6 +869,7 @@ int main(int argc, char **argv)
 		{ "tcp-server", tcp_server }, { "tcp-client", tcp_client },
 		{ "udp-sink", udp_sink },     { "udp-send", udp_send },
 		{ "rr-server", rr_server },   { "rr-client", rr_client },
+		{ "bulk-server", bulk_server }, { "bulk-client", bulk_client },
 		{ "mc-send", mc_send },       { "fan-recv", fan_recv },
 		{ "ctl-bulk", ctl_bulk },     { "listen-lat", listen_lat },
 		{ "time", time_cmd },
@@ -766,7 +881,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], modes[i].name)) {
 			int rc = modes[i].fn(argc - 2, argv + 2);
 
-			if (rc == 1)
+			/* (time passes its command's status on) */
+			if (rc == 1 && modes[i].fn != time_cmd)
 				fprintf(stderr, "l3load %s: missing arguments\n", argv[1]);
 			return rc;
 		}

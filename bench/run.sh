@@ -10,6 +10,13 @@
 #                              chains (section 2's request/reply rows: no
 #                              table, N=1, N=10, full rounds); prints that
 #                              section, writes nothing unless --out
+#   sh bench/run.sh --headline the headline comparison only (bench/headline.sh):
+#                              l3nft vs netns+veth (Docker's model) vs no
+#                              isolation, traffic at N=100, create/teardown
+#                              and kernel memory at N=100 and N=1,000
+#                              (~10 minutes); prints its markdown (or --out)
+#   sh bench/run.sh --fanout   section 3 only (fan-out through l3nftd, full
+#                              ladder); prints its markdown (or --out)
 #   sh bench/run.sh --scale    section 6 only, at N=65,535 (L3_SCALE_N):
 #                              long (the kernel adds 131,070 addresses);
 #                              prints its markdown (or to --out FILE)
@@ -64,6 +71,8 @@ smoke=0
 own=0
 scale=0
 apply_only=0
+headline=0
+fanout=0
 out=$top/docs/benchmarks.md
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -71,27 +80,45 @@ while [ $# -gt 0 ]; do
 	--ownership) own=1 ;;
 	--scale) scale=1 ;;
 	--apply) apply_only=1 ;;
+	--headline) headline=1 ;;
+	--fanout) fanout=1 ;;
 	--out) shift; out=${1:?--out needs a file} ;;
 	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
-	*) echo "usage: sh bench/run.sh [--smoke|--ownership|--scale|--apply] [--out FILE]" >&2; exit 1 ;;
+	*) echo "usage: sh bench/run.sh [--smoke|--ownership|--scale|--apply|--headline|--fanout] [--out FILE]" >&2; exit 1 ;;
 	esac
 	shift
 done
-if [ $smoke = 1 ] || [ $own = 1 ] || [ $scale = 1 ] || [ $apply_only = 1 ]; then
+if [ $((smoke + own + scale + apply_only + headline + fanout)) -gt 0 ]; then
 	[ "$out" = "$top/docs/benchmarks.md" ] && out=
 fi
-[ $((smoke + own + scale + apply_only)) -gt 1 ] && { echo "--smoke, --ownership, --scale and --apply go alone" >&2; exit 1; }
+[ $((smoke + own + scale + apply_only + headline + fanout)) -gt 1 ] &&
+	{ echo "--smoke, --ownership, --scale, --apply, --headline and --fanout go alone" >&2; exit 1; }
+# the headline comparison (bench/headline.sh): traffic at HL_N tenants,
+# create/teardown at HL_SIZES; none unless --headline or --smoke
+HL_N= HL_SIZES= HL_RUNS=5 HL_LIFE_RUNS=3 HL_SETTLE=2
 
 if [ $smoke = 1 ]; then
 	RUNS=1 PP_RUNS=1 PP_SECS=0.1 SIZES=10 PP_BIG=10
 	LAT_RATE=500 LAT_SECS=0.1 LADDER="" STEP_SECS=0.1 IDLE_MS=100 PAUSE=0.05 CG_PAUSE=0.05
 	REG_SECS=5 REG_COUNT=20 FAN_KS="1" SINK_IDLE_MS=100 ADDR_RUNS=2 SCALE_N=20
+	HL_N=4 HL_SIZES=4 HL_RUNS=1 HL_LIFE_RUNS=1 HL_SETTLE=0.1
 elif [ $apply_only = 1 ]; then
 	# section 1 at one N, and l3nftd's start-up there
 	RUNS=${L3_APPLY_RUNS:-5} SIZES=${L3_APPLY_N:-10000} PP_BIG= SCALE_N= IDLE_MS=500 PAUSE=0.2
+elif [ $headline = 1 ]; then
+	# L3_HL_* and L3_PP_SECS shrink it for a quick try
+	RUNS=1 PP_SECS=${L3_PP_SECS:-1} SIZES= PP_BIG=1 SINK_IDLE_MS=300 SCALE_N=
+	HL_N=${L3_HL_N:-100} HL_SIZES=${L3_HL_SIZES:-100 1000} HL_RUNS=${L3_HL_RUNS:-5} HL_LIFE_RUNS=${L3_HL_LIFE_RUNS:-3}
+elif [ $fanout = 1 ]; then
+	# section 3 alone, the full ladder, 1 and 8 namespaces
+	RUNS=5 PP_RUNS=1 PP_SECS=1 SIZES=10 PP_BIG=10 SCALE_N= SINK_IDLE_MS=300 IDLE_MS=500 PAUSE=0.2
+	LAT_RATE=1000 LAT_SECS=1 LADDER="2000 5000 10000 20000 50000 100000" STEP_SECS=0.3 FAN_KS="1 8"
 elif [ $scale = 1 ]; then
 	# section 6 alone: only the policies it needs
-	RUNS=3 PP_RUNS=5 PP_SECS=1 SIZES= PP_BIG=1 SINK_IDLE_MS=300 IDLE_MS=500 PAUSE=0.2
+	# L3_SCALE_RUNS, L3_SCALE_PP_RUNS: fewer rounds (each loads the whole
+	# table again); L3_SCALE_ONEADDR=1: one address per namespace (the
+	# IPv4 one while the documentation ranges last, else the first IPv6)
+	RUNS=${L3_SCALE_RUNS:-3} PP_RUNS=${L3_SCALE_PP_RUNS:-5} PP_SECS=1 SIZES= PP_BIG=1 SINK_IDLE_MS=300 IDLE_MS=500 PAUSE=0.2
 	SCALE_N=${L3_SCALE_N:-65535}
 else
 	RUNS=5 PP_RUNS=9 PP_SECS=1 SIZES="10 1000 10000" PP_BIG=10000
@@ -127,31 +154,31 @@ NETNS=
 CGP="l3bench-$$"
 # scratch netns names: unique per run (other suites run at the same time)
 SM=l3b$$sm FB=l3b$$fb MD=l3b$$md LG=l3b$$lg SC=l3b$$sc
+# the headline's: no isolation, l3nft, netns+veth, create/teardown
+HN=l3b$$hn HLT=l3b$$hl HD=l3b$$hd HC=l3b$$hc HCL=l3b$$hx
 CG_MADE=0
 cleanup() {
 	rc=$?
-	trap - EXIT INT TERM
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for ns in $NETNS; do
-		# shellcheck disable=SC2046
-		kill $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
-	done
+	# a second signal (a second ^C, timeout's) must not cut this short
+	trap - EXIT
+	trap '' INT TERM HUP
+	nspids=
+	for ns in $NETNS; do nspids="$nspids $(ip netns pids "$ns" 2>/dev/null)"; done
+	for p in $PIDS $nspids; do kill "$p" 2>/dev/null; done
 	n=0
 	while [ $n -lt 50 ]; do
 		alive=
-		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+		for p in $PIDS $nspids; do kill -0 "$p" 2>/dev/null && alive=1; done
 		[ -z "$alive" ] && break
 		sleep 0.1
 		n=$((n + 1))
 	done
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $PIDS $nspids; do kill -9 "$p" 2>/dev/null; done
 	for ns in $NETNS; do ip netns del "$ns" 2>/dev/null; done
 	if [ $CG_MADE = 1 ] && [ -d "$CGM/$CGP" ]; then
-		for d in "$CGM/$CGP"/*/; do
-			[ -f "$d/cgroup.procs" ] || continue
-			# shellcheck disable=SC2046
-			kill $(cat "$d/cgroup.procs") 2>/dev/null
-		done
+		# in one go: a fork per cgroup takes minutes at N=65,535
+		find "$CGM/$CGP" -mindepth 2 -maxdepth 2 -name cgroup.procs -exec cat {} + 2>/dev/null |
+			xargs -r kill 2>/dev/null
 		sleep 0.1
 		find "$CGM/$CGP" -mindepth 1 -maxdepth 1 -type d -print0 | xargs -0 -r rmdir 2>/dev/null
 		rmdir "$CGM/$CGP" 2>/dev/null || echo "# cleanup: cannot remove $CGM/$CGP"
@@ -162,6 +189,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/l3bench.XXXXXX") || { not_ok "mktemp"; summary; exit 1; }
 S=$T/samples
@@ -222,6 +250,9 @@ timed() {
 	rec "$_m.sys" "$(awk '{ print $8 }' "$T/time.out")"
 }
 
+# the headline comparison's functions (bench_headline, report_headline)
+. "$here/headline.sh"
+
 # ---- build the load generators -----------------------------------------
 if cc -O2 -Wall -o "$T/bin/l3load" "$here/l3load.c" 2>"$T/cc.err" &&
 	cc -O2 -Wall -o "$T/bin/cgreact" "$here/cgreact.c" -lnftnl -lmnl 2>>"$T/cc.err"; then
@@ -248,17 +279,39 @@ L3NFT=$T/bin/l3nft
 L3NFTD=$T/bin/l3nftd
 
 # ---- policies and cgroups ----------------------------------------------
+# gen_large N: rules/gen-large.sh's policy, the same text, in one awk (the
+# script's shell loop forks per namespace: minutes at N=65,535 on a busy
+# machine)
+gen_large() {
+	awk -v n="$1" 'BEGIN {
+		printf "# %d namespaces, generated by rules/gen-large.sh %d\nversion: 1\nmark_mask: 0x00ffff00\nnamespaces:\n", n, n
+		for (i = 1; i <= n; i++) {
+			if (i <= 254) s = "192.0.2." i "/24"
+			else if (i <= 508) s = "198.51.100." (i - 254) "/24"
+			else if (i <= 762) s = "203.0.113." (i - 508) "/24"
+			else s = sprintf("2001:db8:1::%x/64", i)
+			printf "  ns%d:\n    interface: eth0\n    addresses: [%s, 2001:db8::%x/64]\n", i, s, i
+		}
+	}'
+}
 # gen_policy N FILE: rules/gen-large.sh N, each namespace's cgroup below our
 # own parent $CGP, and ns254's IPv4 address swapped for an IPv6 one so that
 # 192.0.2.254 is free for the peer.
 gen_policy() {
 	# ns1..ns10 take the bench's 10,000 run-time registrations (1,000
 	# each): past the default quota of 32
-	sh "$top/rules/gen-large.sh" "$1" |
+	gen_large "$1" |
 		awk -v p="$CGP" '{ print } /^  ns[0-9]+:$/ { n = $1; sub(":", "", n); print "    cgroup: " p "/" n
 			if (n ~ /^ns([1-9]|10)$/) print "    max_registrations: 2000" }' |
-		sed 's#addresses: \[192\.0\.2\.254/24, #addresses: [2001:db8:1::fe/64, #' >"$2"
+		sed 's#addresses: \[192\.0\.2\.254/24, #addresses: [2001:db8:1::fe/64, #' |
+		if [ "${L3_SCALE_ONEADDR:-0}" = 1 ] && [ "$1" = "$SCALE_N" ]; then
+			sed 's#^\(    addresses: \[[^,]*\), .*\]$#\1]#'
+		else
+			cat
+		fi >"$2"
 }
+# addresses per namespace in the scale policy
+scale_addrs() { [ "${L3_SCALE_ONEADDR:-0}" = 1 ] && echo 1 || echo 2; }
 # the same policy with one namespace changed (ping: false for nsK)
 gen_changed() {
 	awk -v k="  ns$2:" '{ print } $0 == k { print "    ping: false" }' "$1" >"$3"
@@ -270,18 +323,23 @@ nft_text() {
 }
 
 maxn=0
-for n in $SIZES $PP_BIG $SCALE_N; do [ "$n" -gt $maxn ] && maxn=$n; done
+for n in $SIZES $PP_BIG $SCALE_N $HL_N $HL_SIZES; do [ "$n" -gt $maxn ] && maxn=$n; done
 mkdir "$CGM/$CGP" || { not_ok "cgroup parent $CGM/$CGP"; summary; exit 1; }
 record cgroups "$CGP $(stat -c %i "$CGM/$CGP")"
 CG_MADE=1
 seq 1 $maxn | sed "s#^#$CGM/$CGP/ns#" | xargs mkdir || { not_ok "cgroups"; summary; exit 1; }
 ok "$maxn cgroups made below $CGM/$CGP"
-for n in 1 $SIZES $PP_BIG $SCALE_N; do
+for n in 1 $SIZES $PP_BIG $SCALE_N $HL_N $HL_SIZES; do
 	[ -f "$T/p$n.yaml" ] && continue
 	gen_policy "$n" "$T/p$n.yaml"
 	gen_changed "$T/p$n.yaml" $(( n > 1 ? n / 2 : 1 )) "$T/p$n-changed.yaml"
 	nft_text "$T/p$n.yaml" "$T/p$n.nft"
 done
+# gen_large must stay rules/gen-large.sh's text (checked where it is cheap)
+if [ $smoke = 1 ]; then
+	gen_large 800 >"$T/gl.a" && sh "$top/rules/gen-large.sh" 800 >"$T/gl.b" && cmp -s "$T/gl.a" "$T/gl.b" &&
+		ok "gen_large writes what rules/gen-large.sh writes" || not_ok "gen_large writes what rules/gen-large.sh writes"
+fi
 CGSET=$(awk '/^\tmap cgroup_l[0-9]+ \{/ { print $2; exit }' "$T/p1.nft")
 
 # ---- topology --------------------------------------------------------------
@@ -556,6 +614,23 @@ fan_once() {
 	cat "$S/fan_sweep" >>"$S/fan_sweep.all"
 }
 
+# fan_round_ratios: this round's peak per receiver against the kernel's,
+# and the p50 it adds, into fan_rpeak_kK and fan_add50_kK (the verdicts
+# use these per-round figures, so a drift between rounds cannot make one)
+fan_round_ratios() {
+	_bp=$(tail -n 1 "$S/fan_peak_base.all" 2>/dev/null)
+	_b50=$(tail -n 1 "$S/fan_p50_base.all" 2>/dev/null)
+	for _k in $FAN_KS; do
+		_p=$(tail -n 1 "$S/fan_peak_k$_k.all" 2>/dev/null)
+		_l=$(tail -n 1 "$S/fan_p50_k$_k.all" 2>/dev/null)
+		num "$_p" && num "$_bp" && [ "$_bp" != 0 ] &&
+			awk -v a="$_p" -v b="$_bp" 'BEGIN { printf "%.3f\n", a / b }' >>"$S/fan_rpeak_k$_k"
+		num "$_l" && num "$_b50" &&
+			awk -v a="$_l" -v b="$_b50" 'BEGIN { print a - b }' >>"$S/fan_add50_k$_k"
+	done
+	return 0
+}
+
 # =========================================================================
 # 4 and 5. the daemon
 # =========================================================================
@@ -650,6 +725,9 @@ PY
 # =========================================================================
 # 6. scale
 # =========================================================================
+# scale_note METRIC: its last sample in the log (a run stopped by its
+# time bound still leaves what it measured)
+scale_note() { note "$1: $(tail -n 1 "$S/$1.ms") ms wall, $(tail -n 1 "$S/$1.sys") ms sys, $(tail -n 1 "$S/$1.rss") KB peak RSS"; }
 # bench_scale N TOPO: the largest policy a 16-bit mark_mask allows (or N):
 # compile, the first apply with its aliases (once), then RUNS rounds of
 # `nft -f` / first load / unchanged re-apply, per-packet against N=1, and
@@ -657,21 +735,12 @@ PY
 bench_scale() {
 	n=$1 h=$2-h
 	pol=$T/p$n.yaml txt=$T/p$n.nft
-	note "6. scale at N=$n"
+	note "6. scale at N=$n ($(scale_addrs) address(es) per namespace); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	timed "scale_compile_$n" "$h" "$L3NFT" compile --cgroup-mount "$CGM" "$pol" || return 1
+	scale_note "scale_compile_$n"
 	timed "scale_alias_$n" "$h" "$L3NFT" apply "$pol" || return 1
-	r=1
-	while [ $r -le $RUNS ]; do
-		inns "$h" nft delete table inet l3nft 2>/dev/null
-		timed "scale_nft_$n" "$h" nft -f "$txt" || return 1
-		inns "$h" nft delete table inet l3nft 2>/dev/null
-		timed "scale_first_$n" "$h" "$L3NFT" apply "$pol" || return 1
-		timed "scale_same_$n" "$h" "$L3NFT" apply "$pol" || return 1
-		r=$((r + 1))
-	done
-	wait_link "$2" 192.0.2.1 || not_ok "peer reaches 192.0.2.1 (N=$n)"
-	bench_pp "$2" "$n"
-	inns "$h" "$L3NFT" apply "$pol" >/dev/null 2>&1
+	scale_note "scale_alias_$n"
+	# the daemon first: a long run stopped by its time bound keeps these
 	rd=$T/run-scale
 	mkdir -p "$rd"
 	r=1
@@ -682,8 +751,23 @@ bench_scale() {
 		sleep 0.5
 		rec "scale_rss_$n" "$(rss_kb "$DX")"
 		stop "$DX"
+		note "l3nftd ready in $(tail -n 1 "$S/scale_start_$n") ms, RSS $(tail -n 1 "$S/scale_rss_$n") KB"
 		r=$((r + 1))
 	done
+	r=1
+	while [ $r -le $RUNS ]; do
+		inns "$h" nft delete table inet l3nft 2>/dev/null
+		timed "scale_nft_$n" "$h" nft -f "$txt" || return 1
+		scale_note "scale_nft_$n"
+		inns "$h" nft delete table inet l3nft 2>/dev/null
+		timed "scale_first_$n" "$h" "$L3NFT" apply "$pol" || return 1
+		scale_note "scale_first_$n"
+		timed "scale_same_$n" "$h" "$L3NFT" apply "$pol" || return 1
+		scale_note "scale_same_$n"
+		r=$((r + 1))
+	done
+	wait_link "$2" 192.0.2.1 || not_ok "peer reaches 192.0.2.1 (N=$n)"
+	bench_pp "$2" "$n"
 	ok "scale N=$n: apply $(med "scale_first_$n.ms") ms (nft -f $(med "scale_nft_$n.ms") ms), l3nftd ready in $(med "scale_start_$n") ms, RSS $(med "scale_rss_$n") KB"
 }
 
@@ -699,7 +783,10 @@ if [ $apply_only = 1 ]; then
 	bench_apply "$SIZES" "$LG" || { summary; exit 1; }
 	bench_dstart "$SIZES" "$LG"
 fi
-if [ $scale = 0 ] && [ $apply_only = 0 ]; then
+if [ $headline = 1 ]; then
+	bench_headline
+fi
+if [ $scale = 0 ] && [ $apply_only = 0 ] && [ $headline = 0 ]; then
 # ---- small topology: N=10; fan-out; daemon at N=10 ----
 topo "$SM" || { not_ok "scratch topology"; summary; exit 1; }
 bench_apply 10 "$SM" || { summary; exit 1; }
@@ -723,6 +810,7 @@ while [ $r -le $RUNS ]; do
 		set_listeners "$k" || { not_ok "l3nft listen"; break; }
 		fan_once "$SM" "k$k" "$k"
 	done
+	fan_round_ratios
 	r=$((r + 1))
 done
 set_listeners 0
@@ -733,6 +821,9 @@ else
 	not_ok "fan-out measured in every round"
 fi
 
+if [ $fanout = 1 ]; then
+	stop "$DS"
+else
 note "4. daemon reaction at N=10"
 bench_cgreact "$SM" 10
 bench_listen_lat "$SM" "$RD_S"
@@ -822,9 +913,11 @@ if [ $smoke = 1 ]; then
 	bench_dstart 10 "$SM"
 	topo "$SC" || { not_ok "scratch topology"; summary; exit 1; }
 	bench_scale "$SCALE_N" "$SC"
+	bench_headline
 fi
+fi	# fanout = 0
 fi	# own = 0
-fi	# scale = 0
+fi	# scale = 0, headline = 0
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 note "load average at the end: $LOAD_END"
 
@@ -994,6 +1087,78 @@ EOF
 	report_dstart_rows
 }
 
+# report_fanout: section 3
+report_fanout() {
+	echo "## 3. fan-out through l3nftd"
+	echo
+	cat <<EOF
+The peer sends multicast to 239.1.1.1:5000 (64-byte payload with a sequence
+number and the send time); l3nftd (policy of N=10, namespaces ns1..nsK
+registered with \`l3nft listen\`) hands one copy to each registered
+namespace: one socket per namespace, each created in that namespace's
+cgroup and bound to its alias, all in one receiver process. Baseline: a
+second pair of scratch netns without any l3nft table, where the kernel
+delivers the same multicast to one socket that joined the group. Loss is
+counted at every receiver (sent minus received, per socket; the worst
+socket counts). Latency: send to receive, both CLOCK_MONOTONIC, at
+${LAT_RATE} datagrams/s for ${LAT_SECS} s. Then a ladder of offered rates
+(${LADDER:-none}) datagrams/s, ${STEP_SECS} s each: "loss starts at" is the
+lowest offered rate at which some receiver missed more than 0.1%, and
+"peak delivered" is the highest rate of datagrams per second that every
+receiver got, over the ladder. Rounds interleave the baseline and the
+three fan-outs.
+
+| measurement | median | min | max | n | ratio to baseline | target | verdict |
+| --- | ---: | ---: | ---: | ---: | --- | --- | --- |
+EOF
+	row "latency p50, kernel to one socket (baseline), us" fan_p50_base fan_p50_base "kernel"
+	for k in $FAN_KS; do row "latency p50, l3nftd to $k, us" "fan_p50_k$k" fan_p50_base "kernel"; done
+	row "latency p99, kernel to one socket (baseline), us" fan_p99_base fan_p99_base "kernel"
+	for k in $FAN_KS; do row "latency p99, l3nftd to $k, us" "fan_p99_k$k" fan_p99_base "kernel"; done
+	for k in $FAN_KS; do
+		a50=$(awk -v a="$(med "fan_p50_k$k")" -v b="$(med fan_p50_base)" 'BEGIN { print a - b }')
+		a99=$(awk -v a="$(med "fan_p99_k$k")" -v b="$(med fan_p99_base)" 'BEGIN { print a - b }')
+		echo "| latency added by l3nftd to $k (median against median), us | p50 +$(fmt "$a50"), p99 +$(fmt "$a99") | | | | | | |"
+		ra=$(med "fan_add50_k$k")
+		row "p50 added by l3nftd to $k, per round (its p50 less the kernel's in the same round), us" "fan_add50_k$k" "fan_add50_k$k" "itself" 1 \
+			"p50 <= 25" "$(num "$ra" && verdict "$ra <= 25" || echo -)"
+	done
+	if [ -n "$LADDER" ]; then
+		row "peak delivered, kernel to one socket (baseline), datagrams/s" fan_peak_base fan_peak_base "kernel"
+		for k in $FAN_KS; do
+			row "peak delivered per receiver, l3nftd to $k, datagrams/s" "fan_peak_k$k" fan_peak_base "kernel" 1
+			rr=$(med "fan_rpeak_k$k")
+			row "peak per receiver to $k / kernel's, per round (ratio)" "fan_rpeak_k$k" "fan_rpeak_k$k" "itself" 1 \
+				">= 0.6 x kernel" "$(num "$rr" && verdict "$rr >= 0.6" || echo -)"
+		done
+		for c in base $(for k in $FAN_KS; do printf 'k%s ' "$k"; done); do
+			lbl=$( [ "$c" = base ] && echo "kernel to one socket (baseline)" || echo "l3nftd to ${c#k}" )
+			# "none" (no loss on the whole ladder) sorts above every rate
+			v=$(sed 's/^none$/1e99/' "$S/fan_lossstart_$c" 2>/dev/null | sort -g | sed 's/^1e99$/none/' | tr '\n' ' ')
+			m=$(printf '%s\n' $v | awk '{ x[NR] = $1 } END { print x[int((NR + 1) / 2)] }')
+			echo "| loss starts at (offered datagrams/s), $lbl | $m | | | $(printf '%s\n' $v | grep -c .) | runs: $v | | |"
+		done
+		echo
+		echo "Worst receiver's loss at each offered rate (median over the rounds):"
+		echo
+		printf '| offered datagrams/s |'
+		for c in base $(for k in $FAN_KS; do printf 'k%s ' "$k"; done); do printf ' %s |' "$( [ "$c" = base ] && echo kernel || echo "l3nftd to ${c#k}")"; done
+		echo
+		printf '| ---: |'
+		for c in base $FAN_KS; do printf ' ---: |'; done
+		echo
+		for rate in $LAT_RATE $LADDER; do
+			printf '| %s |' "$rate"
+			for c in base $(for k in $FAN_KS; do printf 'k%s ' "$k"; done); do
+				awk -v c="$c" -v r="$rate" '$1 == c && $2 == r { print $3 }' "$S/fan_sweep" 2>/dev/null | sort -g |
+					awk '{ v[NR] = $1 } END { if (NR) printf " %.1f%% |", 100 * v[int((NR + 1) / 2)]; else printf " - |" }'
+			done
+			echo
+		done
+	fi
+	echo
+}
+
 report() {
 	if [ $own = 1 ]; then
 		echo "Written by \`sh bench/run.sh --ownership\` on $(date -u '+%Y-%m-%d %H:%M UTC') at git \`$GIT_AT_START\` ($BIN_ID); machine: $HOSTINFO; load average $LOAD_START at the start and $LOAD_END at the end."
@@ -1099,70 +1264,7 @@ EOF
 	echo
 	report_ownership
 	echo
-	echo "## 3. fan-out through l3nftd"
-	echo
-	cat <<EOF
-The peer sends multicast to 239.1.1.1:5000 (64-byte payload with a sequence
-number and the send time); l3nftd (policy of N=10, namespaces ns1..nsK
-registered with \`l3nft listen\`) hands one copy to each registered
-namespace: one socket per namespace, each created in that namespace's
-cgroup and bound to its alias, all in one receiver process. Baseline: a
-second pair of scratch netns without any l3nft table, where the kernel
-delivers the same multicast to one socket that joined the group. Loss is
-counted at every receiver (sent minus received, per socket; the worst
-socket counts). Latency: send to receive, both CLOCK_MONOTONIC, at
-${LAT_RATE} datagrams/s for ${LAT_SECS} s. Then a ladder of offered rates
-(${LADDER:-none}) datagrams/s, ${STEP_SECS} s each: "loss starts at" is the
-lowest offered rate at which some receiver missed more than 0.1%, and
-"peak delivered" is the highest rate of datagrams per second that every
-receiver got, over the ladder. Rounds interleave the baseline and the
-three fan-outs.
-
-| measurement | median | min | max | n | ratio to baseline | target | verdict |
-| --- | ---: | ---: | ---: | ---: | --- | --- | --- |
-EOF
-	row "latency p50, kernel to one socket (baseline), us" fan_p50_base fan_p50_base "kernel"
-	for k in $FAN_KS; do row "latency p50, l3nftd to $k, us" "fan_p50_k$k" fan_p50_base "kernel"; done
-	row "latency p99, kernel to one socket (baseline), us" fan_p99_base fan_p99_base "kernel"
-	for k in $FAN_KS; do row "latency p99, l3nftd to $k, us" "fan_p99_k$k" fan_p99_base "kernel"; done
-	for k in $FAN_KS; do
-		a50=$(awk -v a="$(med "fan_p50_k$k")" -v b="$(med fan_p50_base)" 'BEGIN { print a - b }')
-		a99=$(awk -v a="$(med "fan_p99_k$k")" -v b="$(med fan_p99_base)" 'BEGIN { print a - b }')
-		echo "| latency added by l3nftd to $k (median against median), us | p50 +$(fmt "$a50"), p99 +$(fmt "$a99") | | | | | p50 <= 25 | $(num "$a50" && verdict "$a50 <= 25" || echo -) |"
-	done
-	if [ -n "$LADDER" ]; then
-		row "peak delivered, kernel to one socket (baseline), datagrams/s" fan_peak_base fan_peak_base "kernel"
-		for k in $FAN_KS; do
-			pr=$(ratio "$(med "fan_peak_k$k")" "$(med fan_peak_base)")
-			row "peak delivered per receiver, l3nftd to $k, datagrams/s" "fan_peak_k$k" fan_peak_base "kernel" 1 \
-				">= 0.6 x kernel" "$(num "$pr" && verdict "$pr >= 0.6" || echo -)"
-		done
-		for c in base $(for k in $FAN_KS; do printf 'k%s ' "$k"; done); do
-			lbl=$( [ "$c" = base ] && echo "kernel to one socket (baseline)" || echo "l3nftd to ${c#k}" )
-			# "none" (no loss on the whole ladder) sorts above every rate
-			v=$(sed 's/^none$/1e99/' "$S/fan_lossstart_$c" 2>/dev/null | sort -g | sed 's/^1e99$/none/' | tr '\n' ' ')
-			m=$(printf '%s\n' $v | awk '{ x[NR] = $1 } END { print x[int((NR + 1) / 2)] }')
-			echo "| loss starts at (offered datagrams/s), $lbl | $m | | | $(printf '%s\n' $v | grep -c .) | runs: $v | | |"
-		done
-		echo
-		echo "Worst receiver's loss at each offered rate (median over the rounds):"
-		echo
-		printf '| offered datagrams/s |'
-		for c in base $(for k in $FAN_KS; do printf 'k%s ' "$k"; done); do printf ' %s |' "$( [ "$c" = base ] && echo kernel || echo "l3nftd to ${c#k}")"; done
-		echo
-		printf '| ---: |'
-		for c in base $FAN_KS; do printf ' ---: |'; done
-		echo
-		for rate in $LAT_RATE $LADDER; do
-			printf '| %s |' "$rate"
-			for c in base $(for k in $FAN_KS; do printf 'k%s ' "$k"; done); do
-				awk -v c="$c" -v r="$rate" '$1 == c && $2 == r { print $3 }' "$S/fan_sweep" 2>/dev/null | sort -g |
-					awk '{ v[NR] = $1 } END { if (NR) printf " %.1f%% |", 100 * v[int((NR + 1) / 2)]; else printf " - |" }'
-			done
-			echo
-		done
-	fi
-	echo
+	report_fanout
 	echo "## 4. daemon reaction"
 	echo
 	cat <<EOF
@@ -1244,7 +1346,7 @@ report_scale() {
 	cat <<EOF
 The policy of \`rules/gen-large.sh $n\` (mark_mask 0x00ffff00: ids up to
 65,535), cgroups made for every namespace. The first apply adds the
-aliases ($((2 * n)) addresses, run once); then $RUNS rounds of \`nft -f\` of the
+aliases ($(scale_addrs) per namespace, $(($(scale_addrs) * n)) addresses, run once); then $RUNS rounds of \`nft -f\` of the
 compiled text, \`l3nft apply\` into an empty table (aliases there) and an
 unchanged re-apply. Per packet: as in section 2, N=$n against N=1 in the
 same topology, $PP_RUNS rounds (\`nft -f\` of each table). l3nftd: started
@@ -1288,8 +1390,19 @@ elif [ $scale = 1 ]; then
 		report_scale
 	}
 	report_all() { report; }
+elif [ $headline = 1 ]; then
+	report_all() { report_headline; }
+elif [ $fanout = 1 ]; then
+	report_all() {
+		echo "# l3nft fan-out benchmark"
+		echo
+		echo "Written by \`sh bench/run.sh --fanout\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $HOSTINFO;"
+		echo "load average $LOAD_START at the start, $LOAD_END at the end; binaries $BIN_ID."
+		echo
+		report_fanout
+	}
 else
-	report_all() { report; [ $smoke = 1 ] && report_scale; return 0; }
+	report_all() { report; [ $smoke = 1 ] && { report_scale; echo; report_headline; }; return 0; }
 fi
 if report_all >"$T/report.md" 2>"$T/report.err"; then
 	ok "report written"
