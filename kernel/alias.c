@@ -2,10 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -194,7 +198,56 @@ int l3_alias_add(struct l3_rt *rt, const struct l3_alias *al)
 	return l3_alias_request(rt, al, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 }
 
+/* /proc/sys/net/ipv4/conf/@dev/promote_secondaries: 0 or 1, -1 when it
+ * cannot be read; written when @set is 0 or 1. */
+static int l3_promote(const char *dev, int set)
+{
+	char path[64 + IF_NAMESIZE], c = 0;
+	int fd, v = -1;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/promote_secondaries", dev);
+	fd = open(path, set < 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (set < 0)
+		v = read(fd, &c, 1) == 1 ? c == '1' : -1;
+	else
+		v = write(fd, set ? "1" : "0", 1) == 1 ? set : -1;
+	close(fd);
+	return v;
+}
+
+/*
+ * Removing a device's primary IPv4 address also removes every secondary of
+ * its subnet unless promote_secondaries is on (the kernel's default is off;
+ * systemd turns it on): other namespaces' aliases and the sysadmin's own
+ * addresses would go with one of ours. So while ours goes, the device
+ * promotes them instead; the setting is put back after. The name of the
+ * device whose setting was changed is left in @dev ("" when none was).
+ */
+static void l3_promote_on(const struct l3_alias *al, char dev[IF_NAMESIZE])
+{
+	dev[0] = '\0';
+	if (al->family != AF_INET || l3_promote("all", -1) != 0 ||
+	    !if_indextoname((unsigned int)al->ifindex, dev) || l3_promote(dev, -1) != 0 ||
+	    l3_promote(dev, 1) != 1)
+		dev[0] = '\0';
+}
+
 int l3_alias_del(struct l3_rt *rt, const struct l3_alias *al)
 {
-	return l3_alias_request(rt, al, RTM_DELADDR, 0);
+	char dev[IF_NAMESIZE];
+	int rc, e;
+
+	l3_promote_on(al, dev);
+	rc = l3_alias_request(rt, al, RTM_DELADDR, 0);
+	e = errno;
+	if (dev[0])
+		l3_promote(dev, 0);
+	/* gone already (removed by hand, or with its primary by someone
+	 * else): what was asked for holds */
+	if (rc < 0 && e == EADDRNOTAVAIL)
+		rc = 0;
+	errno = e;
+	return rc;
 }

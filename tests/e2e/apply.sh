@@ -519,4 +519,31 @@ l3_ok "apply takes back what a table that is gone left (no other table owns it)"
 l3_ok "  and a delete then removes it" l3_h "$L3NFT" delete "$L3_TMP/base.yaml"
 l3_ok "  192.0.2.10 is gone" sh -c '! nsenter --net="/run/netns/$1" ip -o addr | grep -q " 192.0.2.10/"' x "$L3_H"
 
+# ---- removing one of our IPv4 addresses removes nothing else ----
+# 198.51.100.0/24 has no host address, so a's alias (added first) is the
+# subnet's primary; with promote_secondaries off (the kernel's default)
+# the kernel would remove b's alias and the sysadmin's address with it.
+prim_ns() # NAME ID ADDRESS
+{
+	printf '  %s:\n    id: %s\n    cgroup: %s\n    interface: eth0\n    addresses: [%s/24]\n' \
+		"$1" "$2" "$PARENT/$1" "$3"
+}
+{ printf 'version: 1\nnamespaces:\n'; prim_ns a 1 198.51.100.10; prim_ns b 2 198.51.100.11; } \
+	>"$L3_TMP/prim2.yaml"
+{ printf 'version: 1\nnamespaces:\n'; prim_ns b 2 198.51.100.11; } >"$L3_TMP/prim1.yaml"
+l3_h sysctl -qw net.ipv4.conf.all.promote_secondaries=0 net.ipv4.conf.eth0.promote_secondaries=0
+l3_ok "apply: a and b in a subnet of no host address" l3_h "$L3NFT" apply "$L3_TMP/prim2.yaml"
+l3_ok "  the sysadmin adds an address of the subnet by hand" \
+	l3_h ip addr add 198.51.100.99/24 dev eth0
+l3_ok "apply without a (its alias is the subnet's primary)" l3_h "$L3NFT" apply "$L3_TMP/prim1.yaml"
+l3_ok "  a's alias is gone" sh -c '! nsenter --net="/run/netns/$1" ip -o addr | grep -q " 198.51.100.10/"' x "$L3_H"
+l3_ok "  b's alias stayed" has_addr 198.51.100.11
+l3_ok "  the sysadmin's address stayed" has_addr 198.51.100.99
+l3_is "  promote_secondaries is off again" "$(l3_h cat /proc/sys/net/ipv4/conf/eth0/promote_secondaries)" 0
+out=$(l3_h "$L3NFT" delete "$L3_TMP/prim1.yaml" 2>&1)
+l3_is "delete exits 0" "$?" 0
+l3_ok "  the sysadmin's address stayed" has_addr 198.51.100.99
+l3_ok "  b's alias is gone" sh -c '! nsenter --net="/run/netns/$1" ip -o addr | grep -q " 198.51.100.11/"' x "$L3_H"
+l3_h ip addr del 198.51.100.99/24 dev eth0
+
 l3_summary

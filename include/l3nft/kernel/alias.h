@@ -48,6 +48,8 @@ void l3_aliases_free(struct l3_aliases *a);
 const struct l3_alias *l3_alias_find(const struct l3_aliases *a, int family, const void *addr);
 /* Adds @al (IPv6 without duplicate address detection), tagged as ours. */
 int l3_alias_add(struct l3_rt *rt, const struct l3_alias *al);
+/* Removes @al and nothing else: an IPv4 primary's secondaries are
+ * promoted, not removed with it (see alias.c). Already gone is success. */
 int l3_alias_del(struct l3_rt *rt, const struct l3_alias *al);
 
 #endif
