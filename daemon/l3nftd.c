@@ -503,9 +503,12 @@ static void l3d_free(struct l3d *d)
 static void l3d_usage(FILE *out)
 {
 	fprintf(out, "usage: l3nftd [-c FILE] [-f] [-h] [-V]\n"
-		     "  -c FILE  the policy (default %s)\n"
-		     "  -f       stay in the foreground (systemd runs it so); without it\n"
-		     "           l3nftd forks once set up and logs to syslog\n",
+		     "  -c, --config FILE  the policy (default %s)\n"
+		     "  -f, --foreground   stay in the foreground (systemd runs it so);\n"
+		     "                     without it l3nftd forks once set up and logs\n"
+		     "                     to syslog\n"
+		     "  -h, --help         this text\n"
+		     "  -V, --version      the version\n",
 		L3_CFG_DEFAULT_FILE);
 }
 
@@ -574,9 +577,17 @@ static void l3d_raise_nofile(void)
 
 static int l3d_args(int argc, char **argv, struct l3d *d, bool *foreground)
 {
+	/* the long names l3nft's commands use (l3nft(8)) */
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int c;
 
-	while ((c = getopt(argc, argv, "c:fhV")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d->cfg_file = optarg;

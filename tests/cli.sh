@@ -19,6 +19,15 @@ for cmd in $("$L3NFT" --help | sed -n '/^commands:/,/^$/p' | sed -n 's/^  \([a-z
 		not_ok "l3nft $cmd --help shows its usage"
 done
 is "check -c FILE" "$(rc "$L3NFT" check -c "$pol")" 0
+# l3nftd: the same long names
+L3NFTD=${L3NFTD:-$(dirname "$L3NFT")/l3nftd}
+is "l3nftd --version exits 0" "$(rc "$L3NFTD" --version)" 0
+is "l3nftd --version says its version" "$("$L3NFTD" --version)" "$("$L3NFTD" -V)"
+is "l3nftd --help exits 0" "$(rc "$L3NFTD" --help)" 0
+"$L3NFTD" --help | grep -q -- "--config FILE" && ok "l3nftd --help names --config" ||
+	not_ok "l3nftd --help names --config"
+is "l3nftd with an unknown option exits 1" "$(rc "$L3NFTD" --nosuch)" 1
+is "l3nftd with an operand exits 1" "$(rc "$L3NFTD" --config "$pol" "$pol")" 1
 is "check --config FILE" "$(rc "$L3NFT" check --config "$pol")" 0
 is "check FILE" "$(rc "$L3NFT" check "$pol")" 0
 is "check -c FILE FILE is a usage error (1)" "$(rc "$L3NFT" check -c "$pol" "$pol")" 1
