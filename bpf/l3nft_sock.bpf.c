@@ -231,7 +231,7 @@ static __always_inline __u32 l3_send_ns(struct l3_bpf_skns *c, __u32 g)
 
 	if (c && g) {
 		w = L3_READ_ONCE(c->tns);
-		if (L3_READ_ONCE(c->tcg) == cg && L3_READ_ONCE(c->tns) == w &&
+		if (w && L3_READ_ONCE(c->tcg) == cg && L3_READ_ONCE(c->tns) == w &&
 		    (__u32)(w >> 32) == tag)
 			return (__u32)w;
 	}

@@ -76,7 +76,8 @@ struct l3d {
 	char sl_dir[128];		/* the socket layer's pin directory (kernel/sock_maps.h) */
 	struct l3_sock_udp_ev *steer;	/* its UDP doorbell (steer.c), NULL: not attached */
 	bool steer_due;			/* a walk is owed */
-	int64_t steer_last_ms;		/* when the last walk ran (CLOCK_MONOTONIC) */
+	int64_t steer_last_ms;		/* when the last walk ended (CLOCK_MONOTONIC) */
+	int64_t steer_gap_ms;		/* least time from it to the next walk */
 	uint32_t *ids;			/* per namespace: its id in the table */
 	unsigned *ns_ifindex;		/* per namespace: its interface now (0: none) */
 	struct mnl_socket *nfq;

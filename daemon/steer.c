@@ -8,9 +8,12 @@
  * (fail closed), never sent elsewhere.
  *
  * Bounded work against a tenant that floods binds: the ring has a fixed
- * size, a drain reads it once, and walks are at least L3D_STEER_GAP_MS
- * apart however many events came, so the queue and the control socket
- * always get their turn. What the events say is not trusted: a walk
+ * size, a drain reads it once, and from the end of one walk to the start
+ * of the next at least L3D_STEER_GAP_MS pass, or four times the last
+ * walk's length when that is more (a tenant that holds many UDP sockets
+ * and binds in a loop gets walks a fifth of l3nftd's time at most)
+ * however many events came, so the queue and the control socket always
+ * get their turn. What the events say is not trusted: a walk
  * decides from the kernel's marks alone.
  */
 #include "config.h"
@@ -34,10 +37,18 @@ static int64_t l3d_steer_now_ms(void)
 
 static void l3d_steer_walk(struct l3d *d)
 {
+	int64_t start = l3d_steer_now_ms();
+	int r, e;
+
 	d->steer_due = false;
+	r = l3_sock_maps_udp_walk(d->sl_dir);
+	e = errno;
 	d->steer_last_ms = l3d_steer_now_ms();
-	if (l3_sock_maps_udp_walk(d->sl_dir) < 0) {
-		l3d_log("steer", "socket layer: walking the UDP sockets: %s", strerror(errno));
+	d->steer_gap_ms = 4 * (d->steer_last_ms - start);
+	if (d->steer_gap_ms < L3D_STEER_GAP_MS)
+		d->steer_gap_ms = L3D_STEER_GAP_MS;
+	if (r < 0) {
+		l3d_log("steer", "socket layer: walking the UDP sockets: %s", strerror(e));
 		return;
 	}
 	d->st.udp_walks++;
@@ -111,7 +122,7 @@ int l3d_steer_run(struct l3d *d)
 
 	if (!d->steer_due)
 		return -1;
-	left = d->steer_last_ms + L3D_STEER_GAP_MS - l3d_steer_now_ms();
+	left = d->steer_last_ms + d->steer_gap_ms - l3d_steer_now_ms();
 	if (left > 0)
 		return (int)left;
 	l3d_steer_walk(d);

@@ -66,6 +66,19 @@ struct l3_sl_maps {
 
 static const uint8_t *l3_sl_snap_find(const struct l3_sl_snap *sn, const void *key);
 
+/* Before the update's first write: generation 0, under which no socket
+ * caches and no cached answer holds. A failure or a kill half-way then
+ * leaves no answer of the old maps in force; l3_sl_gen_after (this run's,
+ * or the next writer's, which finds 0) sets a fresh one. */
+static int l3_sl_change(struct l3_sl_maps *m)
+{
+	uint32_t k = 0, zero = 0;
+
+	if (!m->changes++ && m->gen >= 0 && bpf_map_update_elem(m->gen, &k, &zero, BPF_ANY) < 0)
+		return -1;
+	return 0;
+}
+
 /* Writes @key -> @val unless the map had exactly that when the update
  * began (@sn; NULL: asks the kernel). */
 static int l3_sl_put(struct l3_sl_maps *m, int fd, const struct l3_sl_snap *sn,
@@ -80,7 +93,8 @@ static int l3_sl_put(struct l3_sl_maps *m, int fd, const struct l3_sl_snap *sn,
 	if (!sn && vlen <= sizeof(old) && bpf_map_lookup_elem(fd, key, old) == 0 &&
 	    !memcmp(old, val, vlen))
 		return 0;
-	m->changes++;
+	if (l3_sl_change(m) < 0)
+		return -1;
 	return bpf_map_update_elem(fd, key, val, BPF_ANY);
 }
 
@@ -425,9 +439,8 @@ static int l3_sl_prune(struct l3_sl_maps *m, int fd, const struct l3_sl_snap *sn
 			memcpy(&owner, key + sn->klen, sizeof(owner));
 		if (l3_sl_wanted(ir, w, which, key, owner))
 			continue;
-		if (bpf_map_delete_elem(fd, key) < 0 && errno != ENOENT)
+		if (l3_sl_change(m) < 0 || (bpf_map_delete_elem(fd, key) < 0 && errno != ENOENT))
 			return -1;
-		m->changes++;
 	}
 	return 0;
 }
@@ -1029,8 +1042,12 @@ static int l3_sl_load_attach(const struct l3_sock_layer_state *st, const struct 
 	/* filled before attaching: no moment with programs and empty maps */
 	if (l3_sl_stale_swap(&stale, st->dir, false) == 0 && l3_sl_maps_open(&m, st->dir) == 0 &&
 	    l3_sl_fill(&m, ir, cgids) == 0 && l3_sl_attach(skel, st->dir, cgfd) == 0 &&
-	    l3_sl_swap_links(skel, st->dir) == 0 && l3_sock_maps_udp_walk(st->dir) == 0)
+	    l3_sl_swap_links(skel, st->dir) == 0)
 		r = 0;
+	/* after the swap, nothing to roll back: a walk that failed leaves
+	 * UDP to other addresses refused until l3nftd's next walk */
+	if (r == 0)
+		l3_sock_maps_udp_walk(st->dir);
 	e = errno;
 	if (r < 0) {
 		l3_sl_unpin_new(skel, st->dir);
@@ -1054,9 +1071,10 @@ static int l3_sl_update(const struct l3_sock_layer_state *st, const struct l3_ir
 	if (l3_sl_maps_open(&m, st->dir) < 0)
 		return -1;
 	r = l3_sl_fill(&m, ir, cgids);
-	/* sockets bound while l3nftd was not there to walk */
+	/* sockets bound while l3nftd was not there to walk; a walk that
+	 * fails leaves them to l3nftd's next one, not the apply undone */
 	if (r == 0)
-		r = l3_sock_maps_udp_walk(st->dir);
+		l3_sock_maps_udp_walk(st->dir);
 	e = errno;
 	l3_sl_maps_close(&m);
 	errno = e;

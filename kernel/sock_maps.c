@@ -75,21 +75,33 @@ int l3_sock_maps_new_gen(int fd)
 	return bpf_map_update_elem(fd, &k, &g, BPF_ANY);
 }
 
-/* The generation of the maps in @dir moves on (after l3_cgroup changed). */
-static int l3_sm_gen_bump(const char *dir)
+/* The l3_gen map of @dir; -1 with errno ENOENT for an older build's
+ * layer, which has none and caches nothing. */
+static int l3_sm_gen_open(const char *dir)
 {
 	char path[PATH_MAX];
-	int fd, r, e;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, L3_SM_GEN_MAP);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	r = l3_sock_maps_new_gen(fd);
-	e = errno;
-	close(fd);
-	errno = e;
-	return r;
+	return bpf_obj_get(path);
+}
+
+/* Generation 0: no socket caches under it, and no cached answer holds. */
+static int l3_sm_gen_off(int gfd)
+{
+	uint32_t k = 0, zero = 0;
+
+	return gfd < 0 ? 0 : bpf_map_update_elem(gfd, &k, &zero, BPF_ANY);
+}
+
+/* After the writes: a fresh generation when something changed or the
+ * generation is 0 (a writer before failed or was killed half-way). */
+static int l3_sm_gen_on(int gfd, size_t changes)
+{
+	uint32_t k = 0, g = 0;
+
+	if (gfd < 0 || (!changes && bpf_map_lookup_elem(gfd, &k, &g) == 0 && g))
+		return 0;
+	return l3_sock_maps_new_gen(gfd);
 }
 
 static int l3_sm_cmp(const void *a, const void *b)
@@ -161,6 +173,7 @@ static int l3_sm_read(int fd, struct l3_sm_entry **out, size_t *n)
 }
 
 /* Writes @v's entries that the map (@have, as read) does not hold yet. */
+/* With @fd -1, only counts the changes. */
 static int l3_sm_put(int fd, const struct l3_sm_entry *have, size_t nhave,
 		     const struct l3_sock_cgroup *v, size_t n, size_t *changes)
 {
@@ -175,7 +188,7 @@ static int l3_sm_put(int fd, const struct l3_sm_entry *have, size_t nhave,
 		hit = nhave ? bsearch(&key, have, nhave, sizeof(*have), l3_sm_entry_cmp) : NULL;
 		if (hit && hit->ns == v[i].ns)
 			continue;
-		if (bpf_map_update_elem(fd, &v[i].cgroup, &v[i].ns, BPF_ANY) < 0)
+		if (fd >= 0 && bpf_map_update_elem(fd, &v[i].cgroup, &v[i].ns, BPF_ANY) < 0)
 			return -1;
 		(*changes)++;
 	}
@@ -195,11 +208,34 @@ static int l3_sm_prune(int fd, const struct l3_sm_entry *have, size_t nhave,
 		hit = n ? bsearch(&probe, sorted, n, sizeof(*sorted), l3_sm_cmp) : NULL;
 		if (!hit || hit->cgroup == have[i].cgroup)
 			continue;
-		if (bpf_map_delete_elem(fd, &have[i].cgroup) < 0 && errno != ENOENT)
+		if (fd >= 0 && bpf_map_delete_elem(fd, &have[i].cgroup) < 0 && errno != ENOENT)
 			return -1;
 		(*changes)++;
 	}
 	return 0;
+}
+
+/*
+ * Writes the differences with generation 0 in force (counted first, so an
+ * unchanged map keeps its generation): a failure or a kill half-way leaves
+ * no socket's cached answer of the old mapping in force, and the next
+ * writer, finding 0, sets a fresh one. Even after a partial failure the
+ * generation stays 0, never the old one.
+ */
+static int l3_sm_write(int gfd, int fd, const struct l3_sm_entry *have, size_t nhave,
+		       const struct l3_sock_cgroup *v, const struct l3_sock_cgroup *sorted,
+		       size_t n, size_t *changes)
+{
+	size_t want = 0;
+
+	l3_sm_put(-1, have, nhave, v, n, &want);
+	l3_sm_prune(-1, have, nhave, sorted, n, &want);
+	if (want && l3_sm_gen_off(gfd) < 0)
+		return -1;
+	if (l3_sm_put(fd, have, nhave, v, n, changes) < 0 ||
+	    l3_sm_prune(fd, have, nhave, sorted, n, changes) < 0)
+		return -1;
+	return l3_sm_gen_on(gfd, *changes);
 }
 
 int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, size_t n,
@@ -210,7 +246,7 @@ int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, si
 	size_t nhave = 0;
 	char path[PATH_MAX];
 	size_t dummy = 0;
-	int fd, r = -1, e;
+	int fd, gfd, r = -1, e;
 
 	if (!changes)
 		changes = &dummy;
@@ -223,23 +259,19 @@ int l3_sock_maps_set_cgroups(const char *dir, const struct l3_sock_cgroup *v, si
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -1;
+	gfd = l3_sm_gen_open(dir);
 	sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	if (sorted && l3_sm_read(fd, &have, &nhave) == 0) {
+	if ((gfd >= 0 || errno == ENOENT) && sorted && l3_sm_read(fd, &have, &nhave) == 0) {
 		memcpy(sorted, v, n * sizeof(*v));
 		if (n)
 			qsort(sorted, n, sizeof(*sorted), l3_sm_cmp);
-		if (l3_sm_put(fd, have, nhave, v, n, changes) == 0 &&
-		    l3_sm_prune(fd, have, nhave, sorted, n, changes) == 0)
-			r = 0;
-		/* even after a partial failure: what was written must not be
-		 * hidden by a socket's cached answer (an older build's
-		 * layer has no l3_gen, and caches nothing) */
-		if (*changes && l3_sm_gen_bump(dir) < 0 && errno != ENOENT)
-			r = -1;
+		r = l3_sm_write(gfd, fd, have, nhave, v, sorted, n, changes);
 	}
 	e = errno;
 	free(have);
 	free(sorted);
+	if (gfd >= 0)
+		close(gfd);
 	close(fd);
 	errno = e;
 	return r;

@@ -76,7 +76,7 @@ for step in sys.argv[2:]:
     open(step + ".sent", "w").close()
 EOF
 TAG="stale-$$"
-l3_bg "$PARENT/A" python3 "$L3_TMP/send.py" "$TAG" "$L3_TMP/s1" "$L3_TMP/s2" "$L3_TMP/s3"
+l3_bg "$PARENT/A" python3 "$L3_TMP/send.py" "$TAG" "$L3_TMP/s1" "$L3_TMP/s2" "$L3_TMP/s3" "$L3_TMP/s4"
 n=0
 until grep -q ready "$L3_TMP/icmp.out" 2>/dev/null || [ $n -ge 100 ]; do
 	sleep 0.05
@@ -121,6 +121,28 @@ phase 3 192.0.2.10 192.0.2.12 192.0.2.1
 l3_is "policy 3 (cgroup A is no namespace, id 2 is z): the raw socket gets every echo request" \
 	"$got" "192.0.2.10 192.0.2.12 192.0.2.1 "
 l3_is "policy 3: the UDP socket's source is the host's again, not z's" "$(src_of 3)" "192.0.2.1"
+
+# A writer that failed or was killed half-way leaves generation 0 (it sets
+# 0 before its first write): nothing is cached under 0, and the next
+# writer, even with nothing to change, sets a fresh one.
+GEN=/sys/fs/bpf/l3nft/$(l3_h stat -L -c %i /proc/self/ns/net)/l3_gen
+gen() # the generation, in decimal ("" when it cannot be read)
+{
+	bpftool -j map lookup pinned "$GEN" key 0 0 0 0 2>/dev/null | python3 -c '
+import json, sys
+print(int.from_bytes(bytes(int(x, 16) for x in json.load(sys.stdin)["value"]), "little"))' 2>/dev/null
+}
+g=$(gen)
+l3_ok "the generation is not 0 after the applies" test -n "$g" -a "$g" != 0
+bpftool map update pinned "$GEN" key 0 0 0 0 value 0 0 0 0
+l3_is "  set to 0 by hand (a writer killed half-way)" "$(gen)" 0
+phase 4 192.0.2.10 192.0.2.12 192.0.2.1
+l3_is "  under 0 the raw socket is judged by the maps, uncached" \
+	"$got" "192.0.2.10 192.0.2.12 192.0.2.1 "
+l3_is "  and the UDP socket's source is still the host's" "$(src_of 4)" "192.0.2.1"
+apply "$L3_TMP/p3.yaml"
+g=$(gen)
+l3_ok "  an unchanged apply sets a fresh one" test -n "$g" -a "$g" != 0
 
 l3_h "$L3NFT" delete "$L3_TMP/p3.yaml" >/dev/null 2>&1
 l3_summary
