@@ -366,9 +366,14 @@ struct l3_sl_want {
 	size_t nids;
 };
 
+/* @a may be a key inside a read-back record (12 bytes a record for
+ * l3_cgroup): copied, not loaded, as it need not be 8-byte aligned. */
 static int l3_sl_u64_cmp(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x, y;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
 
 	return x < y ? -1 : x > y;
 }
